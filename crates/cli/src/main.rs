@@ -1,0 +1,146 @@
+//! `ccpulse`: the terminal shell over ccpulse's core. It reads the same sources as the tray and
+//! prints what the core makes of them; it never sends notifications and never writes the state
+//! dir (the tray owns the alert ledger).
+
+mod render;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use ccpulse_core::config::Config;
+use ccpulse_core::report::{service_report, Report};
+use ccpulse_sources::config_file;
+use ccpulse_sources::http::TIMEOUT;
+use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
+use ccpulse_sources::state_dir::StateDir;
+use ccpulse_sources::statuspage::StatuspageClient;
+
+#[derive(Parser)]
+#[command(name = "ccpulse", version, about = "Can I work with Claude right now?")]
+struct Cli {
+    /// Config file (default: ~/.config/ccpulse/config.toml, or $CCPULSE_CONFIG).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show Claude's service status once.
+    Status {
+        /// Print JSON (the same keys the panel reads).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep showing the service status, redrawing when it changes.
+    Watch,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match config_file::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ccpulse: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime always builds");
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Status { json } => status(config, json).await,
+            Command::Watch => watch(config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // `ccpulse status | head` is not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ccpulse: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// One poll; a failing source is reported in its section, never as a failing exit code.
+async fn status(config: Config, json: bool) -> anyhow::Result<()> {
+    let mut monitor = StatusMonitor::open(
+        config.status.clone(),
+        StateDir::default_location(),
+        Mode::ReadOnly,
+    );
+    let mut client = StatuspageClient::new(&config.status.base_url, TIMEOUT);
+    let observation = monitor::poll(&mut client, monitor.snapshot().status.as_ref()).await;
+    let now = chrono::Utc::now();
+    monitor.apply(observation, now);
+    let report = Report {
+        service: service_report(monitor.snapshot(), &config.status.relevance, now),
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", render::service(&report.service, color()))?;
+    }
+    out.flush().context("writing to stdout")
+}
+
+async fn watch(config: Config) -> anyhow::Result<()> {
+    let tty = std::io::stdout().is_terminal();
+    let mut monitor = StatusMonitor::open(
+        config.status.clone(),
+        StateDir::default_location(),
+        Mode::ReadOnly,
+    );
+    let relevance = config.status.relevance.clone();
+    let every = config.status.policy.interval.as_secs();
+    let mut last = String::new();
+    let redraw = move |m: &StatusMonitor, _alerts| {
+        let now = chrono::Utc::now();
+        let text = render::service(&service_report(m.snapshot(), &relevance, now), tty && color());
+        if text == last {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        let result = if tty {
+            write!(
+                out,
+                "\x1b[2J\x1b[H{text}\nWatching {} every {every} s · Ctrl-C to quit\n",
+                m.config().base_url
+            )
+        } else {
+            writeln!(out, "--- {}\n{text}", now.format("%Y-%m-%d %H:%M:%S UTC"))
+        };
+        // A closed pipe (`ccpulse watch | head`) ends the watch like Ctrl-C would.
+        if result.and_then(|()| out.flush()).is_err() {
+            std::process::exit(0);
+        }
+        last = text;
+    };
+    let refresh = Arc::new(tokio::sync::Notify::new());
+    tokio::select! {
+        () = monitor::run(&mut monitor, refresh, redraw) => Ok(()),
+        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C"),
+    }
+}

@@ -1,0 +1,203 @@
+//! Settings: the raw file shape (as written by people), and the validated config the rest of the
+//! program uses. Reading the file and the environment is the shells' job; they hand the raw
+//! values in here.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::backoff::PollPolicy;
+use crate::relevance::Relevance;
+
+pub const DEFAULT_STATUS_URL: &str = "https://status.claude.com";
+
+/// The config file as written. Unknown keys are refused so a typo is reported, not ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub status: RawStatus,
+    #[serde(default)]
+    pub notifications: RawNotifications,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatus {
+    pub url: Option<String>,
+    pub poll_secs: Option<u64>,
+    pub components: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotifications {
+    pub enabled: Option<bool>,
+}
+
+/// Values from the environment, which win over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub status_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub status: StatusConfig,
+    pub notifications: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusConfig {
+    /// Page base URL without a trailing slash; the API lives under `<base>/api/v2/`.
+    pub base_url: String,
+    pub policy: PollPolicy,
+    pub relevance: Relevance,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            status: StatusConfig {
+                base_url: DEFAULT_STATUS_URL.to_string(),
+                policy: PollPolicy::default(),
+                relevance: Relevance::default(),
+            },
+            notifications: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn resolve(raw: RawConfig, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut config = Self::default();
+        if let Some(url) = overrides.status_url.clone().or(raw.status.url) {
+            config.status.base_url = base_url("status.url", &url)?;
+        }
+        if let Some(secs) = raw.status.poll_secs {
+            if !(1..=3600).contains(&secs) {
+                return Err(ConfigError {
+                    key: "status.poll_secs",
+                    message: format!("{secs} is out of range: use 1 to 3600 seconds"),
+                });
+            }
+            config.status.policy.interval = Duration::from_secs(secs);
+        }
+        if let Some(components) = raw.status.components {
+            config.status.relevance = relevance(components)?;
+        }
+        if let Some(enabled) = raw.notifications.enabled {
+            config.notifications = enabled;
+        }
+        Ok(config)
+    }
+}
+
+fn base_url(key: &'static str, url: &str) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(ConfigError {
+            key,
+            message: format!("{url:?} is not an http(s) URL such as {DEFAULT_STATUS_URL}"),
+        }),
+    }
+}
+
+fn relevance(components: Vec<String>) -> Result<Relevance, ConfigError> {
+    let components: Vec<String> = components
+        .into_iter()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if components.is_empty() {
+        return Err(ConfigError {
+            key: "status.components",
+            message: "is empty: list component ids or names, or [\"all\"]".to_string(),
+        });
+    }
+    if components.iter().any(|c| c.eq_ignore_ascii_case("all")) {
+        return Ok(Relevance::All);
+    }
+    Ok(Relevance::Components(components))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(url: Option<&str>, poll: Option<u64>, components: Option<&[&str]>) -> RawConfig {
+        RawConfig {
+            status: RawStatus {
+                url: url.map(Into::into),
+                poll_secs: poll,
+                components: components.map(|c| c.iter().map(|s| s.to_string()).collect()),
+            },
+            notifications: RawNotifications::default(),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::resolve(RawConfig::default(), &Overrides::default()).unwrap();
+        assert_eq!(c.status.base_url, "https://status.claude.com");
+        assert_eq!(c.status.policy.interval, Duration::from_secs(60));
+        assert_eq!(c.status.relevance, Relevance::default());
+        assert!(c.notifications);
+    }
+
+    #[test]
+    fn environment_wins_over_file() {
+        let o = Overrides {
+            status_url: Some("http://127.0.0.1:9/".into()),
+        };
+        let c = Config::resolve(raw(Some("https://example.com"), None, None), &o).unwrap();
+        assert_eq!(c.status.base_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let o = Overrides::default();
+        let cases = [
+            (raw(Some("ftp://x"), None, None), "status.url"),
+            (raw(Some("https://"), None, None), "status.url"),
+            (raw(None, Some(0), None), "status.poll_secs"),
+            (raw(None, Some(7200), None), "status.poll_secs"),
+            (raw(None, None, Some(&[" "])), "status.components"),
+        ];
+        for (r, key) in cases {
+            assert_eq!(Config::resolve(r, &o).unwrap_err().key, key);
+        }
+    }
+
+    #[test]
+    fn components_all_or_list() {
+        let o = Overrides::default();
+        let all = Config::resolve(raw(None, None, Some(&["ALL"])), &o).unwrap();
+        assert_eq!(all.status.relevance, Relevance::All);
+        let some = Config::resolve(raw(None, None, Some(&["claude.ai"])), &o).unwrap();
+        assert_eq!(
+            some.status.relevance,
+            Relevance::Components(vec!["claude.ai".into()])
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! The machine-readable view shared by `ccpulse status --json` and the panel. Later sections
+//! (usage, limits, ...) sit beside `service` at the top level.
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::relevance::Relevance;
+use crate::service::ServiceSnapshot;
+use crate::status::{Incident, IncidentStatus};
+use crate::tray_view::{tray_view, Level};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub service: ServiceReport,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceReport {
+    /// `none|minor|major|critical|maintenance|unknown` as the page says it.
+    pub indicator: &'static str,
+    pub description: String,
+    /// ccpulse's reading for the relevant parts: `operational|maintenance|degraded|outage|unknown`.
+    pub level: Level,
+    /// One line, as in the tray.
+    pub summary: String,
+    pub page_url: Option<String>,
+    pub components: Vec<ComponentReport>,
+    pub incidents: Vec<IncidentReport>,
+    pub maintenances: Vec<IncidentReport>,
+    pub fetched_at: Option<String>,
+    pub age_secs: Option<i64>,
+    pub stale: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentReport {
+    pub id: String,
+    pub name: String,
+    pub status: &'static str,
+    pub relevant: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentReport {
+    pub id: String,
+    pub name: String,
+    pub status: &'static str,
+    pub impact: &'static str,
+    pub url: String,
+    pub updated_at: Option<String>,
+    pub scheduled_for: Option<String>,
+    pub scheduled_until: Option<String>,
+    pub relevant: bool,
+    pub latest_update: Option<UpdateReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateReport {
+    pub body: String,
+    pub status: &'static str,
+    pub created_at: Option<String>,
+}
+
+fn stamp(t: Option<DateTime<FixedOffset>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, false))
+}
+
+fn incident_report(
+    i: &Incident,
+    relevance: &Relevance,
+    page: &crate::status::ServiceStatus,
+) -> IncidentReport {
+    IncidentReport {
+        id: i.id.clone(),
+        name: i.name.clone(),
+        status: i.status.as_str(),
+        impact: i.impact.as_str(),
+        url: i.url.clone(),
+        updated_at: stamp(i.updated_at),
+        scheduled_for: stamp(i.scheduled_for),
+        scheduled_until: stamp(i.scheduled_until),
+        relevant: relevance.incident(i, page),
+        latest_update: i.latest_update().map(|u| UpdateReport {
+            body: u.body.clone(),
+            status: u.status.as_str(),
+            created_at: stamp(u.created_at),
+        }),
+    }
+}
+
+pub fn service_report(
+    snapshot: &ServiceSnapshot,
+    relevance: &Relevance,
+    now: DateTime<Utc>,
+) -> ServiceReport {
+    let view = tray_view(snapshot, relevance, now);
+    let page = snapshot.status.as_ref();
+    ServiceReport {
+        indicator: page.map_or("unknown", |p| p.indicator.as_str()),
+        description: page.map_or_else(String::new, |p| p.description.clone()),
+        level: view.level,
+        summary: view.summary,
+        page_url: page.map(|p| p.page_url.clone()).filter(|u| !u.is_empty()),
+        components: page
+            .map(|p| {
+                p.components
+                    .iter()
+                    .filter(|c| !c.is_group)
+                    .map(|c| ComponentReport {
+                        id: c.id.clone(),
+                        name: c.name.clone(),
+                        status: c.status.as_str(),
+                        relevant: relevance.component(c),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        incidents: page
+            .map(|p| {
+                p.incidents
+                    .iter()
+                    .filter(|i| !i.status.is_closed())
+                    .map(|i| incident_report(i, relevance, p))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        maintenances: page
+            .map(|p| {
+                p.maintenances
+                    .iter()
+                    .filter(|m| !matches!(m.status, IncidentStatus::Completed))
+                    .map(|m| incident_report(m, relevance, p))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        fetched_at: snapshot
+            .fetched_at
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        age_secs: snapshot.age_secs(now),
+        stale: snapshot.stale(),
+        error: snapshot.error.clone(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::status::*;
+
+    pub(crate) fn sample_status() -> ServiceStatus {
+        let t = DateTime::parse_from_rfc3339("2026-03-02T10:15:00-08:00").unwrap();
+        ServiceStatus {
+            page_url: "https://status.claude.com".into(),
+            indicator: Indicator::Minor,
+            description: "Minor Service Outage".into(),
+            components: vec![
+                Component {
+                    id: "yyzkbfz2thpt".into(),
+                    name: "Claude Code".into(),
+                    status: ComponentStatus::DegradedPerformance,
+                    is_group: false,
+                    updated_at: Some(t),
+                },
+                Component {
+                    id: "rwppv331jlwc".into(),
+                    name: "claude.ai".into(),
+                    status: ComponentStatus::Operational,
+                    is_group: false,
+                    updated_at: Some(t),
+                },
+            ],
+            incidents: vec![Incident {
+                id: "inc1".into(),
+                name: "Elevated errors on Claude Opus".into(),
+                status: IncidentStatus::Identified,
+                impact: Impact::Minor,
+                url: "https://status.claude.com/incidents/inc1".into(),
+                created_at: Some(t),
+                updated_at: Some(t),
+                scheduled_for: None,
+                scheduled_until: None,
+                updates: vec![IncidentUpdate {
+                    id: "u2".into(),
+                    status: IncidentStatus::Identified,
+                    body: "A fix is rolling out.".into(),
+                    created_at: Some(t),
+                }],
+                component_ids: vec!["yyzkbfz2thpt".into()],
+            }],
+            maintenances: vec![],
+        }
+    }
+
+    #[test]
+    fn report_follows_the_json_contract() {
+        let now = DateTime::parse_from_rfc3339("2026-03-02T18:20:00Z")
+            .unwrap()
+            .to_utc();
+        let snap = ServiceSnapshot {
+            status: Some(sample_status()),
+            fetched_at: Some(now - chrono::Duration::seconds(30)),
+            error: None,
+        };
+        let json = serde_json::to_value(Report {
+            service: service_report(&snap, &Relevance::default(), now),
+        })
+        .unwrap();
+        let s = &json["service"];
+        assert_eq!(s["indicator"], "minor");
+        assert_eq!(s["level"], "degraded");
+        assert_eq!(s["stale"], false);
+        assert_eq!(s["error"], serde_json::Value::Null);
+        assert_eq!(s["fetched_at"], "2026-03-02T18:19:30Z");
+        assert_eq!(s["age_secs"], 30);
+        assert_eq!(
+            s["components"][0],
+            serde_json::json!({"id": "yyzkbfz2thpt", "name": "Claude Code",
+                "status": "degraded_performance", "relevant": true})
+        );
+        let inc = &s["incidents"][0];
+        assert_eq!(inc["id"], "inc1");
+        assert_eq!(inc["status"], "identified");
+        assert_eq!(inc["impact"], "minor");
+        assert_eq!(inc["updated_at"], "2026-03-02T10:15:00-08:00");
+        assert_eq!(
+            inc["latest_update"],
+            serde_json::json!({"body": "A fix is rolling out.", "status": "identified",
+                "created_at": "2026-03-02T10:15:00-08:00"})
+        );
+        assert_eq!(
+            s["summary"],
+            "Claude: Elevated errors on Claude Opus (identified)"
+        );
+    }
+
+    #[test]
+    fn no_reading_yet_is_unknown_and_stale() {
+        let now = DateTime::parse_from_rfc3339("2026-03-02T18:20:00Z")
+            .unwrap()
+            .to_utc();
+        let snap = ServiceSnapshot {
+            status: None,
+            fetched_at: None,
+            error: Some("GET http://127.0.0.1:9/api/v2/summary.json: connection refused".into()),
+        };
+        let r = service_report(&snap, &Relevance::default(), now);
+        assert_eq!(r.indicator, "unknown");
+        assert_eq!(r.level, Level::Unknown);
+        assert!(r.stale);
+        assert!(r.error.unwrap().contains("127.0.0.1:9"));
+        assert!(r.components.is_empty());
+    }
+}

@@ -1,0 +1,12 @@
+//! ccpulse's IO adapters, each named after what it talks to.
+//!
+//! They turn the outside world (HTTP, files, the environment) into `ccpulse-core` values and back.
+//! Decisions (what is relevant, what to announce, how to word it) are not made here; that is the
+//! core. Nothing here knows about Tauri or a terminal.
+
+pub mod config_file;
+pub mod env;
+pub mod http;
+pub mod monitor;
+pub mod state_dir;
+pub mod statuspage;

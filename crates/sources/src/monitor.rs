@@ -1,0 +1,216 @@
+//! Keeps the service status current: polls Statuspage, folds each outcome into the snapshot,
+//! asks the core what to announce, and persists the alert ledger and the last good reading.
+//!
+//! Both long-running shells (tray, `ccpulse watch`) and the one-shot `ccpulse status` use this;
+//! only a [`Mode::Notifying`] monitor writes to the state dir, so a CLI run never swallows a
+//! notification the tray still owes the user.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+
+use ccpulse_core::alerts::{plan, Alert, AlertLedger, Reading};
+use ccpulse_core::backoff::next_delay;
+use ccpulse_core::config::StatusConfig;
+use ccpulse_core::service::ServiceSnapshot;
+use ccpulse_core::status::{Incident, ServiceStatus};
+use ccpulse_core::status_diff::departed;
+
+use crate::http::TIMEOUT;
+use crate::state_dir::StateDir;
+use crate::statuspage::{StatuspageClient, Summary};
+
+pub const LEDGER_FILE: &str = "alerts-ledger.json";
+pub const STATUS_CACHE_FILE: &str = "status-cache.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Plans alerts and persists the ledger and the last good reading.
+    Notifying,
+    /// Reads the state dir (for the last good reading) and never writes it.
+    ReadOnly,
+}
+
+/// One poll's outcome.
+#[derive(Debug, Clone)]
+pub enum Observation {
+    Fresh {
+        status: ServiceStatus,
+        /// `incidents.json`, fetched only when an incident left the summary.
+        history: Vec<Incident>,
+    },
+    NotModified,
+    Failed(String),
+}
+
+pub fn warn(message: impl std::fmt::Display) {
+    eprintln!("ccpulse: {message}");
+}
+
+pub struct StatusMonitor {
+    config: StatusConfig,
+    state: StateDir,
+    mode: Mode,
+    snapshot: ServiceSnapshot,
+    ledger: AlertLedger,
+    startup: bool,
+    write_failing: bool,
+}
+
+impl StatusMonitor {
+    /// Load the last good reading and the ledger. Problems with either are reported and mean
+    /// starting without them.
+    pub fn open(config: StatusConfig, state: StateDir, mode: Mode) -> Self {
+        let snapshot = match state.load::<ServiceSnapshot>(STATUS_CACHE_FILE) {
+            Ok(Some(cached)) => ServiceSnapshot {
+                error: None,
+                ..cached
+            },
+            Ok(None) => ServiceSnapshot::default(),
+            Err(e) => {
+                warn(e);
+                ServiceSnapshot::default()
+            }
+        };
+        let ledger = match state.load::<AlertLedger>(LEDGER_FILE) {
+            Ok(Some(l)) if l.version == AlertLedger::VERSION => l,
+            Ok(Some(l)) => {
+                warn(format!(
+                    "ignoring alert ledger of version {} (expected {})",
+                    l.version,
+                    AlertLedger::VERSION
+                ));
+                AlertLedger::new()
+            }
+            Ok(None) => AlertLedger::new(),
+            Err(e) => {
+                warn(e);
+                AlertLedger::new()
+            }
+        };
+        Self {
+            config,
+            state,
+            mode,
+            snapshot,
+            ledger,
+            startup: true,
+            write_failing: false,
+        }
+    }
+
+    pub fn snapshot(&self) -> &ServiceSnapshot {
+        &self.snapshot
+    }
+
+    pub fn config(&self) -> &StatusConfig {
+        &self.config
+    }
+
+    /// Fold one poll into the state; returns what to announce (empty in read-only mode).
+    pub fn apply(&mut self, observation: Observation, now: DateTime<Utc>) -> Vec<Alert> {
+        match observation {
+            Observation::Failed(error) => {
+                self.snapshot.failed(error);
+                Vec::new()
+            }
+            Observation::NotModified => {
+                self.snapshot.confirmed(None, now);
+                Vec::new()
+            }
+            Observation::Fresh { status, history } => {
+                let alerts = match self.mode {
+                    Mode::ReadOnly => Vec::new(),
+                    Mode::Notifying => {
+                        let reading = Reading {
+                            prev: self.snapshot.status.as_ref(),
+                            next: &status,
+                            history: &history,
+                            startup: self.startup,
+                        };
+                        let before = self.ledger.seen.len();
+                        let alerts = plan(&reading, &self.config.relevance, &mut self.ledger, now);
+                        let pruned = self.ledger.prune(now);
+                        if pruned || self.ledger.seen.len() != before {
+                            self.persist(LEDGER_FILE, &self.ledger.clone());
+                        }
+                        alerts
+                    }
+                };
+                self.startup = false;
+                self.snapshot.confirmed(Some(status), now);
+                if self.mode == Mode::Notifying {
+                    self.persist(STATUS_CACHE_FILE, &self.snapshot.clone());
+                }
+                alerts
+            }
+        }
+    }
+
+    fn persist<T: serde::Serialize>(&mut self, name: &str, value: &T) {
+        match self.state.save(name, value) {
+            Ok(()) if self.write_failing => {
+                self.write_failing = false;
+                warn(format!("state dir writable again: {}", self.state.path(name).display()));
+            }
+            Ok(()) => {}
+            // Say it once, keep running on what is in memory.
+            Err(e) if !self.write_failing => {
+                self.write_failing = true;
+                warn(format!("{e}; keeping state in memory only"));
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// One poll: the summary, and the history when an incident left it.
+pub async fn poll(client: &mut StatuspageClient, prev: Option<&ServiceStatus>) -> Observation {
+    match client.summary().await {
+        Err(e) => Observation::Failed(e.to_string()),
+        Ok(Summary::NotModified) => Observation::NotModified,
+        Ok(Summary::Fresh(parsed)) => {
+            for w in &parsed.warnings {
+                warn(format!("{}: {w}", client.summary_url()));
+            }
+            let status = parsed.value;
+            let history = match prev.map(|p| departed(p, &status)) {
+                Some(gone) if !gone.is_empty() => match client.incidents().await {
+                    Ok(list) => list.value,
+                    Err(e) => {
+                        warn(format!("{e}; cannot tell how the incident ended"));
+                        Vec::new()
+                    }
+                },
+                _ => Vec::new(),
+            };
+            Observation::Fresh { status, history }
+        }
+    }
+}
+
+/// Poll forever: every `interval`, sooner when `refresh` is notified, backing off after failures.
+/// `on_update` sees the monitor after each poll with what to announce.
+pub async fn run(
+    monitor: &mut StatusMonitor,
+    refresh: Arc<Notify>,
+    mut on_update: impl FnMut(&StatusMonitor, Vec<Alert>),
+) {
+    let mut client = StatuspageClient::new(&monitor.config.base_url, TIMEOUT);
+    let mut failures = 0u32;
+    loop {
+        let observation = poll(&mut client, monitor.snapshot.status.as_ref()).await;
+        failures = match observation {
+            Observation::Failed(_) => failures.saturating_add(1),
+            _ => 0,
+        };
+        let alerts = monitor.apply(observation, Utc::now());
+        on_update(monitor, alerts);
+        let delay = next_delay(monitor.config.policy, failures, fastrand::f64());
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = refresh.notified() => {}
+        }
+    }
+}

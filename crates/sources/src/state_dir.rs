@@ -1,0 +1,109 @@
+//! The state directory: small JSON files written atomically (temp file, fsync, rename), so a
+//! crash or a full disk never leaves half a file behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is corrupt ({message}); moved aside to {moved}")]
+    Corrupt {
+        path: PathBuf,
+        message: String,
+        moved: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    root: PathBuf,
+}
+
+impl StateDir {
+    /// `$CCPULSE_STATE_DIR`, else `<platform state dir>/ccpulse` (`~/.local/state/ccpulse`).
+    pub fn default_location() -> Self {
+        let root = crate::env::state_dir()
+            .map(PathBuf::from)
+            .or_else(|| dirs::state_dir().map(|d| d.join("ccpulse")))
+            .or_else(|| dirs::data_local_dir().map(|d| d.join("ccpulse")))
+            .unwrap_or_else(|| std::env::temp_dir().join("ccpulse-state"));
+        Self { root }
+    }
+
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// `Ok(None)` when the file does not exist. A file that does not parse is moved aside (so it
+    /// is never trusted, and never lost) and reported.
+    pub fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StateError> {
+        let path = self.path(name);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(StateError::Read { path, source }),
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            let moved = path.with_extension("corrupt");
+            let moved = match std::fs::rename(&path, &moved) {
+                Ok(()) => moved.display().to_string(),
+                Err(err) => format!("nowhere ({err})"),
+            };
+            StateError::Corrupt {
+                path,
+                message: e.to_string(),
+                moved,
+            }
+        })
+    }
+
+    pub fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StateError> {
+        let path = self.path(name);
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&self.root)?;
+            let tmp = self.root.join(format!(".{name}.{}.tmp", std::process::id()));
+            let result = (|| {
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(&serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &path)?;
+                sync_dir(&self.root)
+            })();
+            if result.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            result
+        };
+        write().map_err(|source| StateError::Write {
+            path: path.clone(),
+            source,
+        })
+    }
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}

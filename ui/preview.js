@@ -1,0 +1,97 @@
+// Development preview: renders sample states without Tauri. ?sample=NAME shows one full-window.
+import { render } from './render.js';
+
+const NOW = Date.parse('2026-03-02T18:20:00Z');
+
+const components = (code, api) => [
+  { id: 'yyzkbfz2thpt', name: 'Claude Code', status: code, relevant: true },
+  { id: 'k8w3r06qmzrp', name: 'Claude API (api.anthropic.com)', status: api, relevant: true },
+  { id: 'rwppv331jlwc', name: 'claude.ai', status: 'operational', relevant: false },
+  { id: '0qbwn08sd68x', name: 'platform.claude.com', status: 'operational', relevant: false },
+];
+
+const SAMPLES = {
+  operational: {
+    paused_until: null,
+    service: {
+      indicator: 'none', description: 'All Systems Operational', level: 'operational',
+      summary: 'Claude: operational', page_url: 'https://status.claude.com',
+      components: components('operational', 'operational'), incidents: [],
+      maintenances: [{
+        id: 'mnt1', name: 'Scheduled database maintenance', status: 'scheduled', impact: 'maintenance',
+        url: 'https://status.claude.com/incidents/mnt1', updated_at: '2026-03-01T09:00:00Z',
+        scheduled_for: '2026-03-05T10:00:00Z', scheduled_until: '2026-03-05T12:00:00Z', relevant: true,
+        latest_update: { body: 'Console sign-ins may be briefly unavailable.', status: 'scheduled', created_at: '2026-03-01T09:00:00Z' },
+      }],
+      fetched_at: '2026-03-02T18:18:00Z', age_secs: 120, stale: false, error: null,
+    },
+  },
+  incident: {
+    paused_until: '2026-03-02T19:05:00Z',
+    service: {
+      indicator: 'minor', description: 'Minor Service Outage', level: 'degraded',
+      summary: 'Claude: Elevated errors on Claude Opus (identified)', page_url: 'https://status.claude.com',
+      components: components('degraded_performance', 'partial_outage'),
+      incidents: [{
+        id: 'inc1', name: 'Elevated errors on Claude Opus', status: 'identified', impact: 'minor',
+        url: 'https://status.claude.com/incidents/inc1', updated_at: '2026-03-02T10:15:00-08:00',
+        scheduled_for: null, scheduled_until: null, relevant: true,
+        latest_update: {
+          body: 'We have identified the cause of elevated error rates on Claude Opus requests.\nA fix is rolling out now and error rates are starting to recover. Claude Code sessions may see intermittent 529 responses until the rollout completes. We will post another update within 30 minutes or sooner if anything changes. Thank you for your patience.',
+          status: 'identified', created_at: '2026-03-02T10:15:00-08:00',
+        },
+      }, {
+        id: 'inc2', name: 'Slow file uploads on claude.ai', status: 'monitoring', impact: 'none',
+        url: 'https://status.claude.com/incidents/inc2', updated_at: '2026-03-02T17:40:00Z', relevant: false,
+        latest_update: { body: 'Uploads are back to normal speed; we are monitoring.', status: 'monitoring', created_at: '2026-03-02T17:40:00Z' },
+      }],
+      maintenances: [],
+      fetched_at: '2026-03-02T18:19:30Z', age_secs: 30, stale: false, error: null,
+    },
+    usage: { ignored: true },
+  },
+  offline: {
+    paused_until: null,
+    service: {
+      indicator: 'major', description: 'Partial System Outage', level: 'unknown',
+      summary: 'Claude: Claude Code: major outage (offline, as of 12 min ago)', page_url: null,
+      components: components('major_outage', 'operational'),
+      incidents: [{
+        id: 'inc3', name: 'Claude Code unavailable', status: 'investigating', impact: 'major',
+        url: 'https://status.claude.com/incidents/inc3', updated_at: '2026-03-02T18:05:00Z', relevant: true,
+        latest_update: null,
+      }],
+      maintenances: null,
+      fetched_at: '2026-03-02T18:08:00Z', age_secs: 720, stale: true,
+      error: 'https://status.claude.com/api/v2/summary.json: connection timed out after 10 s',
+    },
+  },
+};
+
+const log = document.getElementById('preview-log');
+const say = (text) => { if (log) log.textContent = text; };
+const actions = {
+  openUrl: (url) => say(`openUrl(${url})`),
+  refresh: () => say('refresh()'),
+};
+
+const frames = document.getElementById('frames');
+const wanted = new URLSearchParams(location.search).get('sample');
+const names = wanted && SAMPLES[wanted] ? [wanted] : Object.keys(SAMPLES);
+if (names.length === 1) document.body.classList.add('single');
+
+for (const name of names) {
+  const frame = document.createElement('div');
+  frame.className = 'preview-frame';
+  const root = document.createElement('main');
+  root.className = 'panel';
+  root.dataset.testid = 'panel';
+  frame.append(root);
+  frames.append(frame);
+  const ui = { now: NOW, error: name === 'offline' ? 'refresh_now: the status page did not answer in time' : null };
+  render(SAMPLES[name], root, actions, ui);
+}
+// Robustness: odd input must not throw.
+for (const odd of [undefined, null, {}, { service: null }, { service: { components: 'x', incidents: [null, 1] } }]) {
+  render(odd, document.createElement('main'), null);
+}

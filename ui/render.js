@@ -1,0 +1,275 @@
+// Pure rendering of the panel: state in, DOM out. No Tauri, no fetch, no timers.
+// Texts from the network only ever reach the page through textContent.
+
+const LEVEL_LABELS = {
+  operational: 'Operational',
+  maintenance: 'Maintenance',
+  degraded: 'Degraded',
+  outage: 'Outage',
+  unknown: 'Unknown',
+};
+
+const COMPONENT_STATUS = {
+  operational: ['Operational', 'operational'],
+  degraded_performance: ['Degraded performance', 'degraded'],
+  partial_outage: ['Partial outage', 'degraded'],
+  major_outage: ['Major outage', 'outage'],
+  under_maintenance: ['Under maintenance', 'maintenance'],
+  unknown: ['Unknown', 'unknown'],
+};
+
+const IMPACT_TONE = {
+  none: 'unknown',
+  minor: 'degraded',
+  major: 'outage',
+  critical: 'outage',
+  maintenance: 'maintenance',
+};
+
+const INCIDENT_STATUS = {
+  investigating: 'Investigating',
+  identified: 'Identified',
+  monitoring: 'Monitoring',
+  resolved: 'Resolved',
+  postmortem: 'Postmortem',
+  scheduled: 'Scheduled',
+  in_progress: 'In progress',
+  verifying: 'Verifying',
+  completed: 'Completed',
+};
+
+const CLIP_CHARS = 280;
+const CLIP_LINES = 6;
+
+// ---- small, total helpers (nothing here may throw on odd input) ----
+
+const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
+const list = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === 'object') : []);
+const str = (v) => (v == null ? '' : String(v));
+const known = (table, key, fallback) =>
+  Object.prototype.hasOwnProperty.call(table, key) ? table[key] : fallback;
+
+function time(v) {
+  if (typeof v !== 'string' || !v) return null;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? new Date(ms) : null;
+}
+
+function isWebUrl(v) {
+  return typeof v === 'string' && /^https?:\/\//i.test(v);
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago": the same words as the tray. */
+export function describeAge(secs) {
+  const s = Math.max(0, Math.floor(secs));
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.floor((s + 30) / 60)} min ago`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} days ago`;
+}
+
+function relative(date, now) {
+  const secs = (now - date.getTime()) / 1000;
+  if (secs >= -45) return describeAge(secs);
+  return `in ${describeAge(-secs).replace(' ago', '')}`;
+}
+
+function clock(date, now) {
+  const sameDay = new Date(now).toDateString() === date.toDateString();
+  const opts = sameDay
+    ? { hour: '2-digit', minute: '2-digit' }
+    : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+  return date.toLocaleString(undefined, opts);
+}
+
+function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value == null || value === false) continue;
+    if (key === 'class') el.className = value;
+    else if (key === 'testid') el.dataset.testid = value;
+    else if (key === 'data') Object.assign(el.dataset, value);
+    else if (key === 'onclick') el.addEventListener('click', value);
+    else el.setAttribute(key, value === true ? '' : str(value));
+  }
+  for (const child of children.flat()) {
+    if (child != null && child !== false) el.append(child); // strings become text nodes
+  }
+  return el;
+}
+
+function call(actions, name, ...args) {
+  const fn = actions && actions[name];
+  if (typeof fn === 'function') {
+    try {
+      fn(...args);
+    } catch (e) {
+      console.error(`ccpulse: action ${name} failed`, e);
+    }
+  }
+}
+
+// Stable: relevant items first, otherwise in the order given.
+const relevantFirst = (items) => [
+  ...items.filter((x) => x.relevant === true),
+  ...items.filter((x) => x.relevant !== true),
+];
+
+// ---- sections ----
+
+function header(service, now) {
+  const level = known(LEVEL_LABELS, service.level, null) ? service.level : 'unknown';
+  const fetched = time(service.fetched_at);
+  const age = Number.isFinite(service.age_secs) ? service.age_secs : fetched ? (now - fetched) / 1000 : null;
+  const offline = service.stale === true || !!service.error;
+
+  const top = h('div', { class: 'head-top' },
+    h('span', { class: 'badge', testid: 'level-badge', data: { level } },
+      h('span', { class: 'dot', 'aria-hidden': 'true' }), LEVEL_LABELS[level]),
+    service.description ? h('span', { class: 'page-desc', testid: 'page-description' }, str(service.description)) : null);
+
+  const summary = h('h1', { class: 'summary', testid: 'summary' }, str(service.summary) || 'Claude: checking status…');
+
+  let freshness;
+  if (offline) {
+    freshness = h('div', { class: 'stale', testid: 'stale-notice', role: 'status' },
+      h('p', { class: 'stale-title' },
+        age == null ? 'Offline — no status received yet' : `Offline — showing what we knew ${describeAge(age)}`),
+      service.error ? h('p', { class: 'stale-error', testid: 'service-error' }, str(service.error)) : null);
+  } else {
+    const words = age == null ? 'not checked yet' : `checked ${describeAge(age)}`;
+    freshness = h('p', { class: 'checked', testid: 'checked', title: fetched ? fetched.toLocaleString() : null }, words);
+  }
+  return h('header', { class: 'head', testid: 'header' }, top, summary, freshness);
+}
+
+function pausedChip(pausedUntil, now) {
+  if (pausedUntil == null || pausedUntil === false) return null;
+  const until = time(pausedUntil);
+  if (until && until.getTime() <= now) return null;
+  const words = until ? `Paused notifications until ${clock(until, now)}` : 'Notifications paused';
+  return h('p', { class: 'chip', testid: 'paused-chip' }, h('span', { class: 'chip-icon', 'aria-hidden': 'true' }), words);
+}
+
+function card(item, kind, now, actions, expanded) {
+  const id = str(item.id);
+  const impact = known(IMPACT_TONE, item.impact, null) ? item.impact : 'none';
+  const status = known(INCIDENT_STATUS, item.status, str(item.status) || 'Unknown');
+  const update = obj(item.latest_update);
+  const body = str(update.body).trim();
+  const long = body.length > CLIP_CHARS || body.split('\n').length > CLIP_LINES;
+  const isOpen = expanded.has(`${kind}:${id}`);
+
+  const title = h('div', { class: 'card-head' },
+    h('h3', { class: 'card-title', testid: `${kind}-name` }, str(item.name) || 'Untitled'),
+    h('span', { class: 'status-label', testid: `${kind}-status`, title: `Impact: ${impact}` }, status));
+
+  const notes = item.relevant === true ? null : h('p', { class: 'card-note' }, 'Not affecting the services you watch');
+
+  let text = null;
+  let more = null;
+  if (body) {
+    text = h('p', { class: long && !isOpen ? 'card-body clipped' : 'card-body', testid: `${kind}-update` }, body);
+    if (long) {
+      more = h('button', { type: 'button', class: 'link more', testid: `${kind}-more`, 'aria-expanded': String(isOpen) },
+        isOpen ? 'less' : 'more');
+      more.addEventListener('click', () => {
+        const open = text.classList.toggle('clipped') === false;
+        more.textContent = open ? 'less' : 'more';
+        more.setAttribute('aria-expanded', String(open));
+        article.dataset.expanded = String(open);
+      });
+    }
+  }
+
+  const when = [];
+  if (kind === 'maintenance') {
+    const from = time(item.scheduled_for);
+    const to = time(item.scheduled_until);
+    if (from) when.push(to ? `${clock(from, now)} – ${clock(to, now)}` : `from ${clock(from, now)}`);
+  }
+  const updated = time(update.created_at) || time(item.updated_at);
+  if (updated) when.push(`updated ${clock(updated, now)} · ${relative(updated, now)}`);
+  const stamp = when.length
+    ? h('time', { class: 'card-time', datetime: updated ? updated.toISOString() : null, title: updated ? updated.toLocaleString() : null }, when.join(' · '))
+    : h('span', { class: 'card-time' });
+
+  const link = isWebUrl(item.url)
+    ? h('button', { type: 'button', class: 'link', testid: `${kind}-details`, onclick: () => call(actions, 'openUrl', item.url) }, 'Details')
+    : null;
+
+  const attrs = { class: 'card', testid: kind, data: { impact, relevant: String(item.relevant === true), expanded: String(isOpen) } };
+  attrs.data[kind === 'incident' ? 'incidentId' : 'maintenanceId'] = id;
+  const article = h('article', attrs, title, notes, text, more, h('div', { class: 'card-foot' }, stamp, link));
+  return article;
+}
+
+function section(name, testid, count, ...content) {
+  return h('section', { class: 'section', testid },
+    h('h2', { class: 'section-title' }, name, count ? h('span', { class: 'count' }, String(count)) : null),
+    ...content);
+}
+
+function components(items) {
+  if (!items.length) return h('p', { class: 'empty' }, 'No component data yet');
+  return h('ul', { class: 'components', testid: 'components' },
+    relevantFirst(items).map((c) => {
+      const [label, tone] = known(COMPONENT_STATUS, c.status, COMPONENT_STATUS.unknown);
+      const relevant = c.relevant === true;
+      return h('li', { class: relevant ? 'comp relevant' : 'comp', testid: 'component',
+        data: { componentId: str(c.id), status: str(c.status) || 'unknown', tone, relevant: String(relevant) } },
+      h('span', { class: 'dot', 'aria-hidden': 'true' }),
+      h('span', { class: 'comp-name' }, str(c.name) || str(c.id)),
+      relevant ? h('span', { class: 'tag', title: 'ccpulse watches this component' }, 'watched') : null,
+      h('span', { class: 'comp-status', testid: 'component-status' }, label));
+    }));
+}
+
+function footer(service, actions, ui) {
+  const page = isWebUrl(service.page_url) ? service.page_url : null;
+  return h('footer', { class: 'foot' },
+    ui.error ? h('p', { class: 'error-line', testid: 'error-line', role: 'alert' }, str(ui.error)) : null,
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', testid: 'open-status-page', disabled: !page, onclick: () => page && call(actions, 'openUrl', page) }, 'Open status page'),
+      h('button', { type: 'button', class: 'primary', testid: 'refresh', disabled: ui.busy === true, onclick: () => call(actions, 'refresh') },
+        ui.busy === true ? 'Refreshing…' : 'Refresh')));
+}
+
+/**
+ * Build the panel for `state` into `root`, replacing its children.
+ * `actions`: { openUrl(url), refresh() }.
+ * `ui` (optional): { now: ms since epoch for relative times, error: a line to show, busy: refresh under way }.
+ */
+export function render(state, root, actions, ui) {
+  const opts = obj(ui);
+  const now = Number.isFinite(opts.now) ? opts.now : Date.now();
+  const top = obj(state);
+  const service = obj(top.service);
+  const level = known(LEVEL_LABELS, service.level, null) ? service.level : 'unknown';
+
+  // Keep "more" toggles open across re-renders.
+  const expanded = new Set();
+  for (const el of root.querySelectorAll('[data-expanded="true"]')) {
+    expanded.add(el.dataset.incidentId != null ? `incident:${el.dataset.incidentId}` : `maintenance:${el.dataset.maintenanceId}`);
+  }
+
+  const incidents = relevantFirst(list(service.incidents));
+  const maintenances = relevantFirst(list(service.maintenances));
+
+  const parts = [
+    header(service, now),
+    pausedChip(top.paused_until, now),
+    section('Open incidents', 'incidents', incidents.length,
+      incidents.length
+        ? incidents.map((i) => card(i, 'incident', now, actions, expanded))
+        : h('p', { class: 'empty', testid: 'no-incidents' }, 'No open incidents')),
+    maintenances.length
+      ? section('Maintenance', 'maintenances', maintenances.length, maintenances.map((m) => card(m, 'maintenance', now, actions, expanded)))
+      : null,
+    section('Components', 'components-section', 0, components(list(service.components))),
+    footer(service, actions, opts),
+  ];
+  root.replaceChildren(...parts.filter(Boolean));
+  root.dataset.level = level;
+  if (root.ownerDocument && root.ownerDocument.body) root.ownerDocument.body.dataset.level = level;
+}

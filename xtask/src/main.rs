@@ -1,0 +1,78 @@
+//! Project automation for ccpulse: `cargo xtask run | test`.
+
+mod apt;
+mod process;
+mod purity;
+mod run;
+mod test;
+mod workspace;
+
+use std::env;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+Usage: cargo xtask <command> [options]
+
+Commands:
+  run [-- ARGS...]            Install what is missing, build and start the tray app
+                              (or `ccpulse watch` when there is no graphical display).
+  test [--no-install] [--skip-lint]
+                              Run the whole test suite: system packages, fmt, clippy,
+                              core purity check, build, tests. Flags are ignored under CI=true.
+  bench                       Not yet: benchmarks will come later.
+  help                        Show this text.
+
+Helpers:
+  check-core                  Only the ccpulse-core purity check.
+  deps [--dry-run]            Install (or just list) missing system packages.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    match command {
+        "run" => run::run(rest),
+        "test" => match test::Options::parse(rest) {
+            Ok(options) => test::test(options).map(|()| ExitCode::SUCCESS),
+            Err(message) => Ok(usage_error(&message)),
+        },
+        "check-core" => workspace::metadata()
+            .and_then(|metadata| purity::check_core(&metadata))
+            .map(|()| ExitCode::SUCCESS),
+        "deps" => match rest {
+            [] => apt::install_all().map(|()| ExitCode::SUCCESS),
+            [flag] if flag == "--dry-run" => apt::print_missing().map(|()| ExitCode::SUCCESS),
+            _ => Ok(usage_error("`deps` accepts only --dry-run")),
+        },
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        "bench" => Ok(usage_error("`bench` is not implemented yet")),
+        other => Ok(usage_error(&format!("unknown command `{other}`"))),
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("xtask: {message}\n");
+    eprint!("{USAGE}");
+    ExitCode::from(2)
+}
+
+/// True when running under CI (`CI` set to anything but empty, `0` or `false`).
+fn is_ci() -> bool {
+    env::var("CI").is_ok_and(|value| !matches!(value.as_str(), "" | "0" | "false"))
+}

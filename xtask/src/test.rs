@@ -1,0 +1,222 @@
+//! `cargo xtask test`: the whole test suite, as CI runs it.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::{apt, process, purity, workspace};
+
+pub struct Options {
+    install: bool,
+    lint: bool,
+}
+
+impl Options {
+    /// Parses `--no-install` / `--skip-lint`; the error is a usage message.
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut options = Options {
+            install: true,
+            lint: true,
+        };
+        for arg in args {
+            match arg.as_str() {
+                "--no-install" => options.install = false,
+                "--skip-lint" => options.lint = false,
+                other => return Err(format!("`test` does not accept `{other}`")),
+            }
+        }
+        if crate::is_ci() && !(options.install && options.lint) {
+            println!("CI is set: ignoring --no-install/--skip-lint, every step runs.");
+            options = Options {
+                install: true,
+                lint: true,
+            };
+        }
+        Ok(options)
+    }
+}
+
+pub fn test(options: Options) -> Result<()> {
+    let mut steps = Steps::new(6);
+    if options.install {
+        steps.run("system packages", install_packages)?;
+    } else {
+        steps.skip("system packages", "--no-install");
+    }
+    if options.lint {
+        steps.run("fmt", check_formatting)?;
+        steps.run("clippy", clippy)?;
+    } else {
+        steps.skip("fmt", "--skip-lint");
+        steps.skip("clippy", "--skip-lint");
+    }
+    steps.run("core purity", check_core_purity)?;
+    steps.run("build binaries", build_binaries)?;
+    steps.run("tests", run_tests)?;
+    steps.print_summary("all steps passed");
+    Ok(())
+}
+
+fn install_packages() -> Result<()> {
+    apt::ensure(
+        &apt::tray_and_e2e(),
+        "to build the tray app and run the end-to-end tests",
+    )
+}
+
+fn check_formatting() -> Result<()> {
+    ensure_rustup_component("fmt", "rustfmt")?;
+    process::run(process::cargo().args(["fmt", "--all", "--", "--check"]))
+}
+
+fn clippy() -> Result<()> {
+    ensure_rustup_component("clippy", "clippy")?;
+    process::run(process::cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+/// Adds `component` with rustup when `cargo <subcommand>` is not available.
+fn ensure_rustup_component(subcommand: &str, component: &str) -> Result<()> {
+    if process::succeeds_quietly(process::cargo().args([subcommand, "--version"])) {
+        return Ok(());
+    }
+    println!("`cargo {subcommand}` is not available; installing the {component} component.");
+    process::run(std::process::Command::new("rustup").args(["component", "add", component]))
+}
+
+fn check_core_purity() -> Result<()> {
+    purity::check_core(&workspace::metadata()?)
+}
+
+fn build_binaries() -> Result<()> {
+    process::run(process::cargo().args(["build", "-p", "ccpulse-tray", "-p", "ccpulse-cli"]))
+}
+
+fn run_tests() -> Result<()> {
+    let target_dir = workspace::target_dir()?;
+    let mut command = process::cargo();
+    if process::succeeds_quietly(process::cargo().args(["nextest", "--version"])) {
+        command.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        println!("cargo-nextest not found; using `cargo test`.");
+        command.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    set_binary_env(&mut command, &target_dir);
+    process::run(&mut command)
+}
+
+/// Tells the end-to-end tests where the binaries built by `build_binaries` are.
+fn set_binary_env(command: &mut std::process::Command, target_dir: &Path) {
+    command
+        .env(
+            "CCPULSE_TRAY_BIN",
+            workspace::debug_binary(target_dir, "ccpulse-tray"),
+        )
+        .env(
+            "CCPULSE_BIN",
+            workspace::debug_binary(target_dir, "ccpulse"),
+        );
+}
+
+/// Numbered, timed steps that stop at the first failure.
+struct Steps {
+    total: usize,
+    done: Vec<(&'static str, Outcome)>,
+    started: Instant,
+}
+
+enum Outcome {
+    Passed(Duration),
+    Skipped,
+    Failed(Duration),
+}
+
+impl Steps {
+    fn new(total: usize) -> Self {
+        Steps {
+            total,
+            done: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    fn run(&mut self, name: &'static str, action: impl FnOnce() -> Result<()>) -> Result<()> {
+        let number = self.done.len() + 1;
+        println!("\n==> [{number}/{}] {name}", self.total);
+        let started = Instant::now();
+        let result = action();
+        let elapsed = started.elapsed();
+        match result {
+            Ok(()) => {
+                println!(
+                    "<== [{number}/{}] {name} ok ({})",
+                    self.total,
+                    format_duration(elapsed)
+                );
+                self.done.push((name, Outcome::Passed(elapsed)));
+                Ok(())
+            }
+            Err(error) => {
+                println!(
+                    "<== [{number}/{}] {name} FAILED ({})",
+                    self.total,
+                    format_duration(elapsed)
+                );
+                self.done.push((name, Outcome::Failed(elapsed)));
+                self.print_summary(&format!("failed at step `{name}`"));
+                Err(error).with_context(|| format!("step `{name}` failed"))
+            }
+        }
+    }
+
+    fn skip(&mut self, name: &'static str, reason: &str) {
+        let number = self.done.len() + 1;
+        println!("\n==> [{number}/{}] {name}: skipped ({reason})", self.total);
+        self.done.push((name, Outcome::Skipped));
+    }
+
+    fn print_summary(&self, verdict: &str) {
+        let steps: Vec<String> = self
+            .done
+            .iter()
+            .map(|(name, outcome)| match outcome {
+                Outcome::Passed(elapsed) => format!("{name} {}", format_duration(*elapsed)),
+                Outcome::Skipped => format!("{name} skipped"),
+                Outcome::Failed(elapsed) => format!("{name} FAILED {}", format_duration(*elapsed)),
+            })
+            .collect();
+        println!(
+            "\n==> summary: {} | total {} | {verdict}",
+            steps.join(", "),
+            format_duration(self.started.elapsed())
+        );
+    }
+}
+
+/// `4.2s`, or `3m07s` from a minute up.
+fn format_duration(elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs();
+    if seconds < 60 {
+        format!("{:.1}s", elapsed.as_secs_f64())
+    } else {
+        format!("{}m{:02}s", seconds / 60, seconds % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_short_and_readable() {
+        assert_eq!(format_duration(Duration::from_millis(4_240)), "4.2s");
+        assert_eq!(format_duration(Duration::from_secs(187)), "3m07s");
+    }
+}
