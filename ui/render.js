@@ -77,8 +77,9 @@ function relative(date, now) {
 function clock(date, now) {
   const sameDay = new Date(now).toDateString() === date.toDateString();
   const opts = sameDay
-    ? { hour: '2-digit', minute: '2-digit' }
-    : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+    ? { hour: 'numeric', minute: '2-digit' }
+    : { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' };
+  if (date.getFullYear() !== new Date(now).getFullYear()) opts.year = 'numeric';
   return date.toLocaleString(undefined, opts);
 }
 
@@ -114,6 +115,11 @@ const relevantFirst = (items) => [
   ...items.filter((x) => x.relevant === true),
   ...items.filter((x) => x.relevant !== true),
 ];
+
+function focusKey(el) {
+  const card = el.closest('[data-incident-id], [data-maintenance-id]');
+  return { testid: el.dataset.testid, card: card ? `${card.dataset.testid}:${card.dataset.incidentId ?? card.dataset.maintenanceId}` : '' };
+}
 
 // ---- sections ----
 
@@ -153,7 +159,8 @@ function pausedChip(pausedUntil, now) {
 
 function card(item, kind, now, actions, expanded) {
   const id = str(item.id);
-  const impact = known(IMPACT_TONE, item.impact, null) ? item.impact : 'none';
+  const fallback = kind === 'maintenance' ? 'maintenance' : 'none';
+  const impact = known(IMPACT_TONE, item.impact, null) && item.impact !== 'none' ? item.impact : fallback;
   const status = known(INCIDENT_STATUS, item.status, str(item.status) || 'Unknown');
   const update = obj(item.latest_update);
   const body = str(update.body).trim();
@@ -183,15 +190,20 @@ function card(item, kind, now, actions, expanded) {
   }
 
   const when = [];
-  if (kind === 'maintenance') {
-    const from = time(item.scheduled_for);
-    const to = time(item.scheduled_until);
-    if (from) when.push(to ? `${clock(from, now)} – ${clock(to, now)}` : `from ${clock(from, now)}`);
-  }
+  const from = kind === 'maintenance' ? time(item.scheduled_for) : null;
+  const to = kind === 'maintenance' ? time(item.scheduled_until) : null;
   const updated = time(update.created_at) || time(item.updated_at);
-  if (updated) when.push(`updated ${clock(updated, now)} · ${relative(updated, now)}`);
+  if (from) {
+    // A window, e.g. "Mar 5, 10:00 AM – 12:00 PM · starts in 2 days".
+    const end = to ? (to.toDateString() === from.toDateString() ? clock(to, from.getTime()) : clock(to, now)) : null;
+    when.push(end ? `${clock(from, now)} – ${end}` : `from ${clock(from, now)}`);
+    if (from.getTime() > now) when.push(`starts ${relative(from, now)}`);
+    else if (to && to.getTime() > now) when.push(`ends ${relative(to, now)}`);
+  } else if (updated) {
+    when.push(`updated ${clock(updated, now)} · ${relative(updated, now)}`);
+  }
   const stamp = when.length
-    ? h('time', { class: 'card-time', datetime: updated ? updated.toISOString() : null, title: updated ? updated.toLocaleString() : null }, when.join(' · '))
+    ? h('time', { class: 'card-time', datetime: (from || updated).toISOString(), title: (from || updated).toLocaleString() }, when.join(' · '))
     : h('span', { class: 'card-time' });
 
   const link = isWebUrl(item.url)
@@ -219,7 +231,7 @@ function components(items) {
       return h('li', { class: relevant ? 'comp relevant' : 'comp', testid: 'component',
         data: { componentId: str(c.id), status: str(c.status) || 'unknown', tone, relevant: String(relevant) } },
       h('span', { class: 'dot', 'aria-hidden': 'true' }),
-      h('span', { class: 'comp-name' }, str(c.name) || str(c.id)),
+      h('span', { class: 'comp-name', testid: 'component-name' }, str(c.name) || str(c.id)),
       relevant ? h('span', { class: 'tag', title: 'ccpulse watches this component' }, 'watched') : null,
       h('span', { class: 'comp-status', testid: 'component-status' }, label));
     }));
@@ -253,10 +265,20 @@ export function render(state, root, actions, ui) {
     expanded.add(el.dataset.incidentId != null ? `incident:${el.dataset.incidentId}` : `maintenance:${el.dataset.maintenanceId}`);
   }
 
+  // Keep keyboard focus on the same control (re-renders happen every 30 s).
+  const active = root.ownerDocument && root.ownerDocument.activeElement;
+  const focus = active && active !== root && root.contains(active) && active.dataset.testid ? focusKey(active) : null;
+
   const incidents = relevantFirst(list(service.incidents));
   const maintenances = relevantFirst(list(service.maintenances));
 
-  const parts = [
+  const noData = service.fetched_at == null && !incidents.length && !list(service.components).length;
+  const parts = noData ? [
+    header(service, now),
+    pausedChip(top.paused_until, now),
+    h('p', { class: 'empty waiting', testid: 'no-data' }, 'No status data yet'),
+    footer(service, actions, opts),
+  ] : [
     header(service, now),
     pausedChip(top.paused_until, now),
     section('Open incidents', 'incidents', incidents.length,
@@ -270,6 +292,10 @@ export function render(state, root, actions, ui) {
     footer(service, actions, opts),
   ];
   root.replaceChildren(...parts.filter(Boolean));
+  if (focus) {
+    const again = [...root.querySelectorAll(`[data-testid="${focus.testid}"]`)].find((el) => focusKey(el).card === focus.card);
+    if (again && !again.disabled) again.focus();
+  }
   root.dataset.level = level;
   if (root.ownerDocument && root.ownerDocument.body) root.ownerDocument.body.dataset.level = level;
 }

@@ -1,5 +1,15 @@
+//! `ccpulse-tray`: the tray shell. It shows what the core decides, on the OS's surfaces (tray
+//! icon and menu, desktop notifications, the panel window) and decides nothing itself.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod app;
+mod commands;
+mod notifications;
+mod panel;
+mod tray;
+
 fn main() {
-    tauri::Builder::default()
-        .run(tauri::generate_context!())
-        .expect("error while running tauri application");
+    app::run();
 }

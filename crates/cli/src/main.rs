@@ -118,7 +118,10 @@ async fn watch(config: Config) -> anyhow::Result<()> {
     let mut last = String::new();
     let redraw = move |m: &StatusMonitor, _alerts| {
         let now = chrono::Utc::now();
-        let text = render::service(&service_report(m.snapshot(), &relevance, now), tty && color());
+        let text = render::service(
+            &service_report(m.snapshot(), &relevance, now),
+            tty && color(),
+        );
         if text == last {
             return;
         }

@@ -80,9 +80,17 @@ pub fn service(r: &ServiceReport, color: bool) -> String {
         (None, _) => "no reading yet".to_string(),
     };
     let page = r.page_url.as_deref().unwrap_or("");
-    let _ = writeln!(out, "  {}", p.dim(&format!("{freshness}  {page}").trim_end()));
+    let _ = writeln!(
+        out,
+        "  {}",
+        p.dim(&format!("{freshness}  {page}").trim_end())
+    );
     if let Some(e) = &r.error {
-        let _ = writeln!(out, "  {}", p.level(Level::Degraded, &format!("error: {e}")));
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.level(Level::Degraded, &format!("error: {e}"))
+        );
     }
     if !r.incidents.is_empty() {
         let _ = writeln!(out, "\nIncidents");
@@ -98,7 +106,12 @@ pub fn service(r: &ServiceReport, color: bool) -> String {
     }
     if !r.components.is_empty() {
         let _ = writeln!(out, "\nComponents ({} = watched)", "●");
-        let width = r.components.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
+        let width = r
+            .components
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut components: Vec<_> = r.components.iter().collect();
         components.sort_by_key(|c| !c.relevant);
         for c in components {

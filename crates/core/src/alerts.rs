@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::relevance::Relevance;
 use crate::status::{Impact, Incident, ServiceStatus};
-use crate::status_diff::{diff, standing, StatusEvent};
+use crate::status_diff::{component_prefix, diff, standing, StatusEvent};
 
 /// Ledger entries older than this are forgotten; Statuspage incidents do not live that long.
 pub const LEDGER_RETENTION_DAYS: i64 = 90;
@@ -97,8 +97,12 @@ pub fn plan(
         .map(|e| (e.key(), e))
         .filter(|(k, _)| !ledger.contains(k) && keys.insert(k.clone()))
         .collect();
-    for key in keys {
-        ledger.seen.insert(key, now);
+    for (key, event) in &fresh {
+        if let StatusEvent::ComponentChanged { component, .. } = event {
+            let prefix = component_prefix(&component.id);
+            ledger.seen.retain(|k, _| !k.starts_with(&prefix));
+        }
+        ledger.seen.insert(key.clone(), now);
     }
 
     // An incident notice already says the page changed; component flips beside it are noise.

@@ -40,7 +40,10 @@ mod tests {
     fn backoff_doubles_up_to_the_cap() {
         let p = PollPolicy::default();
         let s = |n| next_delay(p, n, 1.0).as_secs();
-        assert_eq!([s(0), s(1), s(2), s(3), s(4), s(40)], [60, 60, 120, 240, 300, 300]);
+        assert_eq!(
+            [s(0), s(1), s(2), s(3), s(4), s(40)],
+            [60, 60, 120, 240, 300, 300]
+        );
     }
 
     #[test]

@@ -97,7 +97,11 @@ mod tests {
     fn default_selection_matches_by_id_not_name() {
         let r = Relevance::default();
         let p = page();
-        let cases = [("yyzkbfz2thpt", true), ("rwppv331jlwc", false), ("xyz", false)];
+        let cases = [
+            ("yyzkbfz2thpt", true),
+            ("rwppv331jlwc", false),
+            ("xyz", false),
+        ];
         for (id, expected) in cases {
             assert_eq!(r.component(p.component(id).unwrap()), expected, "{id}");
         }

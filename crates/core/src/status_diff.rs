@@ -7,15 +7,29 @@ use crate::status::{Component, ComponentStatus, Incident, IncidentStatus, Servic
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusEvent {
-    IncidentOpened { incident: Incident },
+    IncidentOpened {
+        incident: Incident,
+    },
     /// A new update was posted; `incident.updates[0]` is it.
-    IncidentUpdated { incident: Incident },
+    IncidentUpdated {
+        incident: Incident,
+    },
     /// The incident is over. `confirmed` is false when it only left the summary and the history
     /// could not say how it ended.
-    IncidentResolved { incident: Incident, confirmed: bool },
-    ComponentChanged { component: Component, from: ComponentStatus },
-    MaintenanceStarted { maintenance: Incident },
-    MaintenanceEnded { maintenance: Incident },
+    IncidentResolved {
+        incident: Incident,
+        confirmed: bool,
+    },
+    ComponentChanged {
+        component: Component,
+        from: ComponentStatus,
+    },
+    MaintenanceStarted {
+        maintenance: Incident,
+    },
+    MaintenanceEnded {
+        maintenance: Incident,
+    },
 }
 
 impl StatusEvent {
@@ -27,12 +41,13 @@ impl StatusEvent {
                 update_key(incident)
             }
             Self::IncidentResolved { incident, .. } => format!("incident/{}/closed", incident.id),
-            Self::ComponentChanged { component, .. } => format!(
-                "component/{}/{}/{}",
-                component.id,
-                component.status.as_str(),
-                component.updated_at.map(|t| t.to_rfc3339()).unwrap_or_default()
-            ),
+            Self::ComponentChanged { component, .. } => {
+                format!(
+                    "{}{}",
+                    component_prefix(&component.id),
+                    component.status.as_str()
+                )
+            }
             Self::MaintenanceStarted { maintenance } => {
                 format!("maintenance/{}/started", maintenance.id)
             }
@@ -47,6 +62,12 @@ impl StatusEvent {
     }
 }
 
+/// Keys of one component's status share this prefix; a component holds one at a time, so each
+/// transition is announced once and a later return to the same status is announced again.
+pub fn component_prefix(id: &str) -> String {
+    format!("component/{id}/")
+}
+
 /// `incident/<id>/update/<latest update id>`.
 pub fn update_key(incident: &Incident) -> String {
     let update = incident.latest_update().map_or("none", |u| u.id.as_str());
@@ -54,7 +75,10 @@ pub fn update_key(incident: &Incident) -> String {
 }
 
 fn maintenance_running(status: IncidentStatus) -> bool {
-    matches!(status, IncidentStatus::InProgress | IncidentStatus::Verifying)
+    matches!(
+        status,
+        IncidentStatus::InProgress | IncidentStatus::Verifying
+    )
 }
 
 /// Incidents open in `prev` and absent from `next`: the shell fetches `incidents.json` for these.
@@ -153,7 +177,12 @@ pub fn standing(status: &ServiceStatus) -> Vec<StatusEvent> {
     let components = status
         .components
         .iter()
-        .filter(|c| !matches!(c.status, ComponentStatus::Operational | ComponentStatus::Unknown))
+        .filter(|c| {
+            !matches!(
+                c.status,
+                ComponentStatus::Operational | ComponentStatus::Unknown
+            )
+        })
         .map(|c| StatusEvent::ComponentChanged {
             component: c.clone(),
             from: ComponentStatus::Operational,

@@ -66,8 +66,10 @@ pub fn level_of(status: &ServiceStatus, relevance: &Relevance) -> Level {
         .maintenances
         .iter()
         .filter(|m| {
-            matches!(m.status, IncidentStatus::InProgress | IncidentStatus::Verifying)
-                && relevance.incident(m, status)
+            matches!(
+                m.status,
+                IncidentStatus::InProgress | IncidentStatus::Verifying
+            ) && relevance.incident(m, status)
         })
         .map(|_| Level::Maintenance);
     components
@@ -99,15 +101,22 @@ pub fn summary_of(status: &ServiceStatus, relevance: &Relevance) -> String {
         .components
         .iter()
         .filter(|c| relevance.component(c))
-        .filter(|c| !matches!(c.status, ComponentStatus::Operational | ComponentStatus::Unknown))
+        .filter(|c| {
+            !matches!(
+                c.status,
+                ComponentStatus::Operational | ComponentStatus::Unknown
+            )
+        })
         .map(|c| format!("{}: {}", c.name, c.status.label().to_lowercase()))
         .collect();
     if !affected.is_empty() {
         return affected.join(", ");
     }
     if let Some(m) = status.maintenances.iter().find(|m| {
-        matches!(m.status, IncidentStatus::InProgress | IncidentStatus::Verifying)
-            && relevance.incident(m, status)
+        matches!(
+            m.status,
+            IncidentStatus::InProgress | IncidentStatus::Verifying
+        ) && relevance.incident(m, status)
     }) {
         return format!("Maintenance: {}", m.name);
     }
@@ -118,7 +127,11 @@ pub fn summary_of(status: &ServiceStatus, relevance: &Relevance) -> String {
     }
 }
 
-pub fn tray_view(snapshot: &ServiceSnapshot, relevance: &Relevance, now: DateTime<Utc>) -> TrayView {
+pub fn tray_view(
+    snapshot: &ServiceSnapshot,
+    relevance: &Relevance,
+    now: DateTime<Utc>,
+) -> TrayView {
     let age = snapshot.age_secs(now).map(describe_age);
     match (&snapshot.status, &snapshot.error) {
         (None, None) => TrayView {

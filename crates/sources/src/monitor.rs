@@ -152,7 +152,10 @@ impl StatusMonitor {
         match self.state.save(name, value) {
             Ok(()) if self.write_failing => {
                 self.write_failing = false;
-                warn(format!("state dir writable again: {}", self.state.path(name).display()));
+                warn(format!(
+                    "state dir writable again: {}",
+                    self.state.path(name).display()
+                ));
             }
             Ok(()) => {}
             // Say it once, keep running on what is in memory.

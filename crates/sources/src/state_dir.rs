@@ -78,7 +78,9 @@ impl StateDir {
         let path = self.path(name);
         let write = || -> std::io::Result<()> {
             std::fs::create_dir_all(&self.root)?;
-            let tmp = self.root.join(format!(".{name}.{}.tmp", std::process::id()));
+            let tmp = self
+                .root
+                .join(format!(".{name}.{}.tmp", std::process::id()));
             let result = (|| {
                 let mut f = std::fs::File::create(&tmp)?;
                 f.write_all(&serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;

@@ -33,7 +33,10 @@ struct Ctx<'a> {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 impl Ctx<'_> {
@@ -42,7 +45,8 @@ impl Ctx<'_> {
         match DateTime::parse_from_rfc3339(raw) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.warnings.push(format!("{key}: bad timestamp {raw:?} ({e})"));
+                self.warnings
+                    .push(format!("{key}: bad timestamp {raw:?} ({e})"));
                 None
             }
         }
@@ -51,7 +55,8 @@ impl Ctx<'_> {
     fn component(&mut self, v: &Value) -> Option<Component> {
         let id = text(v, "id");
         if id.is_empty() {
-            self.warnings.push("skipped a component without an id".into());
+            self.warnings
+                .push("skipped a component without an id".into());
             return None;
         }
         Some(Component {
@@ -66,7 +71,8 @@ impl Ctx<'_> {
     fn update(&mut self, v: &Value) -> Option<IncidentUpdate> {
         let id = text(v, "id");
         if id.is_empty() {
-            self.warnings.push("skipped an incident update without an id".into());
+            self.warnings
+                .push("skipped an incident update without an id".into());
             return None;
         }
         Some(IncidentUpdate {
@@ -80,7 +86,8 @@ impl Ctx<'_> {
     fn incident(&mut self, v: &Value) -> Option<Incident> {
         let id = text(v, "id");
         if id.is_empty() {
-            self.warnings.push("skipped an incident without an id".into());
+            self.warnings
+                .push("skipped an incident without an id".into());
             return None;
         }
         let mut updates: Vec<IncidentUpdate> = array(v, "incident_updates")
@@ -184,7 +191,10 @@ pub fn summary(body: &[u8], fallback_page_url: &str) -> Result<Parsed<ServiceSta
 }
 
 /// `incidents.json`: the last 50 incidents, resolved ones included.
-pub fn incidents(body: &[u8], fallback_page_url: &str) -> Result<Parsed<Vec<Incident>>, ParseError> {
+pub fn incidents(
+    body: &[u8],
+    fallback_page_url: &str,
+) -> Result<Parsed<Vec<Incident>>, ParseError> {
     let v = root(body)?;
     if v.get("incidents").is_none() {
         return Err(ParseError::Shape("it has no `incidents`".into()));

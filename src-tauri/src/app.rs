@@ -1,0 +1,171 @@
+//! Wiring: state, the status loop, the tray, single instance, and the app's life cycle.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tauri::{Emitter, Manager, RunEvent, Runtime};
+use tokio::sync::Notify;
+
+use ccpulse_core::alerts::Alert;
+use ccpulse_core::config::Config;
+use ccpulse_core::report::{service_report, ServiceReport};
+use ccpulse_core::service::ServiceSnapshot;
+use ccpulse_core::tray_view::tray_view;
+use ccpulse_sources::config_file;
+use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
+use ccpulse_sources::state_dir::StateDir;
+
+use crate::notifications::Notifier;
+use crate::{commands, panel, tray};
+
+/// The event the panel listens to; its payload is a [`PanelState`].
+pub const STATE_EVENT: &str = "ccpulse://state";
+
+/// How long "Pause notifications" lasts.
+pub const PAUSE: chrono::Duration = chrono::Duration::hours(1);
+
+/// What the shell knows right now. Written by the status loop, read by menus and commands.
+pub struct Shared {
+    pub config: Config,
+    pub snapshot: Mutex<ServiceSnapshot>,
+    pub paused_until: Mutex<Option<DateTime<Utc>>>,
+    pub refresh: Arc<Notify>,
+}
+
+/// Everything the panel renders.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelState {
+    pub paused_until: Option<String>,
+    pub service: ServiceReport,
+}
+
+impl Shared {
+    pub fn paused(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut paused = self.paused_until.lock().expect("pause lock");
+        if paused.is_some_and(|until| until <= now) {
+            *paused = None;
+        }
+        *paused
+    }
+
+    pub fn panel_state(&self, now: DateTime<Utc>) -> PanelState {
+        let snapshot = self.snapshot.lock().expect("snapshot lock").clone();
+        PanelState {
+            paused_until: self.paused(now).map(|t| t.to_rfc3339()),
+            service: service_report(&snapshot, &self.config.status.relevance, now),
+        }
+    }
+}
+
+/// Show the current state everywhere it is shown.
+pub fn publish<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let shared = app.state::<Shared>();
+    let now = Utc::now();
+    let view = {
+        let snapshot = shared.snapshot.lock().expect("snapshot lock");
+        tray_view(&snapshot, &shared.config.status.relevance, now)
+    };
+    tray::show(app, &view, shared.paused(now));
+    if app.get_webview_window(panel::LABEL).is_some() {
+        let _ = app.emit_to(panel::LABEL, STATE_EVENT, shared.panel_state(now));
+    }
+}
+
+fn deliver(app: &tauri::AppHandle<impl Runtime>, notifier: &Notifier, alerts: Vec<Alert>) {
+    let shared = app.state::<Shared>();
+    if !shared.config.notifications {
+        return;
+    }
+    if let Some(until) = shared.paused(Utc::now()) {
+        monitor::warn(format!(
+            "{} notification(s) held back: paused until {until}",
+            alerts.len()
+        ));
+        return;
+    }
+    for alert in alerts {
+        notifier.send(alert);
+    }
+}
+
+fn start_status_loop<R: Runtime>(app: tauri::AppHandle<R>) {
+    let shared = app.state::<Shared>();
+    let config = shared.config.status.clone();
+    let refresh = shared.refresh.clone();
+    let notifier = Notifier::spawn();
+    tauri::async_runtime::spawn(async move {
+        let mut monitor =
+            StatusMonitor::open(config, StateDir::default_location(), Mode::Notifying);
+        *app.state::<Shared>()
+            .snapshot
+            .lock()
+            .expect("snapshot lock") = monitor.snapshot().clone();
+        publish(&app);
+        monitor::run(&mut monitor, refresh, |m, alerts| {
+            *app.state::<Shared>()
+                .snapshot
+                .lock()
+                .expect("snapshot lock") = m.snapshot().clone();
+            publish(&app);
+            deliver(&app, &notifier, alerts);
+        })
+        .await;
+    });
+}
+
+/// Everything but the platform plugins, generic over the runtime so tests can build it on the
+/// mock runtime.
+pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: Config) -> tauri::Builder<R> {
+    builder
+        .manage(Shared {
+            config,
+            snapshot: Mutex::new(ServiceSnapshot::default()),
+            paused_until: Mutex::new(None),
+            refresh: Arc::new(Notify::new()),
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::panel_state,
+            commands::refresh_now,
+            commands::open_url,
+            commands::close_panel,
+        ])
+}
+
+pub fn run() {
+    let open_panel = std::env::args().any(|a| a == "--open-panel");
+    let config = match config_file::load(None) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ccpulse: {e}");
+            std::process::exit(2);
+        }
+    };
+    let builder = tauri::Builder::default().plugin(tauri_plugin_single_instance::init(
+        // A second launch opens the panel of the running one (the tray may be invisible).
+        |app, _args, _cwd| panel::open(app),
+    ));
+    let app = build_app(builder, config)
+        .setup(move |app| {
+            tray::install(app.handle());
+            start_status_loop(app.handle().clone());
+            if open_panel {
+                panel::open(app.handle());
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            eprintln!("ccpulse: cannot start the tray app: {e}");
+            std::process::exit(1);
+        });
+    app.run(|_app, event| {
+        // Closing the panel must not end a tray app; only Quit (an explicit exit code) does.
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            api.prevent_exit();
+        }
+    });
+}

@@ -1,0 +1,173 @@
+//! The tray icon and its menu. Without a StatusNotifierItem host (some desktops, CI) the tray
+//! cannot be shown; the app keeps running and the panel opens from a second launch instead.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Local, Utc};
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Manager, Runtime};
+
+use ccpulse_core::tray_view::{Level, TrayView};
+
+use crate::app::{publish, Shared, PAUSE};
+use crate::panel;
+
+const TRAY_ID: &str = "ccpulse";
+/// How often to look for a tray host again when there was none at start.
+const HOST_RETRY: Duration = Duration::from_secs(15);
+
+/// The live tray, once a host accepted it.
+struct Tray<R: Runtime> {
+    icon: TrayIcon<R>,
+    status: MenuItem<R>,
+    pause: MenuItem<R>,
+}
+
+struct TraySlot<R: Runtime>(Mutex<Option<Tray<R>>>);
+
+fn icon(level: Level) -> Image<'static> {
+    let bytes: &'static [u8] = match level {
+        Level::Operational => include_bytes!("../../icons/tray-operational.png"),
+        Level::Maintenance => include_bytes!("../../icons/tray-maintenance.png"),
+        Level::Degraded => include_bytes!("../../icons/tray-degraded.png"),
+        Level::Outage => include_bytes!("../../icons/tray-outage.png"),
+        Level::Unknown => include_bytes!("../../icons/tray-unknown.png"),
+    };
+    Image::from_bytes(bytes).expect("the tray icons are valid PNGs")
+}
+
+fn pause_label(paused_until: Option<DateTime<Utc>>) -> String {
+    match paused_until {
+        Some(until) => format!(
+            "Resume notifications (paused until {})",
+            until.with_timezone(&Local).format("%H:%M")
+        ),
+        None => "Pause notifications for 1 hour".to_string(),
+    }
+}
+
+fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
+    let status = MenuItem::with_id(app, "status", "Checking status…", false, None::<&str>)?;
+    let pause = MenuItem::with_id(app, "pause", pause_label(None), true, None::<&str>)?;
+    let menu = Menu::with_items(
+        app,
+        &[
+            &status,
+            &PredefinedMenuItem::separator(app)?,
+            &MenuItem::with_id(app, "open_panel", "Open panel", true, None::<&str>)?,
+            &MenuItem::with_id(
+                app,
+                "open_status_page",
+                "Open status page",
+                true,
+                None::<&str>,
+            )?,
+            &MenuItem::with_id(app, "refresh", "Refresh now", true, None::<&str>)?,
+            &pause,
+            &PredefinedMenuItem::separator(app)?,
+            &MenuItem::with_id(app, "quit", "Quit ccpulse", true, None::<&str>)?,
+        ],
+    )?;
+    let icon = TrayIconBuilder::with_id(TRAY_ID)
+        .icon(icon(Level::Unknown))
+        .tooltip("ccpulse: checking status…")
+        .title("ccpulse")
+        .menu(&menu)
+        .show_menu_on_left_click(true)
+        .on_menu_event(on_menu)
+        .build(app)?;
+    Ok(Tray {
+        icon,
+        status,
+        pause,
+    })
+}
+
+/// Create the tray, or keep trying in the background while no host is there.
+pub fn install<R: Runtime>(app: &AppHandle<R>) {
+    app.manage(TraySlot::<R>(Mutex::new(None)));
+    if try_install(app) {
+        return;
+    }
+    eprintln!(
+        "ccpulse: no system tray host found; retrying every {} s. Run `ccpulse-tray` again \
+         to open the panel.",
+        HOST_RETRY.as_secs()
+    );
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(HOST_RETRY).await;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let handle = app.clone();
+            let _ = app.run_on_main_thread(move || {
+                let _ = tx.send(try_install(&handle));
+            });
+            if rx.await.unwrap_or(false) {
+                publish(&app);
+                return;
+            }
+        }
+    });
+}
+
+fn try_install<R: Runtime>(app: &AppHandle<R>) -> bool {
+    match build(app) {
+        Ok(tray) => {
+            *app.state::<TraySlot<R>>().0.lock().expect("tray lock") = Some(tray);
+            true
+        }
+        Err(e) => {
+            eprintln!("ccpulse: tray not available: {e}");
+            false
+        }
+    }
+}
+
+/// Bring the tray in line with `view`.
+pub fn show<R: Runtime>(app: &AppHandle<R>, view: &TrayView, paused: Option<DateTime<Utc>>) {
+    let slot = app.state::<TraySlot<R>>();
+    let guard = slot.0.lock().expect("tray lock");
+    let Some(tray) = guard.as_ref() else { return };
+    let _ = tray.icon.set_icon(Some(icon(view.level)));
+    let _ = tray.icon.set_tooltip(Some(&view.summary));
+    let _ = tray.status.set_text(&view.status_line);
+    let _ = tray.pause.set_text(pause_label(paused));
+}
+
+fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
+    let shared = app.state::<Shared>();
+    match event.id().as_ref() {
+        "open_panel" => panel::open(app),
+        "open_status_page" => {
+            if let Err(e) = open_in_browser(&shared.config.status.base_url) {
+                eprintln!("ccpulse: {e}");
+            }
+        }
+        "refresh" => shared.refresh.notify_one(),
+        "pause" => {
+            let now = Utc::now();
+            {
+                let mut paused = shared.paused_until.lock().expect("pause lock");
+                *paused = match *paused {
+                    Some(until) if until > now => None,
+                    _ => Some(now + PAUSE),
+                };
+            }
+            publish(app);
+        }
+        "quit" => app.exit(0),
+        _ => {}
+    }
+}
+
+/// Open an http(s) link in the user's browser; anything else is refused.
+pub fn open_in_browser(url: &str) -> Result<(), String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(format!("refusing to open {url:?}: not an http(s) link"));
+    }
+    open::that_detached(url).map_err(|e| format!("cannot open {url}: {e}"))
+}
