@@ -83,7 +83,7 @@ pub fn service(r: &ServiceReport, color: bool) -> String {
     let _ = writeln!(
         out,
         "  {}",
-        p.dim(&format!("{freshness}  {page}").trim_end())
+        p.dim(format!("{freshness}  {page}").trim_end())
     );
     if let Some(e) = &r.error {
         let _ = writeln!(
@@ -105,7 +105,7 @@ pub fn service(r: &ServiceReport, color: bool) -> String {
         }
     }
     if !r.components.is_empty() {
-        let _ = writeln!(out, "\nComponents ({} = watched)", "●");
+        let _ = writeln!(out, "\nComponents (● = watched)");
         let width = r
             .components
             .iter()

@@ -560,7 +560,9 @@ async fn poll_loop_backs_off_keeps_the_last_good_state_and_recovers() {
         relevance: Relevance::default(),
     };
     let mut monitor = StatusMonitor::open(config, StateDir::at(state.path()), Mode::Notifying);
-    let seen: Arc<Mutex<Vec<(bool, Option<String>, bool)>>> = Arc::default();
+    // (has a reading, last error, stale) after each poll
+    type Seen = Vec<(bool, Option<String>, bool)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let seen2 = seen.clone();
     let task = tokio::spawn(async move {
         monitor::run(&mut monitor, Arc::default(), move |m, _| {

@@ -94,7 +94,7 @@ impl Ctx<'_> {
             .filter_map(|u| self.update(u))
             .collect();
         // Served newest first; make sure of it, the diff relies on updates[0] being the latest.
-        updates.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        updates.sort_by_key(|u| std::cmp::Reverse(u.created_at));
         let mut component_ids: Vec<String> = array(v, "components")
             .map(|c| text(c, "id"))
             .chain(
