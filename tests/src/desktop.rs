@@ -1,5 +1,6 @@
 //! [`Desktop`]: a private, headless desktop session for one test.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::mpsc;
@@ -7,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
+use zbus::{OwnedVariant, Variant};
 
 use crate::process::ProcessGuard;
+use crate::sni::{as_string, unwrap_variant};
 use crate::wait::poll_until;
 use crate::x11::X11;
 
@@ -78,8 +81,11 @@ impl Desktop {
         }
         let runtime_dir = root.join("runtime");
         std::fs::create_dir(&runtime_dir).context("creating runtime/")?;
-        std::fs::set_permissions(&runtime_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .context("making runtime/ private (0700)")?;
+        std::fs::set_permissions(
+            &runtime_dir,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .context("making runtime/ private (0700)")?;
 
         let mut desktop = Desktop {
             dunst: None,
@@ -91,7 +97,9 @@ impl Desktop {
             dir: Some(dir),
         };
         desktop.start_xvfb().context("starting Xvfb")?;
-        desktop.start_dbus().context("starting the D-Bus session bus")?;
+        desktop
+            .start_dbus()
+            .context("starting the D-Bus session bus")?;
         desktop.start_dunst().context("starting dunst")?;
         Ok(desktop)
     }
@@ -108,8 +116,10 @@ impl Desktop {
         guard.set_echo_log_on_drop(false);
         // Xvfb writes the display number it picked once it accepts connections.
         let number = read_first_line(guard, first_line, "the display number on -displayfd")?;
-        let number: u32 =
-            number.trim().parse().with_context(|| format!("Xvfb printed {number:?} as display"))?;
+        let number: u32 = number
+            .trim()
+            .parse()
+            .with_context(|| format!("Xvfb printed {number:?} as display"))?;
         self.display = format!(":{number}");
         Ok(())
     }
@@ -180,13 +190,23 @@ impl Desktop {
             "dunst to own org.freedesktop.Notifications",
             STARTUP_TIMEOUT,
             || {
-                if let Some(status) = self.dunst.as_mut().and_then(|d| d.exit_status().transpose()) {
+                if let Some(status) = self
+                    .dunst
+                    .as_mut()
+                    .and_then(|d| d.exit_status().transpose())
+                {
                     bail!("dunst exited ({}) during startup", status?);
                 }
-                name_has_owner(&env, "org.freedesktop.Notifications").map(|owned| owned.then_some(()))
+                name_has_owner(&env, "org.freedesktop.Notifications")
+                    .map(|owned| owned.then_some(()))
             },
         );
-        result.with_context(|| self.dunst.as_ref().map(|d| d.log_excerpt()).unwrap_or_default())
+        result.with_context(|| {
+            self.dunst
+                .as_ref()
+                .map(|d| d.log_excerpt())
+                .unwrap_or_default()
+        })
     }
 
     /// Whether `name` has an owner on the desktop's bus (asked with `dbus-send`).
@@ -287,8 +307,16 @@ impl Desktop {
     /// Spawns `cmd` (typically from [`Desktop::command`]) as `name`, logging its stdout and
     /// stderr to `logs/<name>.log` (a free variant of that name if it's taken).
     pub fn spawn(&self, name: &str, cmd: Command) -> Result<ProcessGuard> {
-        let safe: String =
-            name.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let mut log = self.logs_dir().join(format!("{safe}.log"));
         let mut n = 1;
         while log.exists() {
@@ -322,8 +350,54 @@ impl Desktop {
     /// dismissed). Take screenshots of notifications before calling it.
     pub fn notifications(&self) -> Result<Vec<Notification>> {
         self.dunstctl(&["close-all"])?;
-        let json = self.dunstctl(&["history"])?;
-        parse_dunst_history(&json)
+        if busctl_available() {
+            parse_dunst_history(&self.dunstctl(&["history"])?)
+        } else {
+            self.history_over_dbus()
+        }
+    }
+
+    /// dunst's history, oldest first, read with the D-Bus call `dunstctl history` makes
+    /// (`org.dunstproject.cmd0.NotificationListHistory`) but without `busctl`, which
+    /// `dunstctl history` needs (package systemd). [`Desktop::notifications`] falls back to it.
+    pub fn history_over_dbus(&self) -> Result<Vec<Notification>> {
+        let address = self.bus_address.clone();
+        // A thread and a runtime of its own, so that this works from sync and async code alike.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting a runtime to read dunst's history")?;
+            runtime.block_on(async move {
+                let conn = zbus::connection::Builder::address(address.as_str())
+                    .method_timeout(Duration::from_secs(10))
+                    .build()
+                    .await
+                    .with_context(|| format!("connecting to the bus at {address}"))?;
+                let reply = conn
+                    .call_method(
+                        Some("org.freedesktop.Notifications"),
+                        "/org/freedesktop/Notifications",
+                        Some("org.dunstproject.cmd0"),
+                        "NotificationListHistory",
+                        &(),
+                    )
+                    .await
+                    .context("calling dunst's NotificationListHistory")?;
+                let list: Vec<HashMap<String, OwnedVariant>> = reply
+                    .body()
+                    .deserialize()
+                    .context("decoding dunst's history")?;
+                let mut notifications = list
+                    .iter()
+                    .map(notification_from_dict)
+                    .collect::<Result<Vec<_>>>()?;
+                notifications.sort_by_key(|n| n.id);
+                Ok(notifications)
+            })
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("the thread reading dunst's history panicked"))?
     }
 
     /// Waits until at least `n` notifications arrived, and returns all of them, oldest first.
@@ -357,7 +431,11 @@ impl Desktop {
     ///
     /// For asserting that something did *not* notify (again): proving absence takes a quiet
     /// period by nature. Fails if notifications keep arriving for `timeout`.
-    pub fn notifications_after_quiet(&self, quiet: Duration, timeout: Duration) -> Result<Vec<Notification>> {
+    pub fn notifications_after_quiet(
+        &self,
+        quiet: Duration,
+        timeout: Duration,
+    ) -> Result<Vec<Notification>> {
         let mut last = self.notifications()?;
         let mut since = Instant::now();
         let what = format!("{quiet:?} without a new notification");
@@ -428,7 +506,11 @@ impl Desktop {
 
     /// The process ids of Xvfb, dbus-daemon and dunst (for leak checks).
     pub fn service_pids(&self) -> Vec<u32> {
-        [&self.xvfb, &self.dbus, &self.dunst].into_iter().flatten().map(ProcessGuard::pid).collect()
+        [&self.xvfb, &self.dbus, &self.dunst]
+            .into_iter()
+            .flatten()
+            .map(ProcessGuard::pid)
+            .collect()
     }
 }
 
@@ -440,7 +522,10 @@ impl Drop for Desktop {
         drop(self.xvfb.take());
         if let Some(dir) = self.dir.take() {
             if std::env::var_os(KEEP_ENV).is_some() {
-                eprintln!("ccpulse-tests: kept the desktop's files in {}", dir.keep().display());
+                eprintln!(
+                    "ccpulse-tests: kept the desktop's files in {}",
+                    dir.keep().display()
+                );
             }
         }
     }
@@ -459,14 +544,21 @@ fn name_has_owner(env: &[(String, String)], name: &str) -> Result<bool> {
         .output()
         .context("running dbus-send (package dbus)")?;
     if !out.status.success() {
-        bail!("dbus-send NameHasOwner failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "dbus-send NameHasOwner failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).contains("true"))
 }
 
 /// Waits for the first stdout line of `guard`'s child, failing with its log if it exits or
 /// stays silent.
-fn read_first_line(guard: &mut ProcessGuard, rx: mpsc::Receiver<String>, what: &str) -> Result<String> {
+fn read_first_line(
+    guard: &mut ProcessGuard,
+    rx: mpsc::Receiver<String>,
+    what: &str,
+) -> Result<String> {
     match rx.recv_timeout(STARTUP_TIMEOUT) {
         Ok(line) => Ok(line),
         Err(mpsc::RecvTimeoutError::Timeout) => Err(anyhow::anyhow!(
@@ -475,7 +567,9 @@ fn read_first_line(guard: &mut ProcessGuard, rx: mpsc::Receiver<String>, what: &
         ))
         .context(guard.log_excerpt()),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
-            let status = guard.wait_for_exit(Duration::from_secs(5)).map(|s| s.to_string());
+            let status = guard
+                .wait_for_exit(Duration::from_secs(5))
+                .map(|s| s.to_string());
             Err(anyhow::anyhow!(
                 "{} closed stdout without printing {what} (exit: {})",
                 guard.name(),
@@ -483,6 +577,59 @@ fn read_first_line(guard: &mut ProcessGuard, rx: mpsc::Receiver<String>, what: &
             ))
             .context(guard.log_excerpt())
         }
+    }
+}
+
+fn busctl_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        Command::new("busctl")
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+fn notification_from_dict(entry: &HashMap<String, OwnedVariant>) -> Result<Notification> {
+    let text = |name: &str| -> Result<String> {
+        entry
+            .get(name)
+            .map(|v| as_string(v))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    let id = match entry.get("id").map(|v| unwrap_variant(v)) {
+        Some(Variant::I32(id)) => i64::from(*id),
+        Some(Variant::U32(id)) => i64::from(*id),
+        other => bail!("a notification in dunst's history has no integer id: {other:?}"),
+    };
+    let urgency = entry.get("urgency").map(|v| match unwrap_variant(v) {
+        Variant::Str(s) => s.to_string(),
+        Variant::U8(n) => urgency_name(u64::from(*n)),
+        Variant::I32(n) => u64::try_from(*n)
+            .map(urgency_name)
+            .unwrap_or_else(|_| n.to_string()),
+        Variant::U32(n) => urgency_name(u64::from(*n)),
+        other => other.to_string(),
+    });
+    Ok(Notification {
+        id,
+        appname: text("appname")?,
+        summary: text("summary")?,
+        body: text("body")?,
+        category: text("category")?,
+        urgency,
+    })
+}
+
+fn urgency_name(level: u64) -> String {
+    match level {
+        0 => "LOW".into(),
+        1 => "NORMAL".into(),
+        2 => "CRITICAL".into(),
+        n => n.to_string(),
     }
 }
 
@@ -498,16 +645,21 @@ pub fn parse_dunst_history(json: &str) -> Result<Vec<Notification>> {
         .iter()
         .map(|entry| {
             let field = |name: &str| entry.get(name).and_then(|f| f.get("data"));
-            let text = |name: &str| field(name).and_then(Value::as_str).unwrap_or_default().to_string();
-            let id = field("id").and_then(Value::as_i64).with_context(|| format!("no id in {entry}"))?;
+            let text = |name: &str| {
+                field(name)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let id = field("id")
+                .and_then(Value::as_i64)
+                .with_context(|| format!("no id in {entry}"))?;
             let urgency = field("urgency").map(|u| match u {
                 Value::String(s) => s.clone(),
-                Value::Number(n) => match n.as_u64() {
-                    Some(0) => "LOW".into(),
-                    Some(1) => "NORMAL".into(),
-                    Some(2) => "CRITICAL".into(),
-                    _ => n.to_string(),
-                },
+                Value::Number(n) => n
+                    .as_u64()
+                    .map(urgency_name)
+                    .unwrap_or_else(|| n.to_string()),
                 other => other.to_string(),
             });
             Ok(Notification {
@@ -551,6 +703,8 @@ mod tests {
 
     #[test]
     fn parses_an_empty_history() {
-        assert!(parse_dunst_history(r#"{"type":"aa{sv}","data":[[]]}"#).unwrap().is_empty());
+        assert!(parse_dunst_history(r#"{"type":"aa{sv}","data":[[]]}"#)
+            .unwrap()
+            .is_empty());
     }
 }

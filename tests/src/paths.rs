@@ -2,9 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-/// The message for a binary under test that isn't built.
-const BUILD_IT_FIRST: &str = "build it first: cargo build -p ccpulse-tray (cargo xtask test does this)";
-
 /// `<workspace>/tests`, this package's directory.
 pub fn tests_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -12,7 +9,10 @@ pub fn tests_dir() -> PathBuf {
 
 /// The workspace root.
 pub fn workspace_dir() -> PathBuf {
-    tests_dir().parent().expect("tests/ is inside the workspace").to_path_buf()
+    tests_dir()
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
 }
 
 /// `<workspace>/tests/fixtures`.
@@ -34,8 +34,9 @@ pub fn target_dir() -> PathBuf {
 /// # Panics
 ///
 /// If the file doesn't exist, with instructions to build it.
+#[track_caller]
 pub fn tray_bin() -> PathBuf {
-    binary("CCPULSE_TRAY_BIN", "ccpulse-tray")
+    binary("CCPULSE_TRAY_BIN", "ccpulse-tray", "ccpulse-tray")
 }
 
 /// The CLI: `$CCPULSE_BIN`, else `<target>/debug/ccpulse`.
@@ -43,22 +44,51 @@ pub fn tray_bin() -> PathBuf {
 /// # Panics
 ///
 /// If the file doesn't exist, with instructions to build it.
+#[track_caller]
 pub fn cli_bin() -> PathBuf {
-    binary("CCPULSE_BIN", "ccpulse")
+    binary("CCPULSE_BIN", "ccpulse", "ccpulse-cli")
 }
 
-fn binary(env_var: &str, name: &str) -> PathBuf {
+#[track_caller]
+fn binary(env_var: &str, name: &str, package: &str) -> PathBuf {
     let path = match std::env::var_os(env_var) {
         Some(path) => PathBuf::from(path),
         None => target_dir().join("debug").join(name),
     };
-    check_exists(&path, env_var)
+    check_exists(&path, env_var, package)
 }
 
 #[track_caller]
-fn check_exists(path: &Path, env_var: &str) -> PathBuf {
+fn check_exists(path: &Path, env_var: &str, package: &str) -> PathBuf {
     if !path.is_file() {
-        panic!("{} does not exist ({env_var} unset or wrong?); {BUILD_IT_FIRST}", path.display());
+        panic!(
+            "{} does not exist ({env_var} unset or wrong?); \
+             build it first: cargo build -p {package} (cargo xtask test does this)",
+            path.display()
+        );
     }
     path.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixtures_are_in_the_tests_package() {
+        assert!(fixtures_dir().ends_with("tests/fixtures"));
+        assert!(workspace_dir().join("Cargo.toml").is_file());
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "build it first: cargo build -p ccpulse-tray (cargo xtask test does this)"
+    )]
+    fn a_missing_binary_says_how_to_build_it() {
+        check_exists(
+            Path::new("/nonexistent/ccpulse-tray"),
+            "CCPULSE_TRAY_BIN",
+            "ccpulse-tray",
+        );
+    }
 }

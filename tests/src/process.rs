@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions, WaitIdStatus};
 
 use crate::wait::poll_until;
@@ -55,7 +55,11 @@ impl ProcessGuard {
     ///
     /// The child leads a new process group. The command's environment is used as it is: see
     /// [`crate::Desktop::command`] for one that runs inside a [`crate::Desktop`].
-    pub fn spawn(name: impl Into<String>, mut cmd: Command, log_path: impl Into<PathBuf>) -> Result<Self> {
+    pub fn spawn(
+        name: impl Into<String>,
+        mut cmd: Command,
+        log_path: impl Into<PathBuf>,
+    ) -> Result<Self> {
         let name = name.into();
         let log_path = log_path.into();
         let log = open_log(&log_path)?;
@@ -105,7 +109,14 @@ impl ProcessGuard {
             .spawn()
             .with_context(|| format!("spawning {name} (`{program}`); is it installed?"))?;
         reaper::register(child.id());
-        Ok(Self { name, child, log_path, status: None, reaped: false, echo_log_on_drop: true })
+        Ok(Self {
+            name,
+            child,
+            log_path,
+            status: None,
+            reaped: false,
+            echo_log_on_drop: true,
+        })
     }
 
     /// Whether [`Drop`] echoes the tail of the log to stderr (default: yes). Test runners only
@@ -172,21 +183,28 @@ impl ProcessGuard {
         condition: impl Fn(&str) -> bool,
     ) -> Result<String> {
         let description = format!("the log of {} to show {what}", self.name);
-        let result = poll_until(&description, timeout, || {
-            let log = self.log();
-            if condition(&log) {
-                return Ok(Some(log));
-            }
+        // Ok(Some(Err(status))): the child exited first, which fails at once.
+        let outcome = poll_until(&description, timeout, || {
             if let Some(status) = self.exit_status()? {
-                bail!("{} exited ({status}) before its log showed {what}", self.name);
+                // Whatever it wrote before exiting is in the log by now.
+                let log = self.log();
+                return Ok(Some(if condition(&log) {
+                    Ok(log)
+                } else {
+                    Err(status)
+                }));
             }
-            Ok(None)
-        });
-        match result {
-            Ok(log) => Ok(log),
-            // A child that exited fails at once rather than at the deadline.
-            Err(e) => Err(e.context(self.log_excerpt())),
-        }
+            let log = self.log();
+            Ok(condition(&log).then_some(Ok(log)))
+        })
+        .with_context(|| self.log_excerpt())?;
+        outcome.map_err(|status| {
+            anyhow!(
+                "{} exited ({status}) before its log showed {what}",
+                self.name
+            )
+            .context(self.log_excerpt())
+        })
     }
 
     /// Stops the child: `SIGTERM` to its process group, up to `grace` for the leader to exit, then
@@ -198,7 +216,8 @@ impl ProcessGuard {
             return Ok(self.status.expect("a reaped child has a status"));
         }
         let pgid = Pid::from_child(&self.child);
-        if self.exit_status()?.is_none() {
+        // On an error (which shouldn't happen), signal anyway: that's harmless.
+        if !matches!(self.exit_status(), Ok(Some(_))) {
             let _ = rustix::process::kill_process_group(pgid, Signal::TERM);
             let what = format!("{} to exit on SIGTERM", self.name);
             let _ = poll_until(&what, grace, || self.exit_status());
@@ -220,12 +239,16 @@ impl ProcessGuard {
         self.terminate(Duration::ZERO)
     }
 
-    /// "<name>'s log (<path>):" and the last lines of the log, for error context.
+    /// `log of NAME (PATH):` and the last lines of the log, for error context.
     pub fn log_excerpt(&self) -> String {
         let log = self.log();
         let lines: Vec<&str> = log.lines().collect();
         let start = lines.len().saturating_sub(ECHOED_LOG_LINES);
-        let skipped = if start > 0 { format!("[{start} earlier lines skipped]\n") } else { String::new() };
+        let skipped = if start > 0 {
+            format!("[{start} earlier lines skipped]\n")
+        } else {
+            String::new()
+        };
         format!(
             "log of {} ({}):\n{skipped}{}",
             self.name,
@@ -242,7 +265,11 @@ impl Drop for ProcessGuard {
         }
         if self.echo_log_on_drop {
             let status = self.status.map(|s| s.to_string()).unwrap_or_default();
-            eprintln!("----- {} ({status}) -----\n{}\n-----", self.name, self.log_excerpt());
+            eprintln!(
+                "----- {} ({status}) -----\n{}\n-----",
+                self.name,
+                self.log_excerpt()
+            );
         }
     }
 }
@@ -251,7 +278,9 @@ impl Drop for ProcessGuard {
 ///
 /// Useful to check that nothing leaked: a [`ProcessGuard`]'s pid is its group id.
 pub fn live_processes_in_group(pgid: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
@@ -259,7 +288,9 @@ pub fn live_processes_in_group(pgid: u32) -> Vec<u32> {
                 return false;
             };
             // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
-            let Some(after_comm) = stat.rfind(')').map(|i| &stat[i + 1..]) else { return false };
+            let Some(after_comm) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+                return false;
+            };
             let mut fields = after_comm.split_whitespace();
             let state = fields.next();
             let pgrp = fields.nth(1).and_then(|f| f.parse::<u32>().ok());
@@ -357,14 +388,20 @@ mod tests {
         cmd.args(["-c", "sleep 300 & echo started; wait"]);
         let mut guard = ProcessGuard::spawn("sh", cmd, dir.path().join("sh.log")).unwrap();
         guard.set_echo_log_on_drop(false);
-        guard.wait_for_log("'started'", Duration::from_secs(10), |l| l.contains("started")).unwrap();
+        guard
+            .wait_for_log("'started'", Duration::from_secs(10), |l| {
+                l.contains("started")
+            })
+            .unwrap();
         assert!(guard.is_running());
         let status = guard.terminate(Duration::from_secs(5)).unwrap();
         assert_eq!(status.signal(), Some(Signal::TERM.as_raw()));
         // Nothing of the group is left running (the orphaned `sleep` may linger as a zombie
         // until init reaps it, hence the wait).
         poll_until("the group to be empty", Duration::from_secs(5), || {
-            Ok(live_processes_in_group(guard.pid()).is_empty().then_some(()))
+            Ok(live_processes_in_group(guard.pid())
+                .is_empty()
+                .then_some(()))
         })
         .unwrap();
     }
@@ -381,5 +418,25 @@ mod tests {
         // Still a zombie, so still reapable, with the same status.
         assert_eq!(guard.terminate(Duration::ZERO).unwrap().code(), Some(3));
         assert_eq!(guard.log(), "bye\n");
+    }
+
+    #[test]
+    fn wait_for_log_fails_at_once_when_the_child_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo oops; exit 1"]);
+        let mut guard = ProcessGuard::spawn("sh", cmd, dir.path().join("sh.log")).unwrap();
+        guard.set_echo_log_on_drop(false);
+        let started = std::time::Instant::now();
+        let err = guard
+            .wait_for_log("'ready'", Duration::from_secs(30), |l| l.contains("ready"))
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("exited (exit status: 1) before its log showed 'ready'"),
+            "{msg}"
+        );
+        assert!(msg.contains("oops"), "{msg}");
     }
 }

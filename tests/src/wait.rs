@@ -60,7 +60,11 @@ where
     }
 }
 
-fn timeout_error(what: &str, timeout: Duration, last_error: Option<anyhow::Error>) -> anyhow::Error {
+fn timeout_error(
+    what: &str,
+    timeout: Duration,
+    last_error: Option<anyhow::Error>,
+) -> anyhow::Error {
     match last_error {
         Some(e) => e.context(format!(
             "timed out after {timeout:?} waiting for {what} (the last attempt failed)"

@@ -47,7 +47,9 @@ pub struct X11 {
 
 impl std::fmt::Debug for X11 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("X11").field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("X11")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,14 +70,25 @@ impl X11 {
         let utf8_string = intern("UTF8_STRING")?;
         let wm_protocols = intern("WM_PROTOCOLS")?;
         let wm_delete_window = intern("WM_DELETE_WINDOW")?;
-        Ok(Self { conn, root, net_wm_name, utf8_string, wm_protocols, wm_delete_window })
+        Ok(Self {
+            conn,
+            root,
+            net_wm_name,
+            utf8_string,
+            wm_protocols,
+            wm_delete_window,
+        })
     }
 
     /// All top-level windows (children of the root window), bottom to top, shown or not.
     ///
     /// Windows destroyed while they're being listed are left out.
     pub fn top_level_windows(&self) -> Result<Vec<WindowInfo>> {
-        let tree = self.conn.query_tree(self.root)?.reply().context("listing top-level windows")?;
+        let tree = self
+            .conn
+            .query_tree(self.root)?
+            .reply()
+            .context("listing top-level windows")?;
         let mut windows = Vec::new();
         for id in tree.children {
             if let Ok(Some(info)) = self.window_info(id) {
@@ -90,7 +103,9 @@ impl X11 {
         let Ok(attributes) = self.conn.get_window_attributes(id)?.reply() else {
             return Ok(None);
         };
-        let Ok(geometry) = self.conn.get_geometry(id)?.reply() else { return Ok(None) };
+        let Ok(geometry) = self.conn.get_geometry(id)?.reply() else {
+            return Ok(None);
+        };
         let title = self.window_title(id)?.unwrap_or_default();
         Ok(Some(WindowInfo {
             id,
@@ -107,7 +122,11 @@ impl X11 {
     /// it has neither or doesn't exist.
     pub fn window_title(&self, id: u32) -> Result<Option<String>> {
         let get = |property: Atom, kind: Atom| -> Result<Option<Vec<u8>>> {
-            match self.conn.get_property(false, id, property, kind, 0, 4096)?.reply() {
+            match self
+                .conn
+                .get_property(false, id, property, kind, 0, 4096)?
+                .reply()
+            {
                 Ok(reply) if reply.format == 8 && reply.type_ != u32::from(AtomEnum::NONE) => {
                     Ok(Some(reply.value))
                 }
@@ -137,8 +156,10 @@ impl X11 {
     /// topmost one, if several match).
     pub fn wait_for_window(&self, title: &str, timeout: Duration) -> Result<u32> {
         let what = format!("a shown top-level window whose title contains {title:?}");
-        poll_until(&what, timeout, || Ok(self.find_windows(title)?.last().map(|w| w.id)))
-            .with_context(|| self.describe_windows())
+        poll_until(&what, timeout, || {
+            Ok(self.find_windows(title)?.last().map(|w| w.id))
+        })
+        .with_context(|| self.describe_windows())
     }
 
     /// Whether window `id` exists (shown or not).
@@ -170,7 +191,10 @@ impl X11 {
             .get_property(false, id, self.wm_protocols, AtomEnum::ATOM, 0, 64)?
             .reply()
             .with_context(|| format!("reading WM_PROTOCOLS of window {id:#x} (does it exist?)"))?;
-        let supported: Vec<Atom> = protocols.value32().map(Iterator::collect).unwrap_or_default();
+        let supported: Vec<Atom> = protocols
+            .value32()
+            .map(Iterator::collect)
+            .unwrap_or_default();
         if !supported.contains(&self.wm_delete_window) {
             bail!("window {id:#x} does not list WM_DELETE_WINDOW in WM_PROTOCOLS");
         }

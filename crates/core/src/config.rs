@@ -10,6 +10,8 @@ use crate::backoff::PollPolicy;
 use crate::relevance::Relevance;
 
 pub const DEFAULT_STATUS_URL: &str = "https://status.claude.com";
+/// How an error in the `CCPULSE_STATUS_URL` override is named.
+pub const STATUS_URL_ENV: &str = "CCPULSE_STATUS_URL";
 
 /// The config file as written. Unknown keys are refused so a typo is reported, not ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -85,8 +87,12 @@ impl std::error::Error for ConfigError {}
 impl Config {
     pub fn resolve(raw: RawConfig, overrides: &Overrides) -> Result<Self, ConfigError> {
         let mut config = Self::default();
-        if let Some(url) = overrides.status_url.clone().or(raw.status.url) {
+        // The file is checked even when the environment overrides it: a bad file is reported.
+        if let Some(url) = raw.status.url {
             config.status.base_url = base_url("status.url", &url)?;
+        }
+        if let Some(url) = &overrides.status_url {
+            config.status.base_url = base_url(STATUS_URL_ENV, url)?;
         }
         if let Some(secs) = raw.status.poll_secs {
             if !(1..=3600).contains(&secs) {
@@ -184,6 +190,25 @@ mod tests {
             (raw(None, Some(7200), None), "status.poll_secs"),
             (raw(None, None, Some(&[" "])), "status.components"),
         ];
+        let env = Overrides {
+            status_url: Some("127.0.0.1:9".into()),
+        };
+        assert_eq!(
+            Config::resolve(raw(None, None, None), &env)
+                .unwrap_err()
+                .key,
+            "CCPULSE_STATUS_URL"
+        );
+        let good_env = Overrides {
+            status_url: Some("http://127.0.0.1:9".into()),
+        };
+        assert_eq!(
+            Config::resolve(raw(Some("ftp://x"), None, None), &good_env)
+                .unwrap_err()
+                .key,
+            "status.url",
+            "a bad file is reported even when the environment overrides it"
+        );
         for (r, key) in cases {
             assert_eq!(Config::resolve(r, &o).unwrap_err().key, key);
         }

@@ -3,7 +3,7 @@
 use ccpulse_core::config::Overrides;
 
 /// Base URL of the Statuspage page (default `https://status.claude.com`).
-pub const STATUS_URL: &str = "CCPULSE_STATUS_URL";
+pub const STATUS_URL: &str = ccpulse_core::config::STATUS_URL_ENV;
 /// Path of the config file (default `<config dir>/ccpulse/config.toml`).
 pub const CONFIG: &str = "CCPULSE_CONFIG";
 /// Directory for persistent state (default `<state dir>/ccpulse`).

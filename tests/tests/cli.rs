@@ -1,0 +1,138 @@
+//! `ccpulse` as a user runs it, against a loopback Statuspage.
+
+use std::process::Output;
+
+use anyhow::Result;
+use ccpulse_tests::cli_bin;
+use ccpulse_tests::statuspage::TimelineServer;
+use serde_json::Value;
+
+fn ccpulse(home: &std::path::Path, url: &str, args: &[&str]) -> Output {
+    std::process::Command::new(cli_bin())
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("CCPULSE_STATE_DIR", home.join("state"))
+        .env("CCPULSE_STATUS_URL", url)
+        .output()
+        .expect("running ccpulse")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[tokio::test]
+async fn status_json_shows_the_incident_with_its_latest_update() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    server.set_step(2);
+    let home = tempfile::tempdir()?;
+    let out = ccpulse(home.path(), &server.uri(), &["status", "--json"]);
+    assert!(out.status.success());
+    let s = &json(&out)["service"];
+    assert_eq!(s["indicator"], "minor");
+    assert_eq!(s["level"], "degraded");
+    assert_eq!(s["stale"], false);
+    assert_eq!(s["error"], Value::Null);
+    let inc = &s["incidents"][0];
+    assert_eq!(inc["id"], "inc7x0opus45");
+    assert_eq!(inc["name"], "Elevated errors on Claude Opus 4.5");
+    assert_eq!(inc["status"], "identified");
+    assert_eq!(inc["impact"], "minor");
+    assert_eq!(
+        inc["url"],
+        "https://status.claude.com/incidents/inc7x0opus45"
+    );
+    assert_eq!(inc["latest_update"]["status"], "identified");
+    assert_eq!(
+        inc["latest_update"]["body"],
+        "The issue has been identified and a fix is being implemented."
+    );
+    assert_eq!(
+        inc["latest_update"]["created_at"],
+        "2026-11-24T10:20:40+00:00"
+    );
+    let code = s["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "yyzkbfz2thpt")
+        .unwrap();
+    assert_eq!(code["status"], "degraded_performance");
+    assert_eq!(code["relevant"], true);
+
+    let text = ccpulse(home.path(), &server.uri(), &["status"]);
+    let text = String::from_utf8(text.stdout)?;
+    assert!(
+        text.starts_with("Claude: Elevated errors on Claude Opus 4.5 (identified)"),
+        "{text}"
+    );
+    assert!(text.contains("fix is being implemented"), "{text}");
+    Ok(())
+}
+
+#[test]
+fn status_with_the_server_down_exits_0_and_says_why() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let home = tempfile::tempdir().unwrap();
+    let out = ccpulse(home.path(), &url, &["status", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = &json(&out)["service"];
+    assert_eq!(s["indicator"], "unknown");
+    assert_eq!(s["stale"], true);
+    assert_eq!(
+        s["error"],
+        format!("GET {url}/api/v2/summary.json: could not connect (connection refused)")
+    );
+}
+
+#[test]
+fn bad_config_and_bad_flags_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("bad.toml");
+    let cases: [(&str, &str); 3] = [
+        (
+            "[status]\npoll_secs = 0\n",
+            "status.poll_secs: 0 is out of range",
+        ),
+        ("[status]\nurl = \"ftp://x\"\n", "status.url"),
+        ("[status\n", "is not valid"),
+    ];
+    for (body, message) in cases {
+        std::fs::write(&config, body).unwrap();
+        let out = ccpulse(
+            home.path(),
+            "http://127.0.0.1:9",
+            &["--config", config.to_str().unwrap(), "status"],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{body}: {err}");
+        assert!(err.contains(message), "{body}: {err}");
+        assert!(
+            err.contains(config.to_str().unwrap()),
+            "names the file: {err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let missing = ccpulse(
+        home.path(),
+        "http://127.0.0.1:9",
+        &["--config", "/nonexistent/ccpulse.toml", "status"],
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    let out = ccpulse(home.path(), "http://127.0.0.1:9", &["status", "--jsn"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--jsn"));
+}

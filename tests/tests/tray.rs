@@ -1,0 +1,190 @@
+//! `ccpulse-tray` end to end: a private desktop (Xvfb, D-Bus, dunst, a stand-in tray host), a
+//! loopback Statuspage walking an incident from start to resolution, and a restart in between.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use ccpulse_tests::statuspage::TimelineServer;
+use ccpulse_tests::{tray_bin, Desktop, Item, ProcessGuard, SniHost};
+
+const T: Duration = Duration::from_secs(20);
+const INCIDENT: &str = "Elevated errors on Claude Opus 4.5";
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&dir).expect("creating tests/artifacts");
+    dir
+}
+
+fn start_tray(desktop: &Desktop, server: &TimelineServer) -> Result<ProcessGuard> {
+    // Polls only at start and on "Refresh now", so every step is driven by the test.
+    let config = desktop.config_home().join("ccpulse/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap())?;
+    std::fs::write(&config, "[status]\npoll_secs = 3600\n")?;
+    let mut cmd = desktop.command(tray_bin());
+    cmd.env("CCPULSE_STATUS_URL", server.uri())
+        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"));
+    desktop.spawn("ccpulse-tray", cmd)
+}
+
+async fn tooltip(item: &Item) -> Result<String> {
+    Ok(item
+        .tooltip()
+        .await?
+        .map(|t| t.description)
+        .unwrap_or_default())
+}
+
+async fn wait_for_tooltip(item: &Item, want: &str) -> Result<String> {
+    let deadline = Instant::now() + T;
+    loop {
+        let text = tooltip(item).await?;
+        if text.contains(want) {
+            return Ok(text);
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "tooltip never contained {want:?}; last: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Count pixels within `tolerance` (per channel) of `rgb` in a PNG.
+fn pixels_near(png_path: &Path, rgb: [u8; 3], tolerance: u8) -> Result<(usize, (u32, u32))> {
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path)?));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info()?;
+    let mut buf = vec![0; reader.output_buffer_size().context("image too large")?];
+    let info = reader.next_frame(&mut buf)?;
+    let channels = info.color_type.samples();
+    ensure!(channels >= 3, "expected an RGB(A) screenshot");
+    let count = buf[..info.buffer_size()]
+        .chunks(channels)
+        .filter(|p| (0..3).all(|i| p[i].abs_diff(rgb[i]) <= tolerance))
+        .count();
+    Ok((count, (info.width, info.height)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_walks_an_incident_and_notifies_once_per_update() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+    let host = SniHost::start(&desktop).await?;
+
+    // Step 1: operational. The tray registers, says so, and announces nothing.
+    let spawned = Instant::now();
+    let mut app = start_tray(&desktop, &server)?;
+    let item = host.wait_for_item(T).await?;
+    let registered_after = item.registered_at() - spawned;
+    eprintln!("tray registered {registered_after:?} after spawn");
+    wait_for_tooltip(&item, "Claude: operational").await?;
+    let tip = item.tooltip().await?.context("no tooltip")?;
+    assert_eq!(tip.title, "ccpulse");
+    let labels: Vec<String> = item.menu().await?.into_iter().map(|e| e.label).collect();
+    let expected = [
+        "Open panel",
+        "Open status page",
+        "Refresh now",
+        "Pause notifications for 1 hour",
+        "Quit ccpulse",
+    ];
+    for want in expected {
+        assert!(
+            labels.iter().any(|l| l == want),
+            "{want:?} missing from {labels:?}"
+        );
+    }
+    assert!(
+        labels[0].starts_with("Claude: operational · checked"),
+        "status line first: {labels:?}"
+    );
+
+    // Step 2: the incident opens.
+    server.set_step(1);
+    item.click_label("Refresh now").await?;
+    desktop.wait_for_notifications(1, T)?;
+    wait_for_tooltip(&item, &format!("Claude: {INCIDENT} (investigating)")).await?;
+    item.wait_for_menu_label(|l| l.contains("(investigating) · checked"), T)
+        .await?;
+
+    // The panel shows it: a real window with the real webview, screenshot kept as an artifact.
+    item.click_label("Open panel").await?;
+    let window = desktop.wait_for_window("ccpulse", T)?;
+    let shot = artifacts().join("panel-degraded.png");
+    // The webview paints after the window maps: wait until the degraded amber is on screen.
+    let amber = [0xe0, 0xa1, 0x00];
+    let deadline = Instant::now() + T;
+    let (amber_pixels, size) = loop {
+        desktop.screenshot_window(window, &shot)?;
+        let (n, size) = pixels_near(&shot, amber, 12)?;
+        if n > 50 || Instant::now() > deadline {
+            break (n, size);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(amber_pixels > 50, "no degraded amber in {}", shot.display());
+    assert!(size.0 >= 340 && size.1 >= 320, "panel size {size:?}");
+    let (white, _) = pixels_near(&shot, [255, 255, 255], 2)?;
+    assert!(
+        white < (size.0 * size.1) as usize * 95 / 100,
+        "panel looks blank: {}",
+        shot.display()
+    );
+    desktop.close_window(window)?;
+    desktop.wait_for_window_gone(window, T)?;
+    assert!(app.is_running(), "closing the panel must not quit the app");
+
+    // Step 3: an update.
+    server.set_step(2);
+    item.click_label("Refresh now").await?;
+    desktop.wait_for_notifications(2, T)?;
+    wait_for_tooltip(&item, "(identified)").await?;
+
+    // Restart: the ledger on disk means nothing is announced again.
+    let before_restart = server.requests_to("/api/v2/summary.json").await;
+    app.terminate(Duration::from_secs(5))?;
+    host.wait_for_item_gone(&item, T).await?;
+    let mut app = start_tray(&desktop, &server)?;
+    let item = host.wait_for_item(T).await?;
+    wait_for_tooltip(&item, "(identified)").await?;
+    assert!(server.requests_to("/api/v2/summary.json").await > before_restart);
+
+    // Step 4: monitoring; step 5: resolved (gone from the summary, resolved in incidents.json).
+    server.set_step(3);
+    item.click_label("Refresh now").await?;
+    desktop.wait_for_notifications(3, T)?;
+    wait_for_tooltip(&item, "(monitoring)").await?;
+    server.set_step(4);
+    item.click_label("Refresh now").await?;
+    desktop.wait_for_notifications(4, T)?;
+    wait_for_tooltip(&item, "Claude: operational").await?;
+    assert_eq!(server.requests_to("/api/v2/incidents.json").await, 1);
+
+    // Exactly these, in this order; nothing duplicated, also not across the restart.
+    let got = desktop.notifications_after_quiet(Duration::from_millis(1500), T)?;
+    let summaries: Vec<(&str, &str)> = got
+        .iter()
+        .map(|n| (n.appname.as_str(), n.summary.as_str()))
+        .collect();
+    let want = [
+        ("ccpulse", format!("Claude incident: {INCIDENT}")),
+        ("ccpulse", format!("Update: {INCIDENT}")),
+        ("ccpulse", format!("Update: {INCIDENT}")),
+        ("ccpulse", format!("Resolved: {INCIDENT}")),
+    ];
+    let want: Vec<(&str, &str)> = want.iter().map(|(a, s)| (*a, s.as_str())).collect();
+    assert_eq!(summaries, want, "{}", app.log_excerpt());
+    let bodies: Vec<&str> = got.iter().map(|n| n.body.as_str()).collect();
+    assert!(bodies[0].starts_with("Investigating: "), "{bodies:?}");
+    assert!(bodies[1].starts_with("Identified: "), "{bodies:?}");
+    assert!(bodies[2].starts_with("Monitoring: "), "{bodies:?}");
+    assert_eq!(bodies[3], "Resolved: This incident has been resolved.");
+
+    // Quit from the menu ends the app cleanly.
+    item.click_label("Quit ccpulse").await?;
+    let status = app.wait_for_exit(T)?;
+    assert!(status.success(), "{status:?}");
+    Ok(())
+}
