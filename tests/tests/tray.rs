@@ -59,10 +59,17 @@ fn pixels_near(png_path: &Path, rgb: [u8; 3], tolerance: u8) -> Result<(usize, (
     let mut buf = vec![0; reader.output_buffer_size().context("image too large")?];
     let info = reader.next_frame(&mut buf)?;
     let channels = info.color_type.samples();
-    ensure!(channels >= 3, "expected an RGB(A) screenshot");
+    // ImageMagick writes a capture with no colour in it (an unpainted window) as grayscale.
+    let rgb_of = |p: &[u8]| {
+        if channels >= 3 {
+            [p[0], p[1], p[2]]
+        } else {
+            [p[0]; 3]
+        }
+    };
     let count = buf[..info.buffer_size()]
         .chunks(channels)
-        .filter(|p| (0..3).all(|i| p[i].abs_diff(rgb[i]) <= tolerance))
+        .filter(|p| (0..3).all(|i| rgb_of(p)[i].abs_diff(rgb[i]) <= tolerance))
         .count();
     Ok((count, (info.width, info.height)))
 }

@@ -1,6 +1,7 @@
-//! Project automation for ccpulse: `cargo xtask run | test`.
+//! Project automation for ccpulse: `cargo xtask run | test | bench`.
 
 mod apt;
+mod bench;
 mod process;
 mod purity;
 mod run;
@@ -19,7 +20,9 @@ Commands:
   test [--no-install] [--skip-lint]
                               Run the whole test suite: system packages, fmt, clippy,
                               core purity check, build, tests. Flags are ignored under CI=true.
-  bench                       Not yet: benchmarks will come later.
+  bench footprint [--idle-secs N] [--check]
+                              Release tray on a private desktop: RSS/PSS and idle CPU
+                              before and after the panel was opened, tray registration time.
   help                        Show this text.
 
 Helpers:
@@ -61,7 +64,7 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
-        "bench" => Ok(usage_error("`bench` is not implemented yet")),
+        "bench" => bench::bench(rest),
         other => Ok(usage_error(&format!("unknown command `{other}`"))),
     }
 }
