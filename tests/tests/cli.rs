@@ -136,3 +136,68 @@ fn bad_config_and_bad_flags_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--jsn"));
 }
+
+#[tokio::test]
+async fn watch_redraws_when_the_status_changes() -> Result<()> {
+    use std::io::BufRead;
+    let server = TimelineServer::start().await?;
+    let home = tempfile::tempdir()?;
+    let config = home.path().join("fast.toml");
+    std::fs::write(&config, "[status]\npoll_secs = 1\n")?;
+    let mut child = std::process::Command::new(cli_bin())
+        .args(["--config", config.to_str().unwrap(), "watch"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("CCPULSE_STATE_DIR", home.path().join("state"))
+        .env("CCPULSE_STATUS_URL", server.uri())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |want: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while let Ok(line) = rx.recv_timeout(deadline - std::time::Instant::now()) {
+            let hit = line.contains(want);
+            seen.push(line);
+            if hit {
+                return seen;
+            }
+        }
+        panic!("watch never printed {want:?}; got {seen:?}");
+    };
+    wait_for("Claude: operational");
+    server.set_step(1);
+    let block = wait_for("Claude: Elevated errors on Claude Opus 4.5 (investigating)");
+    assert!(
+        block.iter().any(|l| l.starts_with("--- ")),
+        "a new block: {block:?}"
+    );
+    // Unchanged readings print nothing new: let two more polls see the same state, then change it.
+    let polled = server.requests_to("/api/v2/summary.json").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while server.requests_to("/api/v2/summary.json").await < polled + 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "watch stopped polling"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server.set_step(2);
+    let block = wait_for("(identified)");
+    assert!(
+        !block.iter().any(|l| l.contains("(investigating)")),
+        "no repeat of the unchanged state: {block:?}"
+    );
+    child.kill()?;
+    child.wait()?;
+    Ok(())
+}

@@ -189,6 +189,15 @@ async fn tray_walks_an_incident_and_notifies_once_per_update() -> Result<()> {
     assert!(bodies[2].starts_with("Monitoring: "), "{bodies:?}");
     assert_eq!(bodies[3], "Resolved: This incident has been resolved.");
 
+    // A second launch opens the running app's panel (the tray may be invisible) and exits.
+    let mut second = start_tray(&desktop, &server)?;
+    let status = second.wait_for_exit(T)?;
+    assert!(status.success(), "second instance: {status:?}");
+    let window = desktop.wait_for_window("ccpulse", T)?;
+    desktop.close_window(window)?;
+    desktop.wait_for_window_gone(window, T)?;
+    assert!(app.is_running());
+
     // Quit from the menu ends the app cleanly.
     item.click_label("Quit ccpulse").await?;
     let status = app.wait_for_exit(T)?;
