@@ -132,7 +132,19 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: Config) -> taur
         ])
 }
 
+/// GDK initializes OpenGL on X11 at start-up, which maps Mesa and LLVM (~45 MiB resident) into
+/// a process that draws nothing with it: the tray is an icon and the panel's page is painted by
+/// WebKit's own processes. Skipped unless the user chose otherwise.
+fn skip_gdk_gl() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("GDK_GL").is_none() {
+        // Single-threaded here: nothing else has started yet.
+        std::env::set_var("GDK_GL", "disable");
+    }
+}
+
 pub fn run() {
+    skip_gdk_gl();
     let open_panel = std::env::args().any(|a| a == "--open-panel");
     let config = match config_file::load(None) {
         Ok(c) => c,

@@ -89,14 +89,15 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
 /// Create the tray, or keep trying in the background while no host is there.
 pub fn install<R: Runtime>(app: &AppHandle<R>) {
     app.manage(TraySlot::<R>(Mutex::new(None)));
-    if try_install(app) {
+    if let Err(e) = try_install(app) {
+        eprintln!(
+            "ccpulse: no system tray ({e}); looking again every {} s. Run `ccpulse-tray` again \
+             to open the panel.",
+            HOST_RETRY.as_secs()
+        );
+    } else {
         return;
     }
-    eprintln!(
-        "ccpulse: no system tray host found; retrying every {} s. Run `ccpulse-tray` again \
-         to open the panel.",
-        HOST_RETRY.as_secs()
-    );
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
@@ -104,7 +105,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) {
             let (tx, rx) = tokio::sync::oneshot::channel();
             let handle = app.clone();
             let _ = app.run_on_main_thread(move || {
-                let _ = tx.send(try_install(&handle));
+                let _ = tx.send(try_install(&handle).is_ok());
             });
             if rx.await.unwrap_or(false) {
                 publish(&app);
@@ -114,17 +115,10 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
-fn try_install<R: Runtime>(app: &AppHandle<R>) -> bool {
-    match build(app) {
-        Ok(tray) => {
-            *app.state::<TraySlot<R>>().0.lock().expect("tray lock") = Some(tray);
-            true
-        }
-        Err(e) => {
-            eprintln!("ccpulse: tray not available: {e}");
-            false
-        }
-    }
+fn try_install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let tray = build(app)?;
+    *app.state::<TraySlot<R>>().0.lock().expect("tray lock") = Some(tray);
+    Ok(())
 }
 
 /// Bring the tray in line with `view`.

@@ -204,3 +204,37 @@ async fn tray_walks_an_incident_and_notifies_once_per_update() -> Result<()> {
     assert!(status.success(), "{status:?}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_notifications_are_held_back_not_replayed() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+    let host = SniHost::start(&desktop).await?;
+    let _app = start_tray(&desktop, &server)?;
+    let item = host.wait_for_item(T).await?;
+    wait_for_tooltip(&item, "Claude: operational").await?;
+
+    item.click_label("Pause notifications for 1 hour").await?;
+    item.wait_for_menu_label(|l| l.starts_with("Resume notifications (paused until "), T)
+        .await?;
+    server.set_step(1);
+    item.click_label("Refresh now").await?;
+    wait_for_tooltip(&item, "(investigating)").await?;
+    let held = desktop.notifications_after_quiet(Duration::from_millis(1500), T)?;
+    assert!(held.is_empty(), "paused, yet shown: {held:?}");
+
+    // Resume: the next update is announced; the one that came while paused is not replayed.
+    let resume = item
+        .wait_for_menu_label(|l| l.starts_with("Resume notifications"), T)
+        .await?;
+    item.click(resume.id).await?;
+    item.wait_for_menu_label(|l| l == "Pause notifications for 1 hour", T)
+        .await?;
+    server.set_step(2);
+    item.click_label("Refresh now").await?;
+    desktop.wait_for_notifications(1, T)?;
+    let got = desktop.notifications_after_quiet(Duration::from_millis(1500), T)?;
+    let summaries: Vec<&str> = got.iter().map(|n| n.summary.as_str()).collect();
+    assert_eq!(summaries, [format!("Update: {INCIDENT}").as_str()]);
+    Ok(())
+}
