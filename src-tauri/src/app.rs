@@ -1,10 +1,11 @@
-//! Wiring: state, the status loop, the tray, single instance, and the app's life cycle.
+//! The tray process: state, the status loop, the tray, single instance, and the life cycle.
+//! It never creates a webview; the panel is a child process (`panel_process`).
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tauri::{Emitter, Manager, RunEvent, Runtime};
+use tauri::{Manager, RunEvent, Runtime};
 use tokio::sync::Notify;
 
 use ccpulse_core::alerts::Alert;
@@ -17,10 +18,8 @@ use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
 use ccpulse_sources::state_dir::StateDir;
 
 use crate::notifications::Notifier;
-use crate::{commands, panel, tray};
-
-/// The event the panel listens to; its payload is a [`PanelState`].
-pub const STATE_EVENT: &str = "ccpulse://state";
+use crate::panel_process::{self, PanelSlot};
+use crate::tray;
 
 /// How long "Pause notifications" lasts.
 pub const PAUSE: chrono::Duration = chrono::Duration::hours(1);
@@ -67,9 +66,7 @@ pub fn publish<R: Runtime>(app: &tauri::AppHandle<R>) {
         tray_view(&snapshot, &shared.config.status.relevance, now)
     };
     tray::show(app, &view, shared.paused(now));
-    if app.get_webview_window(panel::LABEL).is_some() {
-        let _ = app.emit_to(panel::LABEL, STATE_EVENT, shared.panel_state(now));
-    }
+    panel_process::send_state(app, &shared.panel_state(now));
 }
 
 fn deliver(app: &tauri::AppHandle<impl Runtime>, notifier: &Notifier, alerts: Vec<Alert>) {
@@ -124,12 +121,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: Config) -> taur
             paused_until: Mutex::new(None),
             refresh: Arc::new(Notify::new()),
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::panel_state,
-            commands::refresh_now,
-            commands::open_url,
-            commands::close_panel,
-        ])
+        .manage(PanelSlot::default())
 }
 
 /// GDK initializes OpenGL on X11 at start-up, which maps Mesa and LLVM (~45 MiB resident) into
@@ -155,14 +147,14 @@ pub fn run() {
     };
     let builder = tauri::Builder::default().plugin(tauri_plugin_single_instance::init(
         // A second launch opens the panel of the running one (the tray may be invisible).
-        |app, _args, _cwd| panel::open(app),
+        |app, _args, _cwd| panel_process::open(app),
     ));
     let app = build_app(builder, config)
         .setup(move |app| {
             tray::install(app.handle());
             start_status_loop(app.handle().clone());
             if open_panel {
-                panel::open(app.handle());
+                panel_process::open(app.handle());
             }
             Ok(())
         })
@@ -172,7 +164,7 @@ pub fn run() {
             std::process::exit(1);
         });
     app.run(|_app, event| {
-        // Closing the panel must not end a tray app; only Quit (an explicit exit code) does.
+        // A tray app has no window to close; only Quit (an explicit exit code) ends it.
         if let RunEvent::ExitRequested {
             code: None, api, ..
         } = event

@@ -1,10 +1,12 @@
 //! The panel's commands: one-line delegations. Errors cross IPC as `{code, message}`.
 
-use serde::Serialize;
-use tauri::{AppHandle, Runtime, State};
+use std::io::Write;
 
-use crate::app::{PanelState, Shared};
-use crate::panel;
+use serde::Serialize;
+use tauri::{AppHandle, State};
+
+use crate::panel_app::Latest;
+use crate::panel_link::{encode, FromPanel, PREFIX};
 
 #[derive(Debug, Serialize)]
 pub struct CommandError {
@@ -13,13 +15,20 @@ pub struct CommandError {
 }
 
 #[tauri::command]
-pub fn panel_state(shared: State<'_, Shared>) -> PanelState {
-    shared.panel_state(chrono::Utc::now())
+pub fn panel_state(latest: State<'_, Latest>) -> Option<serde_json::Value> {
+    latest.0.lock().expect("state lock").clone()
 }
 
+/// Ask the tray for a poll now; the new state arrives as an event.
 #[tauri::command]
-pub fn refresh_now(shared: State<'_, Shared>) {
-    shared.refresh.notify_one();
+pub fn refresh_now() -> Result<(), CommandError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{PREFIX}{}", encode(&FromPanel::Refresh))
+        .and_then(|()| out.flush())
+        .map_err(|e| CommandError {
+            code: "tray_gone",
+            message: format!("cannot reach the tray: {e}"),
+        })
 }
 
 #[tauri::command]
@@ -31,6 +40,6 @@ pub fn open_url(url: String) -> Result<(), CommandError> {
 }
 
 #[tauri::command]
-pub fn close_panel<R: Runtime>(app: AppHandle<R>) {
-    panel::close(&app);
+pub fn close_panel(app: AppHandle) {
+    app.exit(0);
 }

@@ -1,5 +1,7 @@
 //! `ccpulse-tray`: the tray shell. It shows what the core decides, on the OS's surfaces (tray
 //! icon and menu, desktop notifications, the panel window) and decides nothing itself.
+//!
+//! One binary, two roles: the tray (default) and, started by it, the panel (`--panel`).
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -7,9 +9,15 @@
 mod app;
 mod commands;
 mod notifications;
-mod panel;
+mod panel_app;
+mod panel_link;
+mod panel_process;
 mod tray;
 
 fn main() {
-    app::run();
+    if std::env::args().any(|a| a == "--panel") {
+        panel_app::run();
+    } else {
+        app::run();
+    }
 }

@@ -13,7 +13,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use ccpulse_core::tray_view::{Level, TrayView};
 
 use crate::app::{publish, Shared, PAUSE};
-use crate::panel;
+use crate::panel_process;
 
 const TRAY_ID: &str = "ccpulse";
 /// How often to look for a tray host again when there was none at start.
@@ -135,7 +135,7 @@ pub fn show<R: Runtime>(app: &AppHandle<R>, view: &TrayView, paused: Option<Date
 fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     let shared = app.state::<Shared>();
     match event.id().as_ref() {
-        "open_panel" => panel::open(app),
+        "open_panel" => panel_process::open(app),
         "open_status_page" => {
             if let Err(e) = open_in_browser(&shared.config.status.base_url) {
                 eprintln!("ccpulse: {e}");

@@ -51,6 +51,41 @@ async fn wait_for_tooltip(item: &Item, want: &str) -> Result<String> {
     }
 }
 
+/// Live processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let rest = &s[s.rfind(')')? + 2..];
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// No webview may outlive the panel: the panel's process (and its WebKit children) must go.
+async fn wait_for_no_children(app: &ProcessGuard) -> Result<()> {
+    let deadline = Instant::now() + T;
+    loop {
+        let children = children_of(app.pid());
+        if children.is_empty() {
+            return Ok(());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "processes left after the panel closed: {children:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Count pixels within `tolerance` (per channel) of `rgb` in a PNG.
 fn pixels_near(png_path: &Path, rgb: [u8; 3], tolerance: u8) -> Result<(usize, (u32, u32))> {
     let mut decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path)?));
@@ -139,8 +174,13 @@ async fn tray_walks_an_incident_and_notifies_once_per_update() -> Result<()> {
         "panel looks blank: {}",
         shot.display()
     );
+    assert!(
+        !children_of(app.pid()).is_empty(),
+        "the panel runs in a child process"
+    );
     desktop.close_window(window)?;
     desktop.wait_for_window_gone(window, T)?;
+    wait_for_no_children(&app).await?;
     assert!(app.is_running(), "closing the panel must not quit the app");
 
     // Step 3: an update.
@@ -196,6 +236,7 @@ async fn tray_walks_an_incident_and_notifies_once_per_update() -> Result<()> {
     let window = desktop.wait_for_window("ccpulse", T)?;
     desktop.close_window(window)?;
     desktop.wait_for_window_gone(window, T)?;
+    wait_for_no_children(&app).await?;
     assert!(app.is_running());
 
     // Quit from the menu ends the app cleanly.

@@ -231,6 +231,10 @@ async fn main() -> Result<()> {
         "webview processes gone after close",
         if webview_exited { "yes" } else { "NO" }
     );
+    println!(
+        "processes at the end: {}",
+        proc_tree::describe(pid).join("; ")
+    );
     if check && (failed || !webview_exited) {
         bail!("over budget");
     }

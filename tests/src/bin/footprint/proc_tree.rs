@@ -79,3 +79,26 @@ pub fn ticks_per_second() -> u64 {
         .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
         .unwrap_or(100)
 }
+
+/// One line per process of the tree: pid, name, RSS.
+pub fn describe(root: u32) -> Vec<String> {
+    tree(root)
+        .into_iter()
+        .filter_map(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let name = status
+                .lines()
+                .next()?
+                .trim_start_matches("Name:")
+                .trim()
+                .to_string();
+            let mib = |key| kib_field(&status, key) as f64 / 1024.0;
+            Some(format!(
+                "{pid} {name} {:.1} MiB (anon {:.1}, file {:.1})",
+                mib("VmRSS:"),
+                mib("RssAnon:"),
+                mib("RssFile:")
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,69 @@
+//! `ccpulse-tray --panel`: the panel window in a process of its own, started by the tray. It
+//! shows the state the tray writes on stdin and exits when the window closes or the tray goes.
+
+use std::io::BufRead;
+use std::sync::Mutex;
+
+use tauri::{Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+
+use crate::panel_link::ToPanel;
+
+pub const LABEL: &str = "panel";
+/// The event the page listens to; its payload is a [`crate::app::PanelState`].
+pub const STATE_EVENT: &str = "ccpulse://state";
+
+/// The last state the tray sent.
+#[derive(Default)]
+pub struct Latest(pub Mutex<Option<serde_json::Value>>);
+
+fn follow_tray(app: tauri::AppHandle) {
+    for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+        match serde_json::from_str::<ToPanel>(&line) {
+            Ok(ToPanel::State { state }) => {
+                let _ = app.emit_to(LABEL, STATE_EVENT, &state);
+                *app.state::<Latest>().0.lock().expect("state lock") = Some(state);
+            }
+            Ok(ToPanel::Focus) => {
+                if let Some(w) = app.get_webview_window(LABEL) {
+                    let _ = w.unminimize();
+                    let _ = w.set_focus();
+                }
+            }
+            Err(e) => eprintln!("ccpulse panel: ignoring a line from the tray ({e})"),
+        }
+    }
+    // The tray is gone: so is its panel.
+    app.exit(0);
+}
+
+pub fn run() {
+    let app = tauri::Builder::default()
+        .manage(Latest::default())
+        .invoke_handler(tauri::generate_handler![
+            crate::commands::panel_state,
+            crate::commands::refresh_now,
+            crate::commands::open_url,
+            crate::commands::close_panel,
+        ])
+        .setup(|app| {
+            WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))
+                .title("ccpulse")
+                .inner_size(420.0, 600.0)
+                .min_inner_size(340.0, 320.0)
+                .build()?;
+            let handle = app.handle().clone();
+            std::thread::Builder::new()
+                .name("ccpulse-panel-stdin".into())
+                .spawn(move || follow_tray(handle))?;
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match app {
+        // Closing the window ends this process: that is the point of it.
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            eprintln!("ccpulse: cannot open the panel: {e}");
+            std::process::exit(1);
+        }
+    }
+}
