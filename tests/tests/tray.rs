@@ -279,3 +279,20 @@ async fn paused_notifications_are_held_back_not_replayed() -> Result<()> {
     assert_eq!(summaries, [format!("Update: {INCIDENT}").as_str()]);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_appears_when_a_tray_host_starts_later() -> Result<()> {
+    // Desktops often start the tray host after autostarted apps.
+    let server = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+    let mut app = start_tray(&desktop, &server)?;
+    app.wait_for_log("the missing tray host to be reported", T, |log| {
+        log.contains("no system tray")
+    })?;
+    assert!(app.is_running(), "runs on without a tray");
+    let host = SniHost::start(&desktop).await?;
+    // The app looks again every 15 s.
+    let item = host.wait_for_item(Duration::from_secs(25)).await?;
+    wait_for_tooltip(&item, "Claude: operational").await?;
+    Ok(())
+}

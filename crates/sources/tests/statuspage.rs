@@ -362,6 +362,33 @@ fn start_during_an_incident_sums_up_once() {
 }
 
 #[test]
+fn start_with_several_open_incidents_gives_one_summary() {
+    let page = summary(
+        "statuspage/twilio-summary-degraded-groups-incidents-scheduled-maintenance-2020-06-16.json",
+    );
+    let mut ledger = AlertLedger::new();
+    let reading = Reading {
+        prev: None,
+        next: &page,
+        history: &[],
+        startup: true,
+    };
+    let now = at("2026-11-24T12:00:00Z");
+    let alerts = plan(&reading, &Relevance::All, &mut ledger, now);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].title, "Claude status: 2 open notices");
+    for incident in &page.incidents {
+        assert!(
+            alerts[0].body.contains(&incident.name),
+            "{}",
+            alerts[0].body
+        );
+    }
+    // Both incidents and the degraded components are now known: a restart says nothing.
+    assert!(plan(&reading, &Relevance::All, &mut ledger, now).is_empty());
+}
+
+#[test]
 fn irrelevant_incidents_stay_quiet() {
     let mut ledger = AlertLedger::new();
     let relevance = Relevance::Components(vec!["claude.ai".into()]);
