@@ -36,6 +36,17 @@ async fn tooltip(item: &Item) -> Result<String> {
         .unwrap_or_default())
 }
 
+/// Pixels of the tray icon (SNI pixmaps are ARGB32, big-endian) within 24 of `rgb`.
+async fn icon_pixels_near(item: &Item, rgb: [u8; 3]) -> Result<usize> {
+    let pixmaps = item.icon_pixmaps().await?.context("no IconPixmap")?;
+    let icon = pixmaps.first().context("empty IconPixmap")?;
+    Ok(icon
+        .data
+        .chunks(4)
+        .filter(|p| p[0] > 200 && (0..3).all(|i| p[i + 1].abs_diff(rgb[i]) <= 24))
+        .count())
+}
+
 async fn wait_for_tooltip(item: &Item, want: &str) -> Result<String> {
     let deadline = Instant::now() + T;
     loop {
@@ -124,6 +135,13 @@ async fn tray_walks_an_incident_and_notifies_once_per_update() -> Result<()> {
     wait_for_tooltip(&item, "Claude: operational").await?;
     let tip = item.tooltip().await?.context("no tooltip")?;
     assert_eq!(tip.title, "ccpulse");
+    const GREEN: [u8; 3] = [0x2e, 0x9e, 0x5b];
+    const AMBER: [u8; 3] = [0xe0, 0xa1, 0x00];
+    assert!(
+        icon_pixels_near(&item, GREEN).await? > 200,
+        "operational icon"
+    );
+    assert_eq!(icon_pixels_near(&item, AMBER).await?, 0);
     let labels: Vec<String> = item.menu().await?.into_iter().map(|e| e.label).collect();
     let expected = [
         "Open panel",
@@ -150,6 +168,8 @@ async fn tray_walks_an_incident_and_notifies_once_per_update() -> Result<()> {
     wait_for_tooltip(&item, &format!("Claude: {INCIDENT} (investigating)")).await?;
     item.wait_for_menu_label(|l| l.contains("(investigating) · checked"), T)
         .await?;
+    assert!(icon_pixels_near(&item, AMBER).await? > 200, "degraded icon");
+    assert_eq!(icon_pixels_near(&item, GREEN).await?, 0);
 
     // The panel shows it: a real window with the real webview, screenshot kept as an artifact.
     item.click_label("Open panel").await?;
