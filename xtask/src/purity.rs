@@ -8,7 +8,7 @@ use serde_json::Value;
 const CORE: &str = "ccpulse-core";
 
 /// The only crates ccpulse-core may depend on directly.
-const ALLOWED_DIRECT: &[&str] = &["chrono", "serde", "serde_json"];
+const ALLOWED_DIRECT: &[&str] = &["chrono", "chrono-tz", "serde", "serde_json"];
 
 /// Crates that must not appear anywhere below ccpulse-core.
 const FORBIDDEN_ANYWHERE: &[&str] = &["tokio", "reqwest", "hyper", "tauri", "mio", "async-std"];

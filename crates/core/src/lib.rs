@@ -14,6 +14,7 @@ pub mod config;
 pub mod relevance;
 pub mod report;
 pub mod service;
+pub mod signals;
 pub mod status;
 pub mod status_diff;
 pub mod tray_view;

@@ -10,3 +10,4 @@ pub mod http;
 pub mod monitor;
 pub mod state_dir;
 pub mod statuspage;
+pub mod usage_log;

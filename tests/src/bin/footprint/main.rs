@@ -5,21 +5,25 @@
 //!
 //! `cargo xtask bench footprint` builds a release tray and runs this. Options:
 //! `--tray PATH` (default: the release binary), `--idle-secs N` (default 60), `--check` (exit 1
-//! when a budget is exceeded).
+//! when a budget is exceeded), `--peer PATH`: measure another tray app instead (see
+//! [`peer_footprint`]).
 
 mod proc_tree;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use ccpulse_tests::paths::target_dir;
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{Desktop, SniHost};
+use ccpulse_tests::{sni::describe_menu, Desktop, SniHost};
 
 use proc_tree::{ticks_per_second, usage, Usage};
 
 const MIB: f64 = 1024.0;
+
+/// Where a peer's HTTP clients are sent: a closed port on loopback, so nothing leaves the machine.
+const NOWHERE_PROXY: &str = "http://127.0.0.1:9";
 
 struct Budget {
     what: &'static str,
@@ -81,13 +85,18 @@ async fn main() -> Result<()> {
     let mut tray = target_dir().join("release/ccpulse-tray");
     let mut idle_secs = 60u64;
     let mut check = false;
+    let mut peer = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--tray" => tray = PathBuf::from(args.next().context("--tray PATH")?),
+            "--peer" => peer = Some(PathBuf::from(args.next().context("--peer PATH")?)),
             "--idle-secs" => idle_secs = args.next().context("--idle-secs N")?.parse()?,
             "--check" => check = true,
             other => bail!("unknown argument {other:?}"),
         }
+    }
+    if let Some(peer) = peer {
+        return peer_footprint(&peer, idle_secs).await;
     }
     if !tray.exists() {
         bail!(
@@ -237,6 +246,80 @@ async fn main() -> Result<()> {
     );
     if check && (failed || !webview_exited) {
         bail!("over budget");
+    }
+    Ok(())
+}
+
+/// Another tray app, started as it ships on the same private desktop (a fresh `HOME`: no
+/// settings, no credentials), measured idle before its window was ever opened. Its HTTP clients
+/// get a proxy on a closed loopback port, so whatever it fetches fails without leaving the
+/// machine. `GDK_GL` is passed on from this process's environment, or left unset.
+async fn peer_footprint(path: &Path, idle_secs: u64) -> Result<()> {
+    if !path.exists() {
+        bail!("{} does not exist", path.display());
+    }
+    let name = path
+        .file_name()
+        .map_or_else(|| "peer".into(), |n| n.to_string_lossy().into_owned());
+    let desktop = Desktop::new()?;
+    let host = SniHost::start(&desktop).await?;
+    let mut cmd = desktop.command(path);
+    for var in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"] {
+        cmd.env(var, NOWHERE_PROXY)
+            .env(var.to_lowercase(), NOWHERE_PROXY);
+    }
+    cmd.env_remove("NO_PROXY").env_remove("no_proxy");
+    let spawned = Instant::now();
+    let mut app = desktop.spawn(&name, cmd)?;
+    let pid = app.pid();
+    let (registered, menu) = match host.wait_for_item(Duration::from_secs(20)).await {
+        Ok(item) => (
+            format!(
+                "{:.2} ms",
+                (item.registered_at() - spawned).as_secs_f64() * 1000.0
+            ),
+            item.menu().await.map(|m| describe_menu(&m)),
+        ),
+        Err(e) => ("never (20 s)".to_string(), Err(e)),
+    };
+
+    eprintln!("idle {idle_secs} s, its window never opened…");
+    let idle = idle_window(pid, idle_secs).await;
+    if !app.is_running() {
+        bail!(
+            "{name} exited during the idle window; {}",
+            app.log_excerpt()
+        );
+    }
+
+    let gdk_gl = std::env::var("GDK_GL").map_or_else(|_| "unset".into(), |v| format!("={v}"));
+    println!(
+        "{name} footprint ({}; GDK_GL {gdk_gl}; idle window of {idle_secs} s)",
+        path.display()
+    );
+    println!("{:<38} {:>10}", "measure", "value");
+    println!("{:<38} {registered:>10}", "tray registered after start");
+    println!(
+        "{:<38} {:>7.2} MiB",
+        "RSS idle, window never opened", idle.peak_rss_mib
+    );
+    println!(
+        "{:<38} {:>7.2} MiB",
+        "PSS idle, window never opened", idle.peak_pss_mib
+    );
+    println!(
+        "{:<38} {:>7.2} s/min",
+        "CPU idle, window never opened",
+        idle.cpu_secs * 60.0 / idle_secs as f64
+    );
+    println!("{:<38} {:>7}", "processes idle", idle.processes);
+    println!(
+        "processes at the end: {}",
+        proc_tree::describe(pid).join("; ")
+    );
+    match menu {
+        Ok(menu) => println!("its menu before the idle window:\n{menu}"),
+        Err(e) => println!("its menu before the idle window: unknown ({e:#})"),
     }
     Ok(())
 }

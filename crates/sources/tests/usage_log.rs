@@ -1,0 +1,247 @@
+//! Transcripts written by the real Claude Code 2.1.328 (`tests/fixtures/claude-code/`): every
+//! retry, interactive retry, final error and limit hit they contain, and nothing else; newer line
+//! types are skipped without being counted as bad.
+
+use std::io::BufReader;
+use std::path::PathBuf;
+
+use ccpulse_core::signals::{ErrorOrigin, LimitKind};
+use ccpulse_sources::usage_log::line::{parse, Record};
+use ccpulse_sources::usage_log::paths::{roots, transcripts, Found};
+use ccpulse_sources::usage_log::signals::scan;
+
+fn folder(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/claude-code")
+        .join(name)
+}
+
+fn files(name: &str) -> Vec<PathBuf> {
+    transcripts(&[folder(name)])
+        .into_iter()
+        .map(|f| match f {
+            Found::File(p) => p,
+            Found::Unreadable { path, error } => panic!("{}: {error}", path.display()),
+        })
+        .collect()
+}
+
+use ErrorOrigin::{Final, InteractiveRetry as IR, Retry};
+
+/// (origin, status, model, kind) of one API error.
+type Seen = (ErrorOrigin, Option<u16>, Option<String>, Option<String>);
+
+struct Case {
+    folder: &'static str,
+    /// Assistant lines with usage that are not errors.
+    responses: usize,
+    errors: Vec<Seen>,
+    /// (kind, reset time)
+    hits: Vec<(LimitKind, Option<&'static str>)>,
+}
+
+/// An error on claude-sonnet-4-5, the model every fixture used.
+fn e(origin: ErrorOrigin, status: Option<u16>, kind: Option<&str>) -> Seen {
+    (
+        origin,
+        status,
+        Some("claude-sonnet-4-5".into()),
+        kind.map(String::from),
+    )
+}
+
+fn retries(status: u16, kind: &str) -> Vec<Seen> {
+    let mut v = vec![e(Retry, Some(status), None); 3];
+    v.push(e(Final, Some(status), Some(kind)));
+    v
+}
+
+#[test]
+fn every_folder_yields_exactly_its_signals() {
+    let ir = || e(IR, None, None);
+    let cases = [
+        Case {
+            folder: "p-ok",
+            responses: 1,
+            errors: vec![],
+            hits: vec![],
+        },
+        Case {
+            folder: "i-oauth-baseurl",
+            responses: 1,
+            errors: vec![],
+            hits: vec![],
+        },
+        Case {
+            folder: "p-overloaded",
+            responses: 0,
+            errors: retries(529, "server_error"),
+            hits: vec![],
+        },
+        Case {
+            folder: "p-500",
+            responses: 0,
+            errors: retries(500, "server_error"),
+            hits: vec![],
+        },
+        Case {
+            folder: "p-ratelimited",
+            responses: 0,
+            errors: retries(429, "rate_limit"),
+            hits: vec![],
+        },
+        Case {
+            folder: "pd-oauth-ratelimited",
+            responses: 0,
+            errors: vec![e(Final, Some(429), Some("rate_limit"))],
+            hits: vec![(LimitKind::Session, Some("2026-11-25T01:31:33Z"))],
+        },
+        Case {
+            // ok; all-529; flaky then ok; all-500; all-429 (3 retries each)
+            folder: "i-apikey",
+            responses: 2,
+            errors: [
+                vec![ir(), ir(), ir(), e(Final, Some(529), Some("server_error"))],
+                vec![ir(), ir()],
+                vec![ir(), ir(), ir(), e(Final, Some(500), Some("server_error"))],
+                vec![ir(), ir(), ir(), e(Final, Some(429), Some("rate_limit"))],
+            ]
+            .concat(),
+            hits: vec![],
+        },
+    ];
+    for case in cases {
+        let name = case.folder;
+        let paths = files(name);
+        assert_eq!(paths.len(), 1, "{name}");
+        let text = std::fs::read(&paths[0]).unwrap();
+        let records: Vec<Record> = text
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| parse(l).unwrap_or_else(|e| panic!("{name}: {e:?}")))
+            .collect();
+        let real = records
+            .iter()
+            .filter(|r| matches!(r, Record::Assistant(a) if a.error.is_none() && a.usage.is_some()))
+            .count();
+        assert_eq!(real, case.responses, "{name}: real responses");
+
+        let s = scan(BufReader::new(&text[..]), chrono_tz::UTC);
+        assert_eq!(s.bad_lines, 0, "{name}: newer line types are not errors");
+        let got: Vec<Seen> = s
+            .api_errors
+            .iter()
+            .map(|e| (e.origin, e.status, e.model.clone(), e.kind.clone()))
+            .collect();
+        assert_eq!(got, case.errors, "{name}: API errors");
+        let got_hits: Vec<(LimitKind, Option<String>)> = s
+            .limit_hits
+            .iter()
+            .map(|h| {
+                let reset = h
+                    .resets_at
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                (h.kind.clone(), reset)
+            })
+            .collect();
+        let want_hits: Vec<(LimitKind, Option<String>)> = case
+            .hits
+            .into_iter()
+            .map(|(k, r)| (k, r.map(String::from)))
+            .collect();
+        assert_eq!(got_hits, want_hits, "{name}: limit hits");
+    }
+}
+
+#[test]
+fn usage_of_a_real_response() {
+    let text = std::fs::read(&files("p-ok")[0]).unwrap();
+    let a = text
+        .split(|b| *b == b'\n')
+        .filter_map(|l| match parse(l) {
+            Ok(Record::Assistant(a)) => Some(a),
+            _ => None,
+        })
+        .next()
+        .unwrap();
+    assert_eq!(a.model.as_deref(), Some("claude-sonnet-4-5"));
+    assert_eq!(
+        a.message_id.as_deref(),
+        Some("msg_01d9c4b9013ec540b09152d434")
+    );
+    assert_eq!(
+        a.request_id.as_deref(),
+        Some("req_08429371cddf4dd1ba2b1415")
+    );
+    let u = a.usage.unwrap();
+    assert_eq!(
+        (
+            u.input_tokens,
+            u.output_tokens,
+            u.cache_creation_input_tokens,
+            u.cache_read_input_tokens
+        ),
+        (12, 6, 21990, 0)
+    );
+}
+
+#[test]
+fn bad_lines_are_counted_not_fatal() {
+    let good = std::fs::read(&files("pd-oauth-ratelimited")[0]).unwrap();
+    let mut text =
+        b"not json\n{\"type\":\"assistant\",\"timestamp\":7}\n\xff\xfe garbage\n[1,2]\n".to_vec();
+    text.extend_from_slice(&good);
+    text.extend_from_slice(
+        b"{\"type\":\"assistant\",\"message\":{\"usage\":{\"input_tokens\":-1}}",
+    );
+    let s = scan(BufReader::new(&text[..]), chrono_tz::UTC);
+    assert_eq!(s.bad_lines, 5);
+    assert_eq!(s.limit_hits.len(), 1, "the good lines still count");
+}
+
+#[test]
+fn roots_follow_claude_config_dir_else_both_defaults() {
+    let home = PathBuf::from("/home/u");
+    assert_eq!(
+        roots(Some("/a, /b,,"), Some(&home), None),
+        [PathBuf::from("/a"), PathBuf::from("/b")]
+    );
+    assert_eq!(
+        roots(None, Some(&home), None),
+        [home.join(".config/claude"), home.join(".claude")]
+    );
+    assert_eq!(
+        roots(Some(""), Some(&home), Some(&PathBuf::from("/x"))),
+        [PathBuf::from("/x/claude"), home.join(".claude")]
+    );
+}
+
+#[test]
+fn discovery_finds_subagents_and_skips_missing_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("projects/-home-u-proj");
+    std::fs::create_dir_all(p.join("sess1/subagents")).unwrap();
+    std::fs::write(p.join("sess1.jsonl"), b"").unwrap();
+    std::fs::write(p.join("sess1/subagents/agent-1.jsonl"), b"").unwrap();
+    std::fs::write(p.join("notes.txt"), b"").unwrap();
+    let found = transcripts(&[
+        dir.path().to_path_buf(),
+        dir.path().join("missing"),
+        dir.path().to_path_buf(),
+    ]);
+    let names: Vec<String> = found
+        .iter()
+        .map(|f| match f {
+            Found::File(p) => p.strip_prefix(dir.path()).unwrap().display().to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        // sorted by path components, each file once although the root was given twice
+        [
+            "projects/-home-u-proj/sess1/subagents/agent-1.jsonl",
+            "projects/-home-u-proj/sess1.jsonl"
+        ]
+    );
+}
