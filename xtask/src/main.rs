@@ -2,6 +2,7 @@
 
 mod apt;
 mod bench;
+mod gen_usage;
 mod process;
 mod purity;
 mod run;
@@ -23,6 +24,9 @@ Commands:
   bench footprint [--idle-secs N] [--check]
                               Release tray on a private desktop: RSS/PSS and idle CPU
                               before and after the panel was opened, tray registration time.
+  gen-usage --size-mb N --seed S [--out DIR]
+                              Write a deterministic Claude Code history (default
+                              target/usage-gen/<N>mb-seed<S>) for benchmarks.
   help                        Show this text.
 
 Helpers:
@@ -65,6 +69,9 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "bench" => bench::bench(rest),
+        "gen-usage" => workspace::target_dir()
+            .and_then(|t| gen_usage::run(rest, &t))
+            .map(|()| ExitCode::SUCCESS),
         other => Ok(usage_error(&format!("unknown command `{other}`"))),
     }
 }
