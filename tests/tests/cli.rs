@@ -201,3 +201,47 @@ async fn watch_redraws_when_the_status_changes() -> Result<()> {
     child.wait()?;
     Ok(())
 }
+
+/// The real Claude Code transcripts give exactly what ccusage 20 reports for them
+/// (`tests/fixtures/ccusage/`), in two time zones.
+#[test]
+fn usage_daily_matches_the_reference_on_real_transcripts() {
+    let fixtures = ccpulse_tests::fixtures_dir();
+    let roots: Vec<String> = std::fs::read_dir(fixtures.join("claude-code"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.path().display().to_string())
+        .collect();
+    assert_eq!(roots.len(), 7);
+    let home = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            vec!["usage", "daily", "--json", "--timezone", "UTC"],
+            "all-fixtures-daily-utc.json",
+        ),
+        (
+            vec!["usage", "daily", "--json", "--timezone", "Asia/Tokyo"],
+            "all-fixtures-daily-tokyo.json",
+        ),
+    ];
+    for (args, reference) in cases {
+        let out = std::process::Command::new(cli_bin())
+            .args(&args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("CLAUDE_CONFIG_DIR", roots.join(","))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want: Value = serde_json::from_slice(
+            &std::fs::read(fixtures.join("ccusage").join(reference)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json(&out), want, "{reference}");
+    }
+}

@@ -3,6 +3,7 @@
 //! dir (the tray owns the alert ledger).
 
 mod render;
+mod usage;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -40,6 +41,9 @@ enum Command {
     },
     /// Keep showing the service status, redrawing when it changes.
     Watch,
+    /// Token use and cost from Claude Code's local transcripts.
+    #[command(subcommand)]
+    Usage(usage::Report),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Status { json } => status(config, json).await,
             Command::Watch => watch(config).await,
+            Command::Usage(report) => usage::run(report),
         }
     });
     match result {

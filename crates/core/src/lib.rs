@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod backoff;
 pub mod config;
+pub mod pricing;
 pub mod relevance;
 pub mod report;
 pub mod service;
@@ -18,5 +19,6 @@ pub mod signals;
 pub mod status;
 pub mod status_diff;
 pub mod tray_view;
+pub mod usage;
 
 pub use chrono;

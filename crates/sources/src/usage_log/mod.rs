@@ -2,6 +2,7 @@
 //! say. Lines are read leniently: a line that is not JSON, or not a shape we know, is counted and
 //! skipped; newer line types Claude Code adds are not errors.
 
+pub mod entries;
 pub mod line;
 pub mod paths;
 pub mod signals;

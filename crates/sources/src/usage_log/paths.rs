@@ -89,3 +89,16 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<Found>) {
         }
     }
 }
+
+/// The user's time zone: `$TZ` (an IANA name), else what `/etc/localtime` links to, else UTC.
+pub fn local_zone() -> chrono_tz::Tz {
+    let from_env = std::env::var("TZ")
+        .ok()
+        .and_then(|z| z.trim_start_matches(':').parse().ok());
+    let from_link = || {
+        let target = std::fs::read_link("/etc/localtime").ok()?;
+        let s = target.to_string_lossy().into_owned();
+        s.split_once("zoneinfo/")?.1.parse().ok()
+    };
+    from_env.or_else(from_link).unwrap_or(chrono_tz::UTC)
+}

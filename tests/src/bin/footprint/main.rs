@@ -272,15 +272,32 @@ async fn peer_footprint(path: &Path, idle_secs: u64) -> Result<()> {
     let spawned = Instant::now();
     let mut app = desktop.spawn(&name, cmd)?;
     let pid = app.pid();
-    let (registered, menu) = match host.wait_for_item(Duration::from_secs(20)).await {
-        Ok(item) => (
-            format!(
-                "{:.2} ms",
-                (item.registered_at() - spawned).as_secs_f64() * 1000.0
-            ),
-            item.menu().await.map(|m| describe_menu(&m)),
+    let item = host.wait_for_item(Duration::from_secs(20)).await;
+    let registered = match &item {
+        Ok(item) => format!(
+            "{:.2} ms",
+            (item.registered_at() - spawned).as_secs_f64() * 1000.0
         ),
-        Err(e) => ("never (20 s)".to_string(), Err(e)),
+        Err(_) => "never (20 s)".to_string(),
+    };
+    // Ready: its start-up work done (what the first reading on the tray is for ccpulse-tray),
+    // taken as a whole second in which the tree used no CPU.
+    let busy = std::cell::Cell::new((usage(pid).cpu_ticks, Instant::now()));
+    let quiet = wait_for_tree(pid, "a second without CPU", Duration::from_secs(20), |u| {
+        let (ticks, since) = busy.get();
+        if u.cpu_ticks != ticks {
+            busy.set((u.cpu_ticks, Instant::now()));
+        }
+        since.elapsed() >= Duration::from_secs(1)
+    })
+    .await;
+    let quiet = match quiet {
+        Ok(_) => format!("{:.2} ms", spawned.elapsed().as_secs_f64() * 1000.0),
+        Err(_) => "never (20 s)".to_string(),
+    };
+    let menu = match &item {
+        Ok(item) => item.menu().await.map(|m| describe_menu(&m)),
+        Err(e) => Err(anyhow::anyhow!("{e:#}")),
     };
 
     eprintln!("idle {idle_secs} s, its window never opened…");
@@ -300,6 +317,10 @@ async fn peer_footprint(path: &Path, idle_secs: u64) -> Result<()> {
     println!("{:<38} {:>10}", "measure", "value");
     println!("{:<38} {registered:>10}", "tray registered after start");
     println!(
+        "{:<38} {quiet:>10}",
+        "start-up done (1 s without CPU) after"
+    );
+    println!(
         "{:<38} {:>7.2} MiB",
         "RSS idle, window never opened", idle.peak_rss_mib
     );
@@ -318,8 +339,8 @@ async fn peer_footprint(path: &Path, idle_secs: u64) -> Result<()> {
         proc_tree::describe(pid).join("; ")
     );
     match menu {
-        Ok(menu) => println!("its menu before the idle window:\n{menu}"),
-        Err(e) => println!("its menu before the idle window: unknown ({e:#})"),
+        Ok(menu) => println!("its menu when the idle window started:\n{menu}"),
+        Err(e) => println!("its menu when the idle window started: unknown ({e:#})"),
     }
     Ok(())
 }

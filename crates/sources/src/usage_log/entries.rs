@@ -1,0 +1,258 @@
+//! Usage entries from transcript files, accepted under the same rules as ccusage 20
+//! (docs/ccusage-reference.md §2): a line counts when it holds a `"usage":{` object and passes
+//! the checks below; anything else is skipped and counted.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use memchr::memmem;
+use serde::Deserialize;
+
+use ccpulse_core::pricing::Billable;
+use ccpulse_core::usage::Entry;
+
+use super::line::CacheCreation;
+
+/// Keys that, followed by `:null` anywhere in a line, make the reference skip it.
+const NULL_GUARD: [&[u8]; 11] = [
+    b"id",
+    b"cwd",
+    b"model",
+    b"speed",
+    b"costUSD",
+    b"version",
+    b"sessionId",
+    b"requestId",
+    b"isApiErrorMessage",
+    b"cache_read_input_tokens",
+    b"cache_creation_input_tokens",
+];
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    timestamp: &'a str,
+    message: Message,
+    #[serde(rename = "sessionId")]
+    session_id: Option<String>,
+    #[serde(rename = "requestId")]
+    request_id: Option<String>,
+    version: Option<String>,
+    #[serde(rename = "costUSD")]
+    cost_usd: Option<f64>,
+    #[serde(rename = "isSidechain")]
+    is_sidechain: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    id: Option<String>,
+    model: Option<String>,
+    usage: UsageStrict,
+}
+
+#[derive(Deserialize)]
+struct UsageStrict {
+    input_tokens: u64,
+    output_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
+    cache_creation: Option<CacheCreation>,
+    speed: Option<Speed>,
+}
+
+#[derive(Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Speed {
+    Standard,
+    Fast,
+}
+
+/// What reading a set of files gave.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub entries: Vec<Entry>,
+    /// Lines with usage that were skipped (bad JSON, wrong types, null ids, odd timestamps).
+    pub skipped: usize,
+    pub files: usize,
+    pub bytes: u64,
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+fn null_guarded(line: &[u8]) -> bool {
+    memmem::find_iter(line, b":null").any(|at| {
+        let before = &line[..at];
+        let Some(close) = before
+            .last()
+            .filter(|b| **b == b'"')
+            .map(|_| before.len() - 1)
+        else {
+            return false;
+        };
+        let Some(open) = before[..close].iter().rposition(|b| *b == b'"') else {
+            return false;
+        };
+        NULL_GUARD.contains(&&before[open + 1..close])
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, optional `.mmm` (exactly three digits), then `Z` or `±HH:MM`.
+fn strict_time(t: &str) -> Option<DateTime<Utc>> {
+    let b = t.as_bytes();
+    let ok_len = matches!(b.len(), 20 | 24 | 25 | 29);
+    let frac = b.get(19) == Some(&b'.');
+    let zone_at = if frac { 23 } else { 19 };
+    let zone_ok = match b.get(zone_at) {
+        Some(b'Z') => b.len() == zone_at + 1,
+        Some(b'+' | b'-') => b.len() == zone_at + 6 && b[zone_at + 3] == b':',
+        _ => false,
+    };
+    let frac_ok = !frac || b[20..23].iter().all(u8::is_ascii_digit);
+    if !(ok_len && zone_ok && frac_ok && b[10] == b'T') {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(t).ok().map(|t| t.to_utc())
+}
+
+/// `digits.digits.digit...`
+fn semver_prefix(v: &str) -> bool {
+    let mut parts = v.splitn(3, '.');
+    let num =
+        |s: Option<&str>| s.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+    num(parts.next())
+        && num(parts.next())
+        && parts
+            .next()
+            .and_then(|s| s.bytes().next())
+            .is_some_and(|b| b.is_ascii_digit())
+}
+
+fn non_empty(s: &Option<String>) -> bool {
+    s.as_deref() != Some("")
+}
+
+/// One line's entry, if it is one. `Err(())`: it has usage but is not acceptable.
+fn entry(line: &[u8], file_session: &str) -> Result<Option<Entry>, ()> {
+    if memmem::find(line, b"\"usage\":{").is_none() {
+        return Ok(None);
+    }
+    if null_guarded(line) {
+        return Err(());
+    }
+    let l: Line<'_> = serde_json::from_slice(line).map_err(drop)?;
+    let at = strict_time(l.timestamp).ok_or(())?;
+    if l.version.as_deref().is_some_and(|v| !semver_prefix(v))
+        || !non_empty(&l.session_id)
+        || !non_empty(&l.request_id)
+        || !non_empty(&l.message.id)
+        || !non_empty(&l.message.model)
+    {
+        return Err(());
+    }
+    let u = l.message.usage;
+    let (c5, c1) = match u.cache_creation {
+        Some(c) => (c.ephemeral_5m_input_tokens, c.ephemeral_1h_input_tokens),
+        None => (u.cache_creation_input_tokens, 0),
+    };
+    Ok(Some(Entry {
+        at,
+        message_id: l.message.id,
+        request_id: l.request_id,
+        session: l.session_id.unwrap_or_else(|| file_session.to_string()),
+        model: l.message.model.filter(|m| m != "<synthetic>"),
+        tokens: Billable {
+            input: u.input_tokens,
+            output: u.output_tokens,
+            cache_write_5m: c5,
+            cache_write_1h: c1,
+            cache_read: u.cache_read_input_tokens,
+        },
+        sidechain: l.is_sidechain.unwrap_or(false),
+        has_speed: u.speed.is_some(),
+        fast: u.speed == Some(Speed::Fast),
+        cost_usd: l.cost_usd,
+    }))
+}
+
+/// The session a file belongs to: `<project>/<session>.jsonl` or
+/// `<project>/<session>/subagents/<agent>.jsonl`.
+pub fn file_session(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .skip_while(|c| c != "projects")
+        .skip(1)
+        .collect();
+    match parts.as_slice() {
+        [_, file] => file.trim_end_matches(".jsonl").to_string(),
+        [.., session, sub, _] if sub == "subagents" => session.clone(),
+        [.., session, _] => session.clone(),
+        [only] => only.clone(),
+        [] => "unknown".to_string(),
+    }
+}
+
+/// Entries of one file's bytes, in line order, and how many usage lines were skipped.
+pub fn entries_in(bytes: &[u8], session: &str) -> (Vec<Entry>, usize) {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    for line in bytes.split(|b| *b == b'\n') {
+        match entry(line, session) {
+            Ok(Some(e)) => out.push(e),
+            Ok(None) => {}
+            Err(()) => skipped += 1,
+        }
+    }
+    (out, skipped)
+}
+
+/// Read `files` (on all cores) and return their entries in path order, then line order: the
+/// order deduplication depends on.
+pub fn load(mut files: Vec<PathBuf>) -> Loaded {
+    files.sort_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let chunk = files.len().div_ceil(threads.max(1)).max(1);
+    let parts: Vec<Loaded> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut l = Loaded::default();
+                    for path in part {
+                        match std::fs::read(path) {
+                            Ok(bytes) => {
+                                let (entries, skipped) = entries_in(&bytes, &file_session(path));
+                                l.entries.extend(entries);
+                                l.skipped += skipped;
+                                l.files += 1;
+                                l.bytes += bytes.len() as u64;
+                            }
+                            Err(e) => l.unreadable.push((path.clone(), e.to_string())),
+                        }
+                    }
+                    l
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("reader thread"))
+            .collect()
+    });
+    parts.into_iter().fold(Loaded::default(), |mut acc, p| {
+        acc.entries.extend(p.entries);
+        acc.skipped += p.skipped;
+        acc.files += p.files;
+        acc.bytes += p.bytes;
+        acc.unreadable.extend(p.unreadable);
+        acc
+    })
+}
