@@ -1,4 +1,4 @@
-//! `cargo xtask bench footprint [ARGS...]`: build a release tray and measure it.
+//! `cargo xtask bench footprint|usage [ARGS...]`: the benchmarks kept with the project.
 
 use std::process::ExitCode;
 
@@ -9,8 +9,11 @@ use crate::{apt, process};
 pub fn bench(args: &[String]) -> Result<ExitCode> {
     match args.split_first() {
         Some((name, rest)) if name == "footprint" => footprint(rest),
+        Some((name, rest)) if name == "usage" => {
+            crate::bench_usage::run(rest).map(|()| ExitCode::SUCCESS)
+        }
         _ => Ok(crate::usage_error(
-            "`bench` takes: footprint [--idle-secs N] [--check]",
+            "`bench` takes: footprint [--idle-secs N] [--check] | usage [--size-mb N] [--seed S] [--runs R]",
         )),
     }
 }

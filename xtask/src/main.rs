@@ -2,6 +2,7 @@
 
 mod apt;
 mod bench;
+mod bench_usage;
 mod gen_usage;
 mod process;
 mod purity;
@@ -24,6 +25,8 @@ Commands:
   bench footprint [--idle-secs N] [--check]
                               Release tray on a private desktop: RSS/PSS and idle CPU
                               before and after the panel was opened, tray registration time.
+  bench usage [--size-mb N] [--seed S] [--runs R]
+                              ccpulse usage daily vs ccusage 20 on a generated history.
   gen-usage --size-mb N --seed S [--out DIR]
                               Write a deterministic Claude Code history (default
                               target/usage-gen/<N>mb-seed<S>) for benchmarks.

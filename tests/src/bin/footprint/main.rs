@@ -309,9 +309,10 @@ async fn peer_footprint(path: &Path, idle_secs: u64) -> Result<()> {
         );
     }
 
-    let gdk_gl = std::env::var("GDK_GL").map_or_else(|_| "unset".into(), |v| format!("={v}"));
+    let gdk_gl =
+        std::env::var("GDK_GL").map_or_else(|_| "GDK_GL unset".into(), |v| format!("GDK_GL={v}"));
     println!(
-        "{name} footprint ({}; GDK_GL {gdk_gl}; idle window of {idle_secs} s)",
+        "{name} footprint ({}; {gdk_gl}; idle window of {idle_secs} s)",
         path.display()
     );
     println!("{:<38} {:>10}", "measure", "value");
