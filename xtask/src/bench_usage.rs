@@ -24,7 +24,13 @@ struct Run {
 fn measure(cmd: &mut Command) -> Result<Run> {
     let report = std::env::temp_dir().join(format!("ccpulse-bench-{}.time", std::process::id()));
     let mut timed = Command::new("/usr/bin/time");
-    timed.arg("-f").arg("%M").arg("-o").arg(&report).arg(cmd.get_program()).args(cmd.get_args());
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => timed.env(k, v),
@@ -32,13 +38,28 @@ fn measure(cmd: &mut Command) -> Result<Run> {
         };
     }
     let started = Instant::now();
-    let out = timed.output().with_context(|| format!("running {}", process::describe(cmd)))?;
+    let out = timed
+        .output()
+        .with_context(|| format!("running {}", process::describe(cmd)))?;
     let secs = started.elapsed().as_secs_f64();
     if !out.status.success() {
-        bail!("{} failed: {}", process::describe(cmd), String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "{} failed: {}",
+            process::describe(cmd),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let kb: f64 = std::fs::read_to_string(&report)?.lines().last().unwrap_or("0").trim().parse()?;
-    Ok(Run { secs, max_rss_mb: kb / 1024.0, output: out.stdout })
+    let kb: f64 = std::fs::read_to_string(&report)?
+        .lines()
+        .last()
+        .unwrap_or("0")
+        .trim()
+        .parse()?;
+    Ok(Run {
+        secs,
+        max_rss_mb: kb / 1024.0,
+        output: out.stdout,
+    })
 }
 
 fn ccusage(tools: &Path) -> Result<PathBuf> {
@@ -46,8 +67,13 @@ fn ccusage(tools: &Path) -> Result<PathBuf> {
     if !bin.exists() {
         println!("Installing {CCUSAGE} (npm) into {}", tools.display());
         std::fs::create_dir_all(tools)?;
-        process::run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(tools).arg(CCUSAGE))
-            .context("npm is needed for the comparison (Node.js 18 or newer)")?;
+        process::run(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(tools)
+                .arg(CCUSAGE),
+        )
+        .context("npm is needed for the comparison (Node.js 18 or newer)")?;
     }
     Ok(bin)
 }
@@ -66,7 +92,9 @@ fn warm(dir: &Path) -> Result<u64> {
 }
 
 fn best(runs: &[Run]) -> &Run {
-    runs.iter().min_by(|a, b| a.secs.total_cmp(&b.secs)).expect("at least one run")
+    runs.iter()
+        .min_by(|a, b| a.secs.total_cmp(&b.secs))
+        .expect("at least one run")
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -80,14 +108,23 @@ pub fn run(args: &[String]) -> Result<()> {
             "--size-mb" => size_mb = value()?.parse()?,
             "--seed" => seed = value()?.parse()?,
             "--runs" => runs = value()?.parse::<usize>()?.max(1),
-            other => bail!("unknown option {other} (bench usage [--size-mb N] [--seed S] [--runs R])"),
+            other => {
+                bail!("unknown option {other} (bench usage [--size-mb N] [--seed S] [--runs R])")
+            }
         }
     }
     apt::ensure(&["time"], "to measure peak memory")?;
     let target = workspace::target_dir()?;
     let data = target.join(format!("usage-gen/{size_mb}mb-seed{seed}"));
     if !data.join("projects").is_dir() {
-        gen_usage::generate(&gen_usage::Options { size_mb, seed, out: Some(data.clone()) }, &target)?;
+        gen_usage::generate(
+            &gen_usage::Options {
+                size_mb,
+                seed,
+                out: Some(data.clone()),
+            },
+            &target,
+        )?;
     }
     process::run(process::cargo().args(["build", "--release", "-p", "ccpulse-cli"]))?;
     let ccpulse = target.join("release/ccpulse");
@@ -97,7 +134,9 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&home)?;
 
     let with_env = |mut c: Command| {
-        c.env("CLAUDE_CONFIG_DIR", &data).env("HOME", &home).env("TZ", "UTC");
+        c.env("CLAUDE_CONFIG_DIR", &data)
+            .env("HOME", &home)
+            .env("TZ", "UTC");
         c
     };
     let mut ours = Vec::new();
@@ -111,16 +150,28 @@ pub fn run(args: &[String]) -> Result<()> {
         theirs.push(measure(&mut c)?);
     }
     let (a, b) = (best(&ours), best(&theirs));
-    let same = serde_json::from_slice::<Value>(&a.output)? == serde_json::from_slice::<Value>(&b.output)?;
+    let same =
+        serde_json::from_slice::<Value>(&a.output)? == serde_json::from_slice::<Value>(&b.output)?;
     println!(
         "\n{} MiB of transcripts ({}), best of {runs}, files in page cache",
         bytes / 1024 / 1024,
         data.display()
     );
     println!("{:<34} {:>8} {:>12}", "", "seconds", "peak RSS MB");
-    println!("{:<34} {:>8.3} {:>12.1}", "ccpulse usage daily --json", a.secs, a.max_rss_mb);
-    println!("{:<34} {:>8.3} {:>12.1}", "ccusage claude daily --json", b.secs, b.max_rss_mb);
-    println!("ccpulse is {:.1}x faster, uses {:.1}x less memory; outputs {}", b.secs / a.secs, b.max_rss_mb / a.max_rss_mb, if same { "identical" } else { "DIFFER" });
+    println!(
+        "{:<34} {:>8.3} {:>12.1}",
+        "ccpulse usage daily --json", a.secs, a.max_rss_mb
+    );
+    println!(
+        "{:<34} {:>8.3} {:>12.1}",
+        "ccusage claude daily --json", b.secs, b.max_rss_mb
+    );
+    println!(
+        "ccpulse is {:.1}x faster, uses {:.1}x less memory; outputs {}",
+        b.secs / a.secs,
+        b.max_rss_mb / a.max_rss_mb,
+        if same { "identical" } else { "DIFFER" }
+    );
     if !same {
         bail!("the daily reports differ");
     }

@@ -60,16 +60,13 @@ pub fn run(report: Report) -> anyhow::Result<()> {
     for (path, error) in &loaded.unreadable {
         eprintln!("ccpulse: cannot read {}: {error}", path.display());
     }
-    let entries = dedupe(loaded.entries);
+    let entries = dedupe(loaded.entries, &loaded.models);
     let zone = f.timezone.unwrap_or_else(local_zone);
-    let report = daily(
-        &entries,
-        zone,
-        Range {
-            since: f.since,
-            until: f.until,
-        },
-    );
+    let range = Range {
+        since: f.since,
+        until: f.until,
+    };
+    let report = daily(&entries, &loaded.models, zone, range);
     let mut out = std::io::stdout().lock();
     if f.json {
         serde_json::to_writer_pretty(&mut out, &report)?;

@@ -7,18 +7,60 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::pricing::{self, Billable};
+use crate::pricing::{self, Billable, Price};
+
+/// Identifiers (message id, request id, session) are kept as 64-bit hashes: a history of
+/// millions of lines then fits in little memory, and equal ids still compare equal. Keys combine
+/// two of them (128 bits), so a false match is out of reach in practice.
+pub type IdHash = u64;
+
+/// Index of a model name in [`Models`].
+pub type ModelId = u16;
+
+/// The model names seen, each with its price (looked up once).
+#[derive(Debug, Clone, Default)]
+pub struct Models {
+    names: Vec<String>,
+    prices: Vec<Option<Price>>,
+}
+
+impl Models {
+    pub fn id(&mut self, name: &str) -> ModelId {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return i as ModelId;
+        }
+        self.names.push(name.to_string());
+        self.prices.push(pricing::find(name));
+        (self.names.len() - 1) as ModelId
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn name(&self, id: ModelId) -> &str {
+        &self.names[id as usize]
+    }
+
+    pub fn price(&self, id: ModelId) -> Option<&Price> {
+        self.prices[id as usize].as_ref()
+    }
+}
 
 /// One API response as a transcript line records it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub at: DateTime<Utc>,
-    pub message_id: Option<String>,
-    pub request_id: Option<String>,
+    pub message_id: Option<IdHash>,
+    pub request_id: Option<IdHash>,
     /// The `sessionId` field, else the session the file path names.
-    pub session: String,
+    pub session: IdHash,
     /// `message.model` as written (`None` for a missing or `<synthetic>` model).
-    pub model: Option<String>,
+    pub model: Option<ModelId>,
     pub tokens: Billable,
     pub sidechain: bool,
     /// `speed` was written (`standard` or `fast`).
@@ -36,22 +78,22 @@ impl Entry {
     }
 
     /// The written `costUSD`, else the cost from the price table (0 for unknown models).
-    pub fn cost(&self) -> f64 {
+    pub fn cost(&self, models: &Models) -> f64 {
         self.cost_usd.unwrap_or_else(|| {
             self.model
-                .as_deref()
-                .and_then(pricing::find)
-                .map_or(0.0, |p| pricing::cost(&p, &self.tokens, self.fast))
+                .and_then(|m| models.price(m))
+                .map_or(0.0, |p| pricing::cost(p, &self.tokens, self.fast))
         })
     }
 
     /// The name reports show: the model, with `-fast` for fast mode.
-    pub fn display_model(&self) -> Option<String> {
-        self.model.as_ref().map(|m| {
+    pub fn display_model(&self, models: &Models) -> Option<String> {
+        self.model.map(|m| {
+            let name = models.name(m);
             if self.fast {
-                format!("{m}-fast")
+                format!("{name}-fast")
             } else {
-                m.clone()
+                name.to_string()
             }
         })
     }
@@ -59,7 +101,7 @@ impl Entry {
 
 /// Keep `candidate` over `kept`? A non-sidechain copy wins, then more tokens, then a higher cost,
 /// then the copy that says its speed; otherwise the first one stays.
-fn better(candidate: &Entry, kept: &Entry) -> bool {
+fn better(candidate: &Entry, kept: &Entry, models: &Models) -> bool {
     if candidate.sidechain != kept.sidechain {
         return kept.sidechain;
     }
@@ -67,7 +109,7 @@ fn better(candidate: &Entry, kept: &Entry) -> bool {
     if c != k {
         return c > k;
     }
-    let (c, k) = (candidate.cost(), kept.cost());
+    let (c, k) = (candidate.cost(models), kept.cost(models));
     if c != k {
         return c > k;
     }
@@ -77,35 +119,32 @@ fn better(candidate: &Entry, kept: &Entry) -> bool {
 /// The daily report's deduplication, over entries in file-path then line order. One response is
 /// often written several times (streamed copies, resumed sessions, subagent replays); each is
 /// counted once.
-pub fn dedupe(entries: impl IntoIterator<Item = Entry>) -> Vec<Entry> {
+pub fn dedupe(entries: impl IntoIterator<Item = Entry>, models: &Models) -> Vec<Entry> {
     let mut kept: Vec<Entry> = Vec::new();
-    let mut by_request: HashMap<(String, String), usize> = HashMap::new();
-    let mut by_time: HashMap<(String, String, DateTime<Utc>), usize> = HashMap::new();
-    let mut by_session: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    let mut by_request: HashMap<(IdHash, IdHash), usize> = HashMap::new();
+    let mut by_time: HashMap<(IdHash, IdHash, DateTime<Utc>), usize> = HashMap::new();
+    // (message, session) -> slots; almost always one.
+    let mut by_session: HashMap<(IdHash, IdHash), Vec<usize>> = HashMap::new();
     for e in entries {
-        let Some(msg) = e.message_id.clone() else {
+        let Some(msg) = e.message_id else {
             kept.push(e);
             continue;
         };
-        let exact = match &e.request_id {
-            Some(req) => by_request.get(&(msg.clone(), req.clone())).copied(),
-            None => by_time
-                .get(&(msg.clone(), e.session.clone(), e.at))
-                .copied(),
+        let exact = match e.request_id {
+            Some(req) => by_request.get(&(msg, req)).copied(),
+            None => by_time.get(&(msg, e.session, e.at)).copied(),
         };
         // A subagent replaying a message of its session under a new request id.
         let found = exact.or_else(|| {
-            by_session
-                .get(&(msg.clone(), e.session.clone()))
-                .and_then(|slots| {
-                    slots
-                        .iter()
-                        .copied()
-                        .find(|&i| e.sidechain || kept[i].sidechain)
-                })
+            by_session.get(&(msg, e.session)).and_then(|slots| {
+                slots
+                    .iter()
+                    .copied()
+                    .find(|&i| e.sidechain || kept[i].sidechain)
+            })
         });
         let slot = match found {
-            Some(i) if better(&e, &kept[i]) => {
+            Some(i) if better(&e, &kept[i], models) => {
                 kept[i] = e;
                 i
             }
@@ -116,17 +155,15 @@ pub fn dedupe(entries: impl IntoIterator<Item = Entry>) -> Vec<Entry> {
             }
         };
         let e = &kept[slot];
-        match &e.request_id {
+        match e.request_id {
             Some(req) => {
-                by_request.entry((msg.clone(), req.clone())).or_insert(slot);
+                by_request.entry((msg, req)).or_insert(slot);
             }
             None => {
-                by_time
-                    .entry((msg.clone(), e.session.clone(), e.at))
-                    .or_insert(slot);
+                by_time.entry((msg, e.session, e.at)).or_insert(slot);
             }
         }
-        let slots = by_session.entry((msg, e.session.clone())).or_default();
+        let slots = by_session.entry((msg, e.session)).or_default();
         if !slots.contains(&slot) {
             slots.push(slot);
         }
@@ -184,7 +221,7 @@ pub struct Range {
 }
 
 /// One row per local date in `zone`, oldest first; entries in dedupe order.
-pub fn daily(entries: &[Entry], zone: Tz, range: Range) -> DailyReport {
+pub fn daily(entries: &[Entry], models: &Models, zone: Tz, range: Range) -> DailyReport {
     struct Acc {
         row: DailyRow,
         models: Vec<ModelBreakdown>,
@@ -211,7 +248,7 @@ pub fn daily(entries: &[Entry], zone: Tz, range: Range) -> DailyReport {
         });
         let t = &e.tokens;
         let cache_creation = t.cache_write_5m + t.cache_write_1h;
-        let cost = e.cost();
+        let cost = e.cost(models);
         let row = &mut acc.row;
         row.input_tokens += t.input;
         row.output_tokens += t.output;
@@ -219,7 +256,7 @@ pub fn daily(entries: &[Entry], zone: Tz, range: Range) -> DailyReport {
         row.cache_read_tokens += t.cache_read;
         row.total_tokens += e.total_tokens();
         row.total_cost += cost;
-        if let Some(model) = e.display_model() {
+        if let Some(model) = e.display_model(models) {
             let b = match acc.models.iter_mut().position(|b| b.model_name == model) {
                 Some(i) => &mut acc.models[i],
                 None => {
@@ -262,6 +299,11 @@ pub fn daily(entries: &[Entry], zone: Tz, range: Range) -> DailyReport {
 mod tests {
     use super::*;
 
+    /// Test ids: distinct short names give distinct sums.
+    fn h(s: &str) -> IdHash {
+        s.bytes().map(IdHash::from).sum()
+    }
+
     fn entry(
         msg: &str,
         req: Option<&str>,
@@ -272,10 +314,10 @@ mod tests {
     ) -> Entry {
         Entry {
             at: DateTime::parse_from_rfc3339(at).unwrap().to_utc(),
-            message_id: Some(msg.into()),
-            request_id: req.map(Into::into),
-            session: session.into(),
-            model: Some("claude-sonnet-4-5".into()),
+            message_id: Some(h(msg)),
+            request_id: req.map(h),
+            session: h(session),
+            model: Some(0),
             tokens: Billable {
                 input: 10,
                 output,
@@ -346,13 +388,14 @@ mod tests {
                 vec![("m1", 9), ("m1", 9)],
             ),
         ];
+        let mut models = Models::default();
+        models.id("claude-sonnet-4-5");
         for (n, (input, want)) in cases.into_iter().enumerate() {
-            let got: Vec<(String, u64)> = dedupe(input)
+            let got: Vec<(IdHash, u64)> = dedupe(input, &models)
                 .into_iter()
                 .map(|e| (e.message_id.unwrap(), e.tokens.output))
                 .collect();
-            let want: Vec<(String, u64)> =
-                want.into_iter().map(|(m, o)| (m.to_string(), o)).collect();
+            let want: Vec<(IdHash, u64)> = want.into_iter().map(|(m, o)| (h(m), o)).collect();
             assert_eq!(got, want, "case {n}");
         }
     }
@@ -360,14 +403,16 @@ mod tests {
     #[test]
     fn daily_rows_in_a_zone() {
         let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+        let mut models = Models::default();
+        assert_eq!(models.id("claude-sonnet-4-5"), 0);
         let mut fast = entry("m2", Some("r2"), "s", "2026-11-24T16:00:00Z", 1000, false);
-        fast.model = Some("claude-opus-4-6".into());
+        fast.model = Some(models.id("claude-opus-4-6"));
         fast.fast = true;
         let entries = vec![
             entry("m1", Some("r1"), "s", "2026-11-24T14:59:59Z", 100, false),
             fast,
         ];
-        let r = daily(&entries, tokyo, Range::default());
+        let r = daily(&entries, &models, tokyo, Range::default());
         let dates: Vec<&str> = r.daily.iter().map(|d| d.date.as_str()).collect();
         assert_eq!(dates, ["2026-11-24", "2026-11-25"]);
         assert_eq!(r.daily[1].models_used, ["claude-opus-4-6-fast"]);
@@ -376,14 +421,10 @@ mod tests {
             (10.0 * 5e-06 + 1000.0 * 2.5e-05) * 6.0
         );
         assert_eq!(r.totals.total_tokens, 110 + 1010);
-        let only = daily(
-            &entries,
-            tokyo,
-            Range {
-                since: NaiveDate::from_ymd_opt(2026, 11, 25),
-                until: None,
-            },
-        );
-        assert_eq!(only.daily.len(), 1);
+        let since = Range {
+            since: NaiveDate::from_ymd_opt(2026, 11, 25),
+            until: None,
+        };
+        assert_eq!(daily(&entries, &models, tokyo, since).daily.len(), 1);
     }
 }

@@ -2,6 +2,8 @@
 //! (docs/ccusage-reference.md §2): a line counts when it holds a `"usage":{` object and passes
 //! the checks below; anything else is skipped and counted.
 
+use std::borrow::Cow;
+use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -9,7 +11,7 @@ use memchr::memmem;
 use serde::Deserialize;
 
 use ccpulse_core::pricing::Billable;
-use ccpulse_core::usage::Entry;
+use ccpulse_core::usage::{Entry, IdHash, Models};
 
 use super::line::CacheCreation;
 
@@ -31,13 +33,15 @@ const NULL_GUARD: [&[u8]; 11] = [
 #[derive(Deserialize)]
 struct Line<'a> {
     #[serde(borrow)]
-    timestamp: &'a str,
-    message: Message,
-    #[serde(rename = "sessionId")]
-    session_id: Option<String>,
-    #[serde(rename = "requestId")]
-    request_id: Option<String>,
-    version: Option<String>,
+    timestamp: Cow<'a, str>,
+    #[serde(borrow)]
+    message: Message<'a>,
+    #[serde(rename = "sessionId", borrow)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
     #[serde(rename = "costUSD")]
     cost_usd: Option<f64>,
     #[serde(rename = "isSidechain")]
@@ -45,9 +49,11 @@ struct Line<'a> {
 }
 
 #[derive(Deserialize)]
-struct Message {
-    id: Option<String>,
-    model: Option<String>,
+struct Message<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
     usage: UsageStrict,
 }
 
@@ -74,6 +80,8 @@ enum Speed {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub entries: Vec<Entry>,
+    /// The model names the entries refer to.
+    pub models: Models,
     /// Lines with usage that were skipped (bad JSON, wrong types, null ids, odd timestamps).
     pub skipped: usize,
     pub files: usize,
@@ -129,12 +137,19 @@ fn semver_prefix(v: &str) -> bool {
             .is_some_and(|b| b.is_ascii_digit())
 }
 
-fn non_empty(s: &Option<String>) -> bool {
+fn non_empty(s: &Option<Cow<'_, str>>) -> bool {
     s.as_deref() != Some("")
 }
 
+/// The identity of an id string (see [`IdHash`]).
+pub fn id_hash(s: &str) -> IdHash {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
 /// One line's entry, if it is one. `Err(())`: it has usage but is not acceptable.
-fn entry(line: &[u8], file_session: &str) -> Result<Option<Entry>, ()> {
+fn entry(line: &[u8], file_session: IdHash, models: &mut Models) -> Result<Option<Entry>, ()> {
     if memmem::find(line, b"\"usage\":{").is_none() {
         return Ok(None);
     }
@@ -142,7 +157,7 @@ fn entry(line: &[u8], file_session: &str) -> Result<Option<Entry>, ()> {
         return Err(());
     }
     let l: Line<'_> = serde_json::from_slice(line).map_err(drop)?;
-    let at = strict_time(l.timestamp).ok_or(())?;
+    let at = strict_time(&l.timestamp).ok_or(())?;
     if l.version.as_deref().is_some_and(|v| !semver_prefix(v))
         || !non_empty(&l.session_id)
         || !non_empty(&l.request_id)
@@ -158,10 +173,15 @@ fn entry(line: &[u8], file_session: &str) -> Result<Option<Entry>, ()> {
     };
     Ok(Some(Entry {
         at,
-        message_id: l.message.id,
-        request_id: l.request_id,
-        session: l.session_id.unwrap_or_else(|| file_session.to_string()),
-        model: l.message.model.filter(|m| m != "<synthetic>"),
+        message_id: l.message.id.as_deref().map(id_hash),
+        request_id: l.request_id.as_deref().map(id_hash),
+        session: l.session_id.as_deref().map_or(file_session, id_hash),
+        model: l
+            .message
+            .model
+            .as_deref()
+            .filter(|m| *m != "<synthetic>")
+            .map(|m| models.id(m)),
         tokens: Billable {
             input: u.input_tokens,
             output: u.output_tokens,
@@ -195,11 +215,11 @@ pub fn file_session(path: &Path) -> String {
 }
 
 /// Entries of one file's bytes, in line order, and how many usage lines were skipped.
-pub fn entries_in(bytes: &[u8], session: &str) -> (Vec<Entry>, usize) {
+pub fn entries_in(bytes: &[u8], session: IdHash, models: &mut Models) -> (Vec<Entry>, usize) {
     let mut out = Vec::new();
     let mut skipped = 0;
     for line in bytes.split(|b| *b == b'\n') {
-        match entry(line, session) {
+        match entry(line, session, models) {
             Ok(Some(e)) => out.push(e),
             Ok(None) => {}
             Err(()) => skipped += 1,
@@ -229,7 +249,8 @@ pub fn load(mut files: Vec<PathBuf>) -> Loaded {
                     for path in part {
                         match std::fs::read(path) {
                             Ok(bytes) => {
-                                let (entries, skipped) = entries_in(&bytes, &file_session(path));
+                                let session = id_hash(&file_session(path));
+                                let (entries, skipped) = entries_in(&bytes, session, &mut l.models);
                                 l.entries.extend(entries);
                                 l.skipped += skipped;
                                 l.files += 1;
@@ -248,7 +269,14 @@ pub fn load(mut files: Vec<PathBuf>) -> Loaded {
             .collect()
     });
     parts.into_iter().fold(Loaded::default(), |mut acc, p| {
-        acc.entries.extend(p.entries);
+        // Model ids are per reader thread: map them to the merged table.
+        let remap: Vec<_> = (0..p.models.len())
+            .map(|i| acc.models.id(p.models.name(i as u16)))
+            .collect();
+        acc.entries.extend(p.entries.into_iter().map(|mut e| {
+            e.model = e.model.map(|m| remap[m as usize]);
+            e
+        }));
         acc.skipped += p.skipped;
         acc.files += p.files;
         acc.bytes += p.bytes;
