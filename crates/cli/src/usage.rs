@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use clap::{Args, Subcommand};
 
-use ccpulse_core::usage::{daily, dedupe, DailyReport, Range};
+use ccpulse_core::usage::{daily, DailyReport, Dedupe, Range};
 use ccpulse_sources::usage_log::entries::load;
 use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env, transcripts, Found};
 
@@ -56,11 +56,12 @@ pub fn run(report: Report) -> anyhow::Result<()> {
             }
         }
     }
-    let loaded = load(files);
+    let mut dedupe = Dedupe::default();
+    let loaded = load(files, |e, models| dedupe.push(e, models));
     for (path, error) in &loaded.unreadable {
         eprintln!("ccpulse: cannot read {}: {error}", path.display());
     }
-    let entries = dedupe(loaded.entries, &loaded.models);
+    let entries = dedupe.finish();
     let zone = f.timezone.unwrap_or_else(local_zone);
     let range = Range {
         since: f.since,

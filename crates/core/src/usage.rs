@@ -2,6 +2,7 @@
 //! JSON layout as ccusage 20 (docs/ccusage-reference.md §3, §4, §6, §8).
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -116,59 +117,127 @@ fn better(candidate: &Entry, kept: &Entry, models: &Models) -> bool {
     candidate.has_speed && !kept.has_speed
 }
 
-/// The daily report's deduplication, over entries in file-path then line order. One response is
+/// A hasher for keys that are already hashes ([`IdHash`]): mixing them is enough.
+#[derive(Default)]
+pub struct Mix(u64);
+
+impl Hasher for Mix {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.write_u64(n as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<Mix>>;
+
+/// The daily report's deduplication, fed entries in file-path then line order. One response is
 /// often written several times (streamed copies, resumed sessions, subagent replays); each is
-/// counted once.
-pub fn dedupe(entries: impl IntoIterator<Item = Entry>, models: &Models) -> Vec<Entry> {
-    let mut kept: Vec<Entry> = Vec::new();
-    let mut by_request: HashMap<(IdHash, IdHash), usize> = HashMap::new();
-    let mut by_time: HashMap<(IdHash, IdHash, DateTime<Utc>), usize> = HashMap::new();
-    // (message, session) -> slots; almost always one.
-    let mut by_session: HashMap<(IdHash, IdHash), Vec<usize>> = HashMap::new();
-    for e in entries {
+/// counted once. Entries can be pushed as files are read, so the copies never pile up.
+#[derive(Default)]
+pub struct Dedupe {
+    kept: Vec<Entry>,
+    by_request: Map<(IdHash, IdHash), usize>,
+    by_time: Map<(IdHash, IdHash, DateTime<Utc>), usize>,
+    /// (message, session) -> the first slot; later distinct slots of the same pair (rare) in
+    /// `more_by_session`.
+    by_session: Map<(IdHash, IdHash), usize>,
+    more_by_session: Map<(IdHash, IdHash), Vec<usize>>,
+}
+
+impl Dedupe {
+    pub fn push(&mut self, e: Entry, models: &Models) {
         let Some(msg) = e.message_id else {
-            kept.push(e);
-            continue;
+            self.kept.push(e);
+            return;
         };
         let exact = match e.request_id {
-            Some(req) => by_request.get(&(msg, req)).copied(),
-            None => by_time.get(&(msg, e.session, e.at)).copied(),
+            Some(req) => self.by_request.get(&(msg, req)).copied(),
+            None => self.by_time.get(&(msg, e.session, e.at)).copied(),
         };
         // A subagent replaying a message of its session under a new request id.
         let found = exact.or_else(|| {
-            by_session.get(&(msg, e.session)).and_then(|slots| {
-                slots
-                    .iter()
-                    .copied()
-                    .find(|&i| e.sidechain || kept[i].sidechain)
-            })
+            let key = (msg, e.session);
+            let first = self.by_session.get(&key).copied();
+            let more = self
+                .more_by_session
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .copied();
+            first
+                .into_iter()
+                .chain(more)
+                .find(|&i| e.sidechain || self.kept[i].sidechain)
         });
         let slot = match found {
-            Some(i) if better(&e, &kept[i], models) => {
-                kept[i] = e;
+            Some(i) if better(&e, &self.kept[i], models) => {
+                self.kept[i] = e;
                 i
             }
-            Some(_) => continue,
+            Some(_) => return,
             None => {
-                kept.push(e);
-                kept.len() - 1
+                self.kept.push(e);
+                self.kept.len() - 1
             }
         };
-        let e = &kept[slot];
+        let e = &self.kept[slot];
         match e.request_id {
             Some(req) => {
-                by_request.entry((msg, req)).or_insert(slot);
+                self.by_request.entry((msg, req)).or_insert(slot);
             }
             None => {
-                by_time.entry((msg, e.session, e.at)).or_insert(slot);
+                self.by_time.entry((msg, e.session, e.at)).or_insert(slot);
             }
         }
-        let slots = by_session.entry((msg, e.session)).or_default();
-        if !slots.contains(&slot) {
-            slots.push(slot);
+        let key = (msg, e.session);
+        match self.by_session.get(&key) {
+            None => {
+                self.by_session.insert(key, slot);
+            }
+            Some(&first) if first != slot => {
+                let more = self.more_by_session.entry(key).or_default();
+                if !more.contains(&slot) {
+                    more.push(slot);
+                }
+            }
+            Some(_) => {}
         }
     }
-    kept
+
+    /// The surviving entries, in first-seen order.
+    pub fn finish(self) -> Vec<Entry> {
+        self.kept
+    }
+}
+
+/// [`Dedupe`] over a whole sequence.
+pub fn dedupe(entries: impl IntoIterator<Item = Entry>, models: &Models) -> Vec<Entry> {
+    let mut d = Dedupe::default();
+    for e in entries {
+        d.push(e, models);
+    }
+    d.finish()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -79,7 +79,8 @@ enum Speed {
 /// What reading a set of files gave.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    pub entries: Vec<Entry>,
+    /// Entries not yet handed on (only inside a reader thread).
+    entries: Vec<Entry>,
     /// The model names the entries refer to.
     pub models: Models,
     /// Lines with usage that were skipped (bad JSON, wrong types, null ids, odd timestamps).
@@ -89,8 +90,23 @@ pub struct Loaded {
     pub unreadable: Vec<(PathBuf, String)>,
 }
 
-fn null_guarded(line: &[u8]) -> bool {
-    memmem::find_iter(line, b":null").any(|at| {
+/// The byte patterns every line is searched for, built once.
+struct Finders {
+    usage: memmem::Finder<'static>,
+    null: memmem::Finder<'static>,
+}
+
+impl Finders {
+    fn new() -> Self {
+        Self {
+            usage: memmem::Finder::new(b"\"usage\":{"),
+            null: memmem::Finder::new(b":null"),
+        }
+    }
+}
+
+fn null_guarded(line: &[u8], finders: &Finders) -> bool {
+    finders.null.find_iter(line).any(|at| {
         let before = &line[..at];
         let Some(close) = before
             .last()
@@ -149,11 +165,16 @@ pub fn id_hash(s: &str) -> IdHash {
 }
 
 /// One line's entry, if it is one. `Err(())`: it has usage but is not acceptable.
-fn entry(line: &[u8], file_session: IdHash, models: &mut Models) -> Result<Option<Entry>, ()> {
-    if memmem::find(line, b"\"usage\":{").is_none() {
+fn entry(
+    line: &[u8],
+    file_session: IdHash,
+    models: &mut Models,
+    finders: &Finders,
+) -> Result<Option<Entry>, ()> {
+    if finders.usage.find(line).is_none() {
         return Ok(None);
     }
-    if null_guarded(line) {
+    if null_guarded(line, finders) {
         return Err(());
     }
     let l: Line<'_> = serde_json::from_slice(line).map_err(drop)?;
@@ -216,10 +237,15 @@ pub fn file_session(path: &Path) -> String {
 
 /// Entries of one file's bytes, in line order, and how many usage lines were skipped.
 pub fn entries_in(bytes: &[u8], session: IdHash, models: &mut Models) -> (Vec<Entry>, usize) {
+    let finders = Finders::new();
     let mut out = Vec::new();
     let mut skipped = 0;
-    for line in bytes.split(|b| *b == b'\n') {
-        match entry(line, session, models) {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for end in ends {
+        let line = &bytes[start..end];
+        start = end + 1;
+        match entry(line, session, models, &finders) {
             Ok(Some(e)) => out.push(e),
             Ok(None) => {}
             Err(()) => skipped += 1,
@@ -228,59 +254,65 @@ pub fn entries_in(bytes: &[u8], session: IdHash, models: &mut Models) -> (Vec<En
     (out, skipped)
 }
 
-/// Read `files` (on all cores) and return their entries in path order, then line order: the
-/// order deduplication depends on.
-pub fn load(mut files: Vec<PathBuf>) -> Loaded {
+/// Files read per round: enough to keep every core busy, few enough that their entries and
+/// bytes stay small next to what deduplication keeps.
+const BATCH: usize = 64;
+
+/// Read `files` on all cores and hand their entries to `sink` in path order, then line order: the
+/// order deduplication depends on. Entries of a batch of files are handed over before the next
+/// batch is read, so memory stays flat however large the history.
+pub fn load(mut files: Vec<PathBuf>, mut sink: impl FnMut(Entry, &Models)) -> Loaded {
     files.sort_by(|a, b| {
         a.as_os_str()
             .as_encoded_bytes()
             .cmp(b.as_os_str().as_encoded_bytes())
     });
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads.max(1)).max(1);
-    let parts: Vec<Loaded> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut l = Loaded::default();
-                    for path in part {
-                        match std::fs::read(path) {
-                            Ok(bytes) => {
-                                let session = id_hash(&file_session(path));
-                                let (entries, skipped) = entries_in(&bytes, session, &mut l.models);
-                                l.entries.extend(entries);
-                                l.skipped += skipped;
-                                l.files += 1;
-                                l.bytes += bytes.len() as u64;
-                            }
-                            Err(e) => l.unreadable.push((path.clone(), e.to_string())),
-                        }
-                    }
-                    l
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("reader thread"))
-            .collect()
-    });
-    parts.into_iter().fold(Loaded::default(), |mut acc, p| {
-        // Model ids are per reader thread: map them to the merged table.
-        let remap: Vec<_> = (0..p.models.len())
-            .map(|i| acc.models.id(p.models.name(i as u16)))
-            .collect();
-        acc.entries.extend(p.entries.into_iter().map(|mut e| {
-            e.model = e.model.map(|m| remap[m as usize]);
-            e
-        }));
-        acc.skipped += p.skipped;
-        acc.files += p.files;
-        acc.bytes += p.bytes;
-        acc.unreadable.extend(p.unreadable);
-        acc
-    })
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut total = Loaded::default();
+    for batch in files.chunks(BATCH) {
+        let per_thread = batch.len().div_ceil(threads).max(1);
+        let parts: Vec<Loaded> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .chunks(per_thread)
+                .map(|part| scope.spawn(move || read_files(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("reader thread"))
+                .collect()
+        });
+        for p in parts {
+            // Model ids are per reader thread: map them to the merged table.
+            let remap: Vec<_> = (0..p.models.len())
+                .map(|i| total.models.id(p.models.name(i as u16)))
+                .collect();
+            for mut e in p.entries {
+                e.model = e.model.map(|m| remap[m as usize]);
+                sink(e, &total.models);
+            }
+            total.skipped += p.skipped;
+            total.files += p.files;
+            total.bytes += p.bytes;
+            total.unreadable.extend(p.unreadable);
+        }
+    }
+    total
+}
+
+fn read_files(paths: &[PathBuf]) -> Loaded {
+    let mut l = Loaded::default();
+    for path in paths {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let session = id_hash(&file_session(path));
+                let (entries, skipped) = entries_in(&bytes, session, &mut l.models);
+                l.entries.extend(entries);
+                l.skipped += skipped;
+                l.files += 1;
+                l.bytes += bytes.len() as u64;
+            }
+            Err(e) => l.unreadable.push((path.clone(), e.to_string())),
+        }
+    }
+    l
 }
