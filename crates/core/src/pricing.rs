@@ -51,58 +51,39 @@ const SONNET_4: Price = Price {
     fast: 1.0,
 };
 
+/// Opus 4.5 and later.
+const OPUS: Price = flat(5e-06, 2.5e-05, 6.25e-06, 5e-07, 1.0);
+/// Opus 4, 4.1 and Claude 3 Opus.
+const OPUS_OLD: Price = flat(1.5e-05, 7.5e-05, 1.875e-05, 1.5e-06, 1.0);
+/// Sonnet 4.6 and the Claude 3.x Sonnets (no long-context tier).
+const SONNET: Price = flat(3e-06, 1.5e-05, 3.75e-06, 3e-07, 1.0);
+
+const fn fast(p: Price, multiplier: f64) -> Price {
+    Price {
+        fast: multiplier,
+        ..p
+    }
+}
+
 /// (key, price). Dated and provider-prefixed names are matched to these keys (see [`find`]).
 pub const TABLE: &[(&str, Price)] = &[
-    ("claude-opus-5", flat(5e-06, 2.5e-05, 6.25e-06, 5e-07, 2.0)),
+    ("claude-opus-5", fast(OPUS, 2.0)),
     ("claude-sonnet-5", flat(2e-06, 1e-05, 2.5e-06, 2e-07, 1.0)),
-    (
-        "claude-opus-4-8",
-        flat(5e-06, 2.5e-05, 6.25e-06, 5e-07, 2.0),
-    ),
-    (
-        "claude-opus-4-7",
-        flat(5e-06, 2.5e-05, 6.25e-06, 5e-07, 6.0),
-    ),
-    (
-        "claude-opus-4-6",
-        flat(5e-06, 2.5e-05, 6.25e-06, 5e-07, 6.0),
-    ),
-    (
-        "claude-opus-4-5",
-        flat(5e-06, 2.5e-05, 6.25e-06, 5e-07, 1.0),
-    ),
-    (
-        "claude-sonnet-4-6",
-        flat(3e-06, 1.5e-05, 3.75e-06, 3e-07, 1.0),
-    ),
+    ("claude-opus-4-8", fast(OPUS, 2.0)),
+    ("claude-opus-4-7", fast(OPUS, 6.0)),
+    ("claude-opus-4-6", fast(OPUS, 6.0)),
+    ("claude-opus-4-5", OPUS),
+    ("claude-sonnet-4-6", SONNET),
     ("claude-sonnet-4-5", SONNET_4),
     ("claude-sonnet-4", SONNET_4),
     ("claude-haiku-4-5", flat(1e-06, 5e-06, 1.25e-06, 1e-07, 1.0)),
-    (
-        "claude-opus-4-1",
-        flat(1.5e-05, 7.5e-05, 1.875e-05, 1.5e-06, 1.0),
-    ),
-    (
-        "claude-opus-4",
-        flat(1.5e-05, 7.5e-05, 1.875e-05, 1.5e-06, 1.0),
-    ),
-    (
-        "claude-3-7-sonnet",
-        flat(3e-06, 1.5e-05, 3.75e-06, 3e-07, 1.0),
-    ),
-    (
-        "claude-3-5-sonnet",
-        flat(3e-06, 1.5e-05, 3.75e-06, 3e-07, 1.0),
-    ),
-    (
-        "claude-3-sonnet",
-        flat(3e-06, 1.5e-05, 3.75e-06, 3e-07, 1.0),
-    ),
+    ("claude-opus-4-1", OPUS_OLD),
+    ("claude-opus-4", OPUS_OLD),
+    ("claude-3-7-sonnet", SONNET),
+    ("claude-3-5-sonnet", SONNET),
+    ("claude-3-sonnet", SONNET),
     ("claude-3-5-haiku", flat(8e-07, 4e-06, 1e-06, 8e-08, 1.0)),
-    (
-        "claude-3-opus",
-        flat(1.5e-05, 7.5e-05, 1.875e-05, 1.5e-06, 1.0),
-    ),
+    ("claude-3-opus", OPUS_OLD),
     ("claude-3-haiku", flat(2.5e-07, 1.25e-06, 3e-07, 3e-08, 1.0)),
 ];
 
