@@ -205,7 +205,7 @@ async fn watch_redraws_when_the_status_changes() -> Result<()> {
 /// The real Claude Code transcripts give exactly what ccusage 20 reports for them
 /// (`tests/fixtures/ccusage/`), in two time zones.
 #[test]
-fn usage_daily_matches_the_reference_on_real_transcripts() {
+fn usage_reports_match_the_reference_on_real_transcripts() {
     let fixtures = ccpulse_tests::fixtures_dir();
     let roots: Vec<String> = std::fs::read_dir(fixtures.join("claude-code"))
         .unwrap()

@@ -1,5 +1,5 @@
-//! `cargo xtask bench usage [--size-mb N] [--seed S] [--runs R]`: `ccpulse usage daily --json`
-//! and ccusage 20 (`ccusage claude daily --json --offline`) side by side on the same generated
+//! `cargo xtask bench usage [--size-mb N] [--seed S] [--runs R] [--report R]`: `ccpulse usage R --json`
+//! (daily by default) and ccusage 20 (`ccusage claude R --json --offline`) side by side on the same generated
 //! history, files in the page cache: wall time, peak memory, the ratio, and whether the two
 //! outputs are the same.
 
@@ -101,6 +101,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut size_mb = 100u64;
     let mut seed = 1u64;
     let mut runs = 3usize;
+    let mut report = "daily".to_string();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().with_context(|| format!("{a} needs a value"));
@@ -108,6 +109,7 @@ pub fn run(args: &[String]) -> Result<()> {
             "--size-mb" => size_mb = value()?.parse()?,
             "--seed" => seed = value()?.parse()?,
             "--runs" => runs = value()?.parse::<usize>()?.max(1),
+            "--report" => report = value()?.clone(),
             other => {
                 bail!("unknown option {other} (bench usage [--size-mb N] [--seed S] [--runs R])")
             }
@@ -143,10 +145,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut theirs = Vec::new();
     for _ in 0..runs {
         let mut c = with_env(Command::new(&ccpulse));
-        c.args(["usage", "daily", "--json"]);
+        c.args(["usage", &report, "--json"]);
         ours.push(measure(&mut c)?);
         let mut c = with_env(Command::new(&ccusage));
-        c.args(["claude", "daily", "--json", "--offline"]);
+        c.args(["claude", &report, "--json", "--offline"]);
         theirs.push(measure(&mut c)?);
     }
     let (a, b) = (best(&ours), best(&theirs));
@@ -173,7 +175,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if same { "identical" } else { "DIFFER" }
     );
     if !same {
-        bail!("the daily reports differ");
+        bail!("the {report} reports differ");
     }
     Ok(())
 }

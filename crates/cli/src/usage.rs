@@ -1,5 +1,5 @@
-//! `ccpulse usage daily`: token use and cost per day from the local transcripts, with the same
-//! numbers and JSON layout as ccusage 20's `claude daily --json --offline`.
+//! `ccpulse usage daily|weekly|monthly`: token use and cost from the local transcripts, with the
+//! same numbers and JSON layout as ccusage 20's `claude <report> --json --offline`.
 
 use std::io::Write;
 
@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use clap::{Args, Subcommand};
 
-use ccpulse_core::usage::{daily, DailyReport, Dedupe, Range};
+use ccpulse_core::usage::{
+    daily, monthly, weekly, DailyReport, Dedupe, Entry, Models, Path, Range, Sums, Totals,
+};
 use ccpulse_sources::usage_log::entries::load;
 use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env, transcripts, Found};
 
@@ -16,6 +18,21 @@ use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env, transcripts,
 pub enum Report {
     /// One row per day.
     Daily(Filters),
+    /// One row per week.
+    Weekly {
+        #[command(flatten)]
+        filters: Filters,
+        /// The first day of a week.
+        #[arg(long, short = 'w', default_value = "sunday", value_parser = parse_weekday)]
+        start_of_week: chrono::Weekday,
+    },
+    /// One row per month.
+    Monthly(Filters),
+}
+
+fn parse_weekday(s: &str) -> Result<chrono::Weekday, String> {
+    s.parse::<chrono::Weekday>()
+        .map_err(|_| format!("{s:?}: expected a day such as monday or sunday"))
 }
 
 #[derive(Args)]
@@ -45,8 +62,8 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("{s:?}: expected YYYY-MM-DD or YYYYMMDD"))
 }
 
-pub fn run(report: Report) -> anyhow::Result<()> {
-    let Report::Daily(f) = report;
+/// Every transcript's entries, deduplicated the way `path` says.
+fn entries(path: Path) -> (Vec<Entry>, Models, usize) {
     let mut files = Vec::new();
     for found in transcripts(&roots_from_env()) {
         match found {
@@ -56,33 +73,113 @@ pub fn run(report: Report) -> anyhow::Result<()> {
             }
         }
     }
-    let mut dedupe = Dedupe::default();
+    let mut dedupe = Dedupe::new(path);
     let loaded = load(files, |e, models| dedupe.push(e, models));
     for (path, error) in &loaded.unreadable {
         eprintln!("ccpulse: cannot read {}: {error}", path.display());
     }
-    let entries = dedupe.finish();
-    let zone = f.timezone.unwrap_or_else(local_zone);
-    let range = Range {
-        since: f.since,
-        until: f.until,
+    (dedupe.finish(), loaded.models, loaded.skipped)
+}
+
+/// One table row: a label and its sums.
+struct Line<'a> {
+    label: &'a str,
+    input: u64,
+    output: u64,
+    cache_write: u64,
+    cache_read: u64,
+    cost: f64,
+}
+
+impl<'a> Line<'a> {
+    fn of(label: &'a str, s: &Sums) -> Self {
+        Self {
+            label,
+            input: s.input_tokens,
+            output: s.output_tokens,
+            cache_write: s.cache_creation_tokens,
+            cache_read: s.cache_read_tokens,
+            cost: s.total_cost,
+        }
+    }
+}
+
+pub fn run(report: Report) -> anyhow::Result<()> {
+    let (filters, path) = match &report {
+        Report::Daily(f) => (f, Path::Daily),
+        Report::Weekly { filters, .. } | Report::Monthly(filters) => (filters, Path::Entries),
     };
-    let report = daily(&entries, &loaded.models, zone, range);
+    let (entries, models, skipped) = entries(path);
+    let zone = filters.timezone.unwrap_or_else(local_zone);
+    let range = Range {
+        since: filters.since,
+        until: filters.until,
+    };
+    let (json, lines, totals): (serde_json::Value, Vec<(String, Sums)>, Totals) = match &report {
+        Report::Daily(_) => {
+            let r: DailyReport = daily(&entries, &models, zone, range);
+            let lines = r
+                .daily
+                .iter()
+                .map(|d| (d.date.clone(), day_sums(d)))
+                .collect();
+            (serde_json::to_value(&r)?, lines, r.totals)
+        }
+        Report::Weekly { start_of_week, .. } => {
+            let r = weekly(&entries, &models, zone, range, *start_of_week);
+            let lines = r
+                .weekly
+                .iter()
+                .map(|w| (w.week.clone(), w.sums.clone()))
+                .collect();
+            (serde_json::to_value(&r)?, lines, r.totals)
+        }
+        Report::Monthly(_) => {
+            let r = monthly(&entries, &models, zone, range);
+            let lines = r
+                .monthly
+                .iter()
+                .map(|m| (m.month.clone(), m.sums.clone()))
+                .collect();
+            (serde_json::to_value(&r)?, lines, r.totals)
+        }
+    };
     let mut out = std::io::stdout().lock();
-    if f.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
+    if filters.json {
+        serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", table(&report))?;
-        if loaded.skipped > 0 {
+        let rows: Vec<Line> = lines.iter().map(|(label, s)| Line::of(label, s)).collect();
+        let total = Line {
+            label: "Total",
+            input: totals.input_tokens,
+            output: totals.output_tokens,
+            cache_write: totals.cache_creation_tokens,
+            cache_read: totals.cache_read_tokens,
+            cost: totals.total_cost,
+        };
+        write!(out, "{}", table(&rows, &total))?;
+        if skipped > 0 {
             writeln!(
                 out,
-                "({} transcript lines with usage could not be read and were skipped)",
-                loaded.skipped
+                "({skipped} transcript lines with usage could not be read and were skipped)"
             )?;
         }
     }
     out.flush().context("writing to stdout")
+}
+
+fn day_sums(d: &ccpulse_core::usage::DailyRow) -> Sums {
+    Sums {
+        cache_creation_tokens: d.cache_creation_tokens,
+        cache_read_tokens: d.cache_read_tokens,
+        input_tokens: d.input_tokens,
+        model_breakdowns: Vec::new(),
+        models_used: Vec::new(),
+        output_tokens: d.output_tokens,
+        total_cost: d.total_cost,
+        total_tokens: d.total_tokens,
+    }
 }
 
 fn thousands(n: u64) -> String {
@@ -97,43 +194,27 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// Fits 80 columns: date, input, output, cache write, cache read, cost.
-fn table(r: &DailyReport) -> String {
+/// Fits 80 columns: period, input, output, cache write, cache read, cost.
+fn table(rows: &[Line<'_>], total: &Line<'_>) -> String {
     let mut s = format!(
         "{:<10} {:>11} {:>11} {:>14} {:>16} {:>11}\n",
-        "Date", "Input", "Output", "Cache write", "Cache read", "Cost (USD)"
+        "Period", "Input", "Output", "Cache write", "Cache read", "Cost (USD)"
     );
-    let row = |s: &mut String, date: &str, i: u64, o: u64, cw: u64, cr: u64, cost: f64| {
+    let mut row = |l: &Line<'_>| {
         s.push_str(&format!(
-            "{date:<10} {:>11} {:>11} {:>14} {:>16} {:>11.2}\n",
-            thousands(i),
-            thousands(o),
-            thousands(cw),
-            thousands(cr),
-            cost
+            "{:<10} {:>11} {:>11} {:>14} {:>16} {:>11.2}\n",
+            l.label,
+            thousands(l.input),
+            thousands(l.output),
+            thousands(l.cache_write),
+            thousands(l.cache_read),
+            l.cost
         ));
     };
-    for d in &r.daily {
-        row(
-            &mut s,
-            &d.date,
-            d.input_tokens,
-            d.output_tokens,
-            d.cache_creation_tokens,
-            d.cache_read_tokens,
-            d.total_cost,
-        );
-    }
-    let t = &r.totals;
-    s.push_str(&format!("{}\n", "-".repeat(78)));
-    row(
-        &mut s,
-        "Total",
-        t.input_tokens,
-        t.output_tokens,
-        t.cache_creation_tokens,
-        t.cache_read_tokens,
-        t.total_cost,
-    );
+    rows.iter().for_each(&mut row);
+    row(total);
+    // A rule above the total line.
+    let total_at = s.trim_end().rfind('\n').map_or(0, |i| i + 1);
+    s.insert_str(total_at, &format!("{}\n", "-".repeat(78)));
     s
 }

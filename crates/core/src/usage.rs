@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -102,7 +102,7 @@ impl Entry {
 
 /// Keep `candidate` over `kept`? A non-sidechain copy wins, then more tokens, then a higher cost,
 /// then the copy that says its speed; otherwise the first one stays.
-fn better(candidate: &Entry, kept: &Entry, models: &Models) -> bool {
+fn better(candidate: &Entry, kept: &Entry, path: Path, models: &Models) -> bool {
     if candidate.sidechain != kept.sidechain {
         return kept.sidechain;
     }
@@ -110,9 +110,11 @@ fn better(candidate: &Entry, kept: &Entry, models: &Models) -> bool {
     if c != k {
         return c > k;
     }
-    let (c, k) = (candidate.cost(models), kept.cost(models));
-    if c != k {
-        return c > k;
+    if path == Path::Daily {
+        let (c, k) = (candidate.cost(models), kept.cost(models));
+        if c != k {
+            return c > k;
+        }
     }
     candidate.has_speed && !kept.has_speed
 }
@@ -151,14 +153,30 @@ impl Hasher for Mix {
 
 type Map<K, V> = HashMap<K, V, BuildHasherDefault<Mix>>;
 
-/// The daily report's deduplication, fed entries in file-path then line order. One response is
+/// The reference deduplicates slightly differently for the daily report than for the others
+/// (docs/ccusage-reference.md §4); both are kept so each report matches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Path {
+    /// `daily`: copies without a request id must share their timestamp; sidechain replays need
+    /// not; a higher cost breaks a tie.
+    #[default]
+    Daily,
+    /// `weekly`, `monthly`, `session`, `blocks`: copies without a request id collapse whatever
+    /// their time; sidechain replays must share their timestamp.
+    Entries,
+}
+
+/// Deduplication, fed entries in file-path then line order. One response is
 /// often written several times (streamed copies, resumed sessions, subagent replays); each is
 /// counted once. Entries can be pushed as files are read, so the copies never pile up.
 #[derive(Default)]
 pub struct Dedupe {
+    path: Path,
     kept: Vec<Entry>,
     by_request: Map<(IdHash, IdHash), usize>,
-    by_time: Map<(IdHash, IdHash, DateTime<Utc>), usize>,
+    /// Copies without a request id: (message, session, time) on the daily path; on the entries
+    /// path the time is left out (`None`).
+    by_time: Map<(IdHash, IdHash, Option<DateTime<Utc>>), usize>,
     /// (message, session) -> the first slot; later distinct slots of the same pair (rare) in
     /// `more_by_session`.
     by_session: Map<(IdHash, IdHash), usize>,
@@ -166,6 +184,17 @@ pub struct Dedupe {
 }
 
 impl Dedupe {
+    pub fn new(path: Path) -> Self {
+        Self {
+            path,
+            ..Self::default()
+        }
+    }
+
+    fn time_key(&self, e: &Entry) -> Option<DateTime<Utc>> {
+        (self.path == Path::Daily).then_some(e.at)
+    }
+
     pub fn push(&mut self, e: Entry, models: &Models) {
         let Some(msg) = e.message_id else {
             self.kept.push(e);
@@ -173,7 +202,10 @@ impl Dedupe {
         };
         let exact = match e.request_id {
             Some(req) => self.by_request.get(&(msg, req)).copied(),
-            None => self.by_time.get(&(msg, e.session, e.at)).copied(),
+            None => self
+                .by_time
+                .get(&(msg, e.session, self.time_key(&e)))
+                .copied(),
         };
         // A subagent replaying a message of its session under a new request id.
         let found = exact.or_else(|| {
@@ -185,13 +217,13 @@ impl Dedupe {
                 .into_iter()
                 .flatten()
                 .copied();
-            first
-                .into_iter()
-                .chain(more)
-                .find(|&i| e.sidechain || self.kept[i].sidechain)
+            first.into_iter().chain(more).find(|&i| {
+                let k = &self.kept[i];
+                (e.sidechain || k.sidechain) && (self.path == Path::Daily || k.at == e.at)
+            })
         });
         let slot = match found {
-            Some(i) if better(&e, &self.kept[i], models) => {
+            Some(i) if better(&e, &self.kept[i], self.path, models) => {
                 self.kept[i] = e;
                 i
             }
@@ -207,7 +239,8 @@ impl Dedupe {
                 self.by_request.entry((msg, req)).or_insert(slot);
             }
             None => {
-                self.by_time.entry((msg, e.session, e.at)).or_insert(slot);
+                let key = (msg, e.session, self.time_key(e));
+                self.by_time.entry(key).or_insert(slot);
             }
         }
         let key = (msg, e.session);
@@ -232,8 +265,8 @@ impl Dedupe {
 }
 
 /// [`Dedupe`] over a whole sequence.
-pub fn dedupe(entries: impl IntoIterator<Item = Entry>, models: &Models) -> Vec<Entry> {
-    let mut d = Dedupe::default();
+pub fn dedupe(entries: impl IntoIterator<Item = Entry>, path: Path, models: &Models) -> Vec<Entry> {
+    let mut d = Dedupe::new(path);
     for e in entries {
         d.push(e, models);
     }
@@ -364,6 +397,136 @@ pub fn daily(entries: &[Entry], models: &Models, zone: Tz, range: Range) -> Dail
     DailyReport { daily, totals }
 }
 
+/// Token and cost sums of a period (week or month), built from daily rows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sums {
+    pub cache_creation_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub input_tokens: u64,
+    pub model_breakdowns: Vec<ModelBreakdown>,
+    pub models_used: Vec<String>,
+    pub output_tokens: u64,
+    pub total_cost: f64,
+    pub total_tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeekRow {
+    /// The first day of the week, `YYYY-MM-DD`.
+    pub week: String,
+    #[serde(flatten)]
+    pub sums: Sums,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    #[serde(flatten)]
+    pub sums: Sums,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeeklyReport {
+    pub weekly: Vec<WeekRow>,
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthlyReport {
+    pub monthly: Vec<MonthRow>,
+    pub totals: Totals,
+}
+
+/// Daily rows summed per key, keys ascending; within a key, rows and their models in order.
+fn bucket(days: &[DailyRow], key: impl Fn(&DailyRow) -> String) -> Vec<(String, Sums)> {
+    let mut buckets: BTreeMap<String, Sums> = BTreeMap::new();
+    for d in days {
+        let b = buckets.entry(key(d)).or_default();
+        b.input_tokens += d.input_tokens;
+        b.output_tokens += d.output_tokens;
+        b.cache_creation_tokens += d.cache_creation_tokens;
+        b.cache_read_tokens += d.cache_read_tokens;
+        b.total_tokens += d.total_tokens;
+        b.total_cost += d.total_cost;
+        for m in &d.models_used {
+            if !b.models_used.contains(m) {
+                b.models_used.push(m.clone());
+            }
+        }
+        for m in &d.model_breakdowns {
+            match b
+                .model_breakdowns
+                .iter_mut()
+                .find(|x| x.model_name == m.model_name)
+            {
+                Some(x) => {
+                    x.input_tokens += m.input_tokens;
+                    x.output_tokens += m.output_tokens;
+                    x.cache_creation_tokens += m.cache_creation_tokens;
+                    x.cache_read_tokens += m.cache_read_tokens;
+                    x.cost += m.cost;
+                }
+                None => b.model_breakdowns.push(m.clone()),
+            }
+        }
+    }
+    buckets
+        .into_iter()
+        .map(|(k, mut b)| {
+            b.model_breakdowns.sort_by(|a, b| b.cost.total_cmp(&a.cost));
+            (k, b)
+        })
+        .collect()
+}
+
+fn totals_of<'a>(rows: impl Iterator<Item = &'a Sums> + Clone) -> Totals {
+    Totals {
+        cache_creation_tokens: rows.clone().map(|d| d.cache_creation_tokens).sum(),
+        cache_read_tokens: rows.clone().map(|d| d.cache_read_tokens).sum(),
+        input_tokens: rows.clone().map(|d| d.input_tokens).sum(),
+        output_tokens: rows.clone().map(|d| d.output_tokens).sum(),
+        total_cost: rows.clone().map(|d| d.total_cost).sum(),
+        total_tokens: rows.map(|d| d.total_tokens).sum(),
+    }
+}
+
+/// Weeks starting on `start` (the reference's default is Sunday). `entries` come from the
+/// [`Path::Entries`] deduplication.
+pub fn weekly(
+    entries: &[Entry],
+    models: &Models,
+    zone: Tz,
+    range: Range,
+    start: Weekday,
+) -> WeeklyReport {
+    let days = daily(entries, models, zone, range).daily;
+    let weekly: Vec<WeekRow> = bucket(&days, |d| {
+        let date = NaiveDate::parse_from_str(&d.date, "%Y-%m-%d").expect("rows carry ISO dates");
+        let back = (date.weekday().num_days_from_sunday() + 7 - start.num_days_from_sunday()) % 7;
+        (date - chrono::Duration::days(i64::from(back)))
+            .format("%Y-%m-%d")
+            .to_string()
+    })
+    .into_iter()
+    .map(|(week, sums)| WeekRow { week, sums })
+    .collect();
+    let totals = totals_of(weekly.iter().map(|w| &w.sums));
+    WeeklyReport { weekly, totals }
+}
+
+/// Calendar months. `entries` come from the [`Path::Entries`] deduplication.
+pub fn monthly(entries: &[Entry], models: &Models, zone: Tz, range: Range) -> MonthlyReport {
+    let days = daily(entries, models, zone, range).daily;
+    let monthly: Vec<MonthRow> = bucket(&days, |d| d.date[..7].to_string())
+        .into_iter()
+        .map(|(month, sums)| MonthRow { month, sums })
+        .collect();
+    let totals = totals_of(monthly.iter().map(|m| &m.sums));
+    MonthlyReport { monthly, totals }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,7 +623,7 @@ mod tests {
         let mut models = Models::default();
         models.id("claude-sonnet-4-5");
         for (n, (input, want)) in cases.into_iter().enumerate() {
-            let got: Vec<(IdHash, u64)> = dedupe(input, &models)
+            let got: Vec<(IdHash, u64)> = dedupe(input, Path::Daily, &models)
                 .into_iter()
                 .map(|e| (e.message_id.unwrap(), e.tokens.output))
                 .collect();
