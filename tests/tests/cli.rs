@@ -242,6 +242,127 @@ fn usage_reports_match_the_reference_on_real_transcripts() {
             &std::fs::read(fixtures.join("ccusage").join(reference)).unwrap(),
         )
         .unwrap();
-        assert_eq!(json(&out), want, "{reference}");
+        let mut got = json(&out);
+        let scan = got
+            .as_object_mut()
+            .unwrap()
+            .remove("scan")
+            .expect("a scan section");
+        assert_eq!(scan["files"], 7);
+        assert_eq!(
+            scan["skippedLines"], 0,
+            "the real transcripts have no bad usage lines"
+        );
+        assert_eq!(got, want, "{reference}");
     }
+}
+
+/// Truncated lines, binary garbage, invalid UTF-8, wrong types, deep nesting and a 100 MB line:
+/// no crash, the bad usage lines are counted, and the good lines give the same report as alone.
+#[test]
+fn usage_survives_bad_input_and_counts_it() {
+    let good_file = std::fs::read_dir(
+        ccpulse_tests::fixtures_dir().join("claude-code/i-apikey/projects/-home-user-project"),
+    )
+    .unwrap()
+    .flatten()
+    .next()
+    .unwrap()
+    .path();
+    let good = std::fs::read(good_file).unwrap();
+    let usage_line = good
+        .split(|b| *b == b'\n')
+        .find(|l| {
+            l.windows(9).any(|w| w == b"\"usage\":{")
+                && !l.windows(11).any(|w| w == b"\"speed\":null")
+        })
+        .unwrap()
+        .to_vec();
+    // A valid response 100 MB long: counted like any other.
+    let text_at = usage_line
+        .windows(8)
+        .position(|w| w == b"\"text\":\"")
+        .expect("a text block")
+        + 8;
+    let mut huge = usage_line[..text_at].to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 100 << 20));
+    huge.extend_from_slice(&usage_line[text_at..]);
+    let huge = String::from_utf8(huge)
+        .unwrap()
+        .replacen("\"requestId\":\"req_", "\"requestId\":\"req_huge", 1)
+        .replacen("\"id\":\"msg_", "\"id\":\"msg_huge", 1)
+        .into_bytes();
+
+    // Invalid UTF-8 in a field that is read (the model name) makes the line unreadable; in text
+    // that is not read it does not matter (that line is a copy of a good one and dedupes away).
+    let model_at = usage_line
+        .windows(9)
+        .position(|w| w == b"\"model\":\"")
+        .unwrap()
+        + 9;
+    let mut invalid_utf8 = usage_line.clone();
+    invalid_utf8.splice(model_at..model_at, [0xff, 0xfe]);
+    let mut harmless_utf8 = usage_line.clone();
+    harmless_utf8.splice(text_at..text_at, [0xff, 0xfe]);
+    let usage_at = usage_line
+        .windows(9)
+        .position(|w| w == b"\"usage\":{")
+        .unwrap();
+    let bad: Vec<Vec<u8>> = vec![
+        // cut off after its usage began (Claude Code killed mid-write)
+        usage_line[..usage_at + 30].to_vec(),
+        b"\x00\xff garbage \"usage\":{ \x01\x02".to_vec(),
+        invalid_utf8,
+        String::from_utf8(usage_line.clone())
+            .unwrap()
+            .replacen("\"input_tokens\":12", "\"input_tokens\":\"12\"", 1)
+            .into_bytes(),
+        [b"[".repeat(100_000).as_slice(), b"{\"usage\":{}}"].concat(),
+    ];
+
+    let write_root = |with_bad: bool| {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("projects/p");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("good.jsonl"), &good).unwrap();
+        let mut extra = huge.clone();
+        extra.push(b'\n');
+        if with_bad {
+            for line in &bad {
+                extra.extend_from_slice(line);
+                extra.push(b'\n');
+            }
+            extra.extend_from_slice(&harmless_utf8);
+            extra.extend_from_slice(b"\nnot json at all\n\n{}\n");
+        }
+        std::fs::write(dir.join("extra.jsonl"), extra).unwrap();
+        root
+    };
+    let run = |root: &tempfile::TempDir| {
+        let out = std::process::Command::new(cli_bin())
+            .args(["usage", "daily", "--json", "-z", "UTC"])
+            .env_clear()
+            .env("HOME", root.path())
+            .env("CLAUDE_CONFIG_DIR", root.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v = json(&out);
+        let scan = v.as_object_mut().unwrap().remove("scan").unwrap();
+        (v, scan)
+    };
+    let (clean, clean_scan) = run(&write_root(false));
+    let (dirty, dirty_scan) = run(&write_root(true));
+    assert_eq!(clean_scan["skippedLines"], 0);
+    assert_eq!(dirty_scan["skippedLines"], bad.len());
+    assert_eq!(dirty, clean, "the good lines' report is unaffected");
+    assert!(
+        clean["totals"]["inputTokens"].as_u64().unwrap() > 24,
+        "the 100 MB line counted: {}",
+        clean["totals"]
+    );
 }

@@ -62,8 +62,19 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("{s:?}: expected YYYY-MM-DD or YYYYMMDD"))
 }
 
+/// What was read, beside ccusage's keys in `--json` output (`scan`).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Scan {
+    files: usize,
+    bytes: u64,
+    /// Lines that carry usage but could not be read (bad JSON, wrong types, odd timestamps).
+    skipped_lines: usize,
+    unreadable: Vec<String>,
+}
+
 /// Every transcript's entries, deduplicated the way `path` says.
-fn entries(path: Path) -> (Vec<Entry>, Models, usize) {
+fn entries(path: Path) -> (Vec<Entry>, Models, Scan) {
     let mut files = Vec::new();
     for found in transcripts(&roots_from_env()) {
         match found {
@@ -78,7 +89,17 @@ fn entries(path: Path) -> (Vec<Entry>, Models, usize) {
     for (path, error) in &loaded.unreadable {
         eprintln!("ccpulse: cannot read {}: {error}", path.display());
     }
-    (dedupe.finish(), loaded.models, loaded.skipped)
+    let scan = Scan {
+        files: loaded.files,
+        bytes: loaded.bytes,
+        skipped_lines: loaded.skipped,
+        unreadable: loaded
+            .unreadable
+            .iter()
+            .map(|(p, e)| format!("{}: {e}", p.display()))
+            .collect(),
+    };
+    (dedupe.finish(), loaded.models, scan)
 }
 
 /// One table row: a label and its sums.
@@ -109,7 +130,7 @@ pub fn run(report: Report) -> anyhow::Result<()> {
         Report::Daily(f) => (f, Path::Daily),
         Report::Weekly { filters, .. } | Report::Monthly(filters) => (filters, Path::Entries),
     };
-    let (entries, models, skipped) = entries(path);
+    let (entries, models, scan) = entries(path);
     let zone = filters.timezone.unwrap_or_else(local_zone);
     let range = Range {
         since: filters.since,
@@ -146,6 +167,8 @@ pub fn run(report: Report) -> anyhow::Result<()> {
     };
     let mut out = std::io::stdout().lock();
     if filters.json {
+        let mut json = json;
+        json["scan"] = serde_json::to_value(&scan)?;
         serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
     } else {
@@ -159,10 +182,11 @@ pub fn run(report: Report) -> anyhow::Result<()> {
             cost: totals.total_cost,
         };
         write!(out, "{}", table(&rows, &total))?;
-        if skipped > 0 {
+        if scan.skipped_lines > 0 {
+            let n = scan.skipped_lines;
             writeln!(
                 out,
-                "({skipped} transcript lines with usage could not be read and were skipped)"
+                "({n} transcript lines with usage could not be read and were skipped)"
             )?;
         }
     }

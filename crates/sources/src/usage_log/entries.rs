@@ -83,7 +83,7 @@ pub struct Loaded {
     entries: Vec<Entry>,
     /// The model names the entries refer to.
     pub models: Models,
-    /// Lines with usage that were skipped (bad JSON, wrong types, null ids, odd timestamps).
+    /// Lines with usage that could not be read (bad JSON, wrong types, odd timestamps).
     pub skipped: usize,
     pub files: usize,
     pub bytes: u64,
@@ -164,7 +164,9 @@ pub fn id_hash(s: &str) -> IdHash {
     h.finish()
 }
 
-/// One line's entry, if it is one. `Err(())`: it has usage but is not acceptable.
+/// One line's entry, if it is one. `Ok(None)`: no usage, or a line the rules leave out on
+/// purpose (Claude Code's own error lines carry `"speed":null`); `Err(())`: it has usage but
+/// cannot be read (bad JSON, wrong types, an odd timestamp).
 fn entry(
     line: &[u8],
     file_session: IdHash,
@@ -175,7 +177,7 @@ fn entry(
         return Ok(None);
     }
     if null_guarded(line, finders) {
-        return Err(());
+        return Ok(None);
     }
     let l: Line<'_> = serde_json::from_slice(line).map_err(drop)?;
     let at = strict_time(&l.timestamp).ok_or(())?;
