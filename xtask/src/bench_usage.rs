@@ -152,8 +152,12 @@ pub fn run(args: &[String]) -> Result<()> {
         theirs.push(measure(&mut c)?);
     }
     let (a, b) = (best(&ours), best(&theirs));
-    let same =
-        serde_json::from_slice::<Value>(&a.output)? == serde_json::from_slice::<Value>(&b.output)?;
+    // ccpulse adds a `scan` section beside ccusage's keys.
+    let mut ours_json = serde_json::from_slice::<Value>(&a.output)?;
+    if let Some(o) = ours_json.as_object_mut() {
+        o.remove("scan");
+    }
+    let same = ours_json == serde_json::from_slice::<Value>(&b.output)?;
     println!(
         "\n{} MiB of transcripts ({}), best of {runs}, files in page cache",
         bytes / 1024 / 1024,
