@@ -224,6 +224,22 @@ fn usage_reports_match_the_reference_on_real_transcripts() {
             vec!["usage", "daily", "--json", "--timezone", "Asia/Tokyo"],
             "all-fixtures-daily-tokyo.json",
         ),
+        (
+            vec!["usage", "weekly", "--json", "-z", "UTC"],
+            "all-fixtures-weekly-utc.json",
+        ),
+        (
+            vec!["usage", "weekly", "--json", "-z", "UTC", "-w", "monday"],
+            "all-fixtures-weekly-monday-utc.json",
+        ),
+        (
+            vec!["usage", "monthly", "--json", "-z", "UTC"],
+            "all-fixtures-monthly-utc.json",
+        ),
+        (
+            vec!["usage", "session", "--json", "-z", "UTC"],
+            "all-fixtures-session-utc.json",
+        ),
     ];
     for (args, reference) in cases {
         let out = std::process::Command::new(cli_bin())

@@ -9,7 +9,8 @@ use chrono_tz::Tz;
 use clap::{Args, Subcommand};
 
 use ccpulse_core::usage::{
-    daily, monthly, weekly, DailyReport, Dedupe, Entry, Models, Path, Range, Sums, Totals,
+    daily, monthly, sessions, weekly, DailyReport, Dedupe, Entry, Models, Path, Range, SessionFile,
+    Sums, Totals,
 };
 use ccpulse_sources::usage_log::entries::load;
 use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env, transcripts, Found};
@@ -28,6 +29,8 @@ pub enum Report {
     },
     /// One row per month.
     Monthly(Filters),
+    /// One row per Claude Code session, most expensive first.
+    Session(Filters),
 }
 
 fn parse_weekday(s: &str) -> Result<chrono::Weekday, String> {
@@ -74,7 +77,7 @@ struct Scan {
 }
 
 /// Every transcript's entries, deduplicated the way `path` says.
-fn entries(path: Path) -> (Vec<Entry>, Models, Scan) {
+fn entries(path: Path) -> (Vec<Entry>, Models, Vec<SessionFile>, Scan) {
     let mut files = Vec::new();
     for found in transcripts(&roots_from_env()) {
         match found {
@@ -99,7 +102,7 @@ fn entries(path: Path) -> (Vec<Entry>, Models, Scan) {
             .map(|(p, e)| format!("{}: {e}", p.display()))
             .collect(),
     };
-    (dedupe.finish(), loaded.models, scan)
+    (dedupe.finish(), loaded.models, loaded.sessions, scan)
 }
 
 /// One table row: a label and its sums.
@@ -128,9 +131,11 @@ impl<'a> Line<'a> {
 pub fn run(report: Report) -> anyhow::Result<()> {
     let (filters, path) = match &report {
         Report::Daily(f) => (f, Path::Daily),
-        Report::Weekly { filters, .. } | Report::Monthly(filters) => (filters, Path::Entries),
+        Report::Weekly { filters, .. } | Report::Monthly(filters) | Report::Session(filters) => {
+            (filters, Path::Entries)
+        }
     };
-    let (entries, models, scan) = entries(path);
+    let (entries, models, files, scan) = entries(path);
     let zone = filters.timezone.unwrap_or_else(local_zone);
     let range = Range {
         since: filters.since,
@@ -152,6 +157,15 @@ pub fn run(report: Report) -> anyhow::Result<()> {
                 .weekly
                 .iter()
                 .map(|w| (w.week.clone(), w.sums.clone()))
+                .collect();
+            (serde_json::to_value(&r)?, lines, r.totals)
+        }
+        Report::Session(_) => {
+            let r = sessions(&entries, &models, &files, zone, range);
+            let lines = r
+                .sessions
+                .iter()
+                .map(|s| (s.session_id.chars().take(10).collect(), s.sums.clone()))
                 .collect();
             (serde_json::to_value(&r)?, lines, r.totals)
         }

@@ -11,7 +11,7 @@ use memchr::memmem;
 use serde::Deserialize;
 
 use ccpulse_core::pricing::Billable;
-use ccpulse_core::usage::{Entry, IdHash, Models};
+use ccpulse_core::usage::{Entry, IdHash, Models, SessionFile};
 
 use super::line::CacheCreation;
 
@@ -83,6 +83,8 @@ pub struct Loaded {
     entries: Vec<Entry>,
     /// The model names the entries refer to.
     pub models: Models,
+    /// The session of each file, indexed by [`Entry::file`].
+    pub sessions: Vec<SessionFile>,
     /// Lines with usage that could not be read (bad JSON, wrong types, odd timestamps).
     pub skipped: usize,
     pub files: usize,
@@ -169,6 +171,7 @@ pub fn id_hash(s: &str) -> IdHash {
 /// cannot be read (bad JSON, wrong types, an odd timestamp).
 fn entry(
     line: &[u8],
+    file: u32,
     file_session: IdHash,
     models: &mut Models,
     finders: &Finders,
@@ -205,6 +208,7 @@ fn entry(
             .as_deref()
             .filter(|m| *m != "<synthetic>")
             .map(|m| models.id(m)),
+        file,
         tokens: Billable {
             input: u.input_tokens,
             output: u.output_tokens,
@@ -219,26 +223,24 @@ fn entry(
     }))
 }
 
-/// The session a file belongs to: `<project>/<session>.jsonl` or
-/// `<project>/<session>/subagents/<agent>.jsonl`.
-pub fn file_session(path: &Path) -> String {
+/// The session a file belongs to, from its path below `projects/`.
+pub fn file_session(path: &Path) -> SessionFile {
     let parts: Vec<String> = path
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .skip_while(|c| c != "projects")
         .skip(1)
         .collect();
-    match parts.as_slice() {
-        [_, file] => file.trim_end_matches(".jsonl").to_string(),
-        [.., session, sub, _] if sub == "subagents" => session.clone(),
-        [.., session, _] => session.clone(),
-        [only] => only.clone(),
-        [] => "unknown".to_string(),
-    }
+    SessionFile::from_components(&parts)
 }
 
 /// Entries of one file's bytes, in line order, and how many usage lines were skipped.
-pub fn entries_in(bytes: &[u8], session: IdHash, models: &mut Models) -> (Vec<Entry>, usize) {
+pub fn entries_in(
+    bytes: &[u8],
+    file: u32,
+    session: IdHash,
+    models: &mut Models,
+) -> (Vec<Entry>, usize) {
     let finders = Finders::new();
     let mut out = Vec::new();
     let mut skipped = 0;
@@ -247,7 +249,7 @@ pub fn entries_in(bytes: &[u8], session: IdHash, models: &mut Models) -> (Vec<En
     for end in ends {
         let line = &bytes[start..end];
         start = end + 1;
-        match entry(line, session, models, &finders) {
+        match entry(line, file, session, models, &finders) {
             Ok(Some(e)) => out.push(e),
             Ok(None) => {}
             Err(()) => skipped += 1,
@@ -288,8 +290,11 @@ pub fn load(mut files: Vec<PathBuf>, mut sink: impl FnMut(Entry, &Models)) -> Lo
             let remap: Vec<_> = (0..p.models.len())
                 .map(|i| total.models.id(p.models.name(i as u16)))
                 .collect();
+            let offset = total.sessions.len() as u32;
+            total.sessions.extend(p.sessions);
             for mut e in p.entries {
                 e.model = e.model.map(|m| remap[m as usize]);
+                e.file += offset;
                 sink(e, &total.models);
             }
             total.skipped += p.skipped;
@@ -306,8 +311,11 @@ fn read_files(paths: &[PathBuf]) -> Loaded {
     for path in paths {
         match std::fs::read(path) {
             Ok(bytes) => {
-                let session = id_hash(&file_session(path));
-                let (entries, skipped) = entries_in(&bytes, session, &mut l.models);
+                let file = file_session(path);
+                let session = id_hash(&file.session_id);
+                let index = l.sessions.len() as u32;
+                l.sessions.push(file);
+                let (entries, skipped) = entries_in(&bytes, index, session, &mut l.models);
                 l.entries.extend(entries);
                 l.skipped += skipped;
                 l.files += 1;
