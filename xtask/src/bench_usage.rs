@@ -166,11 +166,15 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("{:<34} {:>8} {:>12}", "", "seconds", "peak RSS MB");
     println!(
         "{:<34} {:>8.3} {:>12.1}",
-        "ccpulse usage daily --json", a.secs, a.max_rss_mb
+        &format!("ccpulse usage {report} --json"),
+        a.secs,
+        a.max_rss_mb
     );
     println!(
         "{:<34} {:>8.3} {:>12.1}",
-        "ccusage claude daily --json", b.secs, b.max_rss_mb
+        &format!("ccusage claude {report} --json"),
+        b.secs,
+        b.max_rss_mb
     );
     println!(
         "ccpulse is {:.1}x faster, uses {:.1}x less memory; outputs {}",
