@@ -76,6 +76,21 @@ struct Scan {
     unreadable: Vec<String>,
 }
 
+/// The report as ccusage lays it out, with ccpulse's `scan` section beside it, written straight
+/// to stdout (a session report can be tens of MB).
+fn write_json<T: serde::Serialize>(report: &T, scan: &Scan) -> anyhow::Result<()> {
+    #[derive(serde::Serialize)]
+    struct WithScan<'a, T> {
+        #[serde(flatten)]
+        report: &'a T,
+        scan: &'a Scan,
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, &WithScan { report, scan })?;
+    writeln!(out)?;
+    out.flush().context("writing to stdout")
+}
+
 /// Every transcript's entries, deduplicated the way `path` says.
 fn entries(path: Path) -> (Vec<Entry>, Models, Vec<SessionFile>, Scan) {
     let mut files = Vec::new();
@@ -141,51 +156,51 @@ pub fn run(report: Report) -> anyhow::Result<()> {
         since: filters.since,
         until: filters.until,
     };
-    let (json, lines, totals): (serde_json::Value, Vec<(String, Sums)>, Totals) = match &report {
+    let json = filters.json;
+    let (lines, totals): (Vec<(String, Sums)>, Totals) = match &report {
         Report::Daily(_) => {
             let r: DailyReport = daily(&entries, &models, zone, range);
+            if json {
+                return write_json(&r, &scan);
+            }
             let lines = r
                 .daily
                 .iter()
                 .map(|d| (d.date.clone(), day_sums(d)))
                 .collect();
-            (serde_json::to_value(&r)?, lines, r.totals)
+            (lines, r.totals)
         }
         Report::Weekly { start_of_week, .. } => {
             let r = weekly(&entries, &models, zone, range, *start_of_week);
-            let lines = r
-                .weekly
-                .iter()
-                .map(|w| (w.week.clone(), w.sums.clone()))
-                .collect();
-            (serde_json::to_value(&r)?, lines, r.totals)
+            if json {
+                return write_json(&r, &scan);
+            }
+            let lines = r.weekly.into_iter().map(|w| (w.week, w.sums)).collect();
+            (lines, r.totals)
         }
         Report::Session(_) => {
             let r = sessions(&entries, &models, &files, zone, range);
+            if json {
+                return write_json(&r, &scan);
+            }
             let lines = r
                 .sessions
-                .iter()
-                .map(|s| (s.session_id.chars().take(10).collect(), s.sums.clone()))
+                .into_iter()
+                .map(|s| (s.session_id.chars().take(10).collect(), s.sums))
                 .collect();
-            (serde_json::to_value(&r)?, lines, r.totals)
+            (lines, r.totals)
         }
         Report::Monthly(_) => {
             let r = monthly(&entries, &models, zone, range);
-            let lines = r
-                .monthly
-                .iter()
-                .map(|m| (m.month.clone(), m.sums.clone()))
-                .collect();
-            (serde_json::to_value(&r)?, lines, r.totals)
+            if json {
+                return write_json(&r, &scan);
+            }
+            let lines = r.monthly.into_iter().map(|m| (m.month, m.sums)).collect();
+            (lines, r.totals)
         }
     };
     let mut out = std::io::stdout().lock();
-    if filters.json {
-        let mut json = json;
-        json["scan"] = serde_json::to_value(&scan)?;
-        serde_json::to_writer_pretty(&mut out, &json)?;
-        writeln!(out)?;
-    } else {
+    {
         let rows: Vec<Line> = lines.iter().map(|(label, s)| Line::of(label, s)).collect();
         let total = Line {
             label: "Total",

@@ -431,8 +431,9 @@ pub struct MonthRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WeeklyReport {
-    pub weekly: Vec<WeekRow>,
+    // Fields in alphabetical order, as the reference prints them.
     pub totals: Totals,
+    pub weekly: Vec<WeekRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -515,7 +516,7 @@ pub fn weekly(
     .map(|(week, sums)| WeekRow { week, sums })
     .collect();
     let totals = totals_of(weekly.iter().map(|w| &w.sums));
-    WeeklyReport { weekly, totals }
+    WeeklyReport { totals, weekly }
 }
 
 /// Calendar months. `entries` come from the [`Path::Entries`] deduplication.
