@@ -313,7 +313,7 @@ fn turn(out: &mut String, rng: &mut Rng, s: &mut Session, ms: &mut u64, big: boo
     if rng.chance_per_mille(3) {
         error_line(out, rng, s, *ms + 5);
     }
-    *ms += rng.range(1500, 30_000);
+    *ms += rng.range(500, 10_000);
     let copies = rng.range(1, 3);
     for c in 1..=copies {
         let output = if c == copies {
@@ -326,7 +326,7 @@ fn turn(out: &mut String, rng: &mut Rng, s: &mut Session, ms: &mut u64, big: boo
         let uuid = rng.uuid();
         assistant_line(out, s, &r, output, *ms + c * 37, &text, uuid);
     }
-    *ms += rng.range(2_000, 90_000);
+    *ms += rng.range(1_000, 30_000);
     r
 }
 
@@ -382,6 +382,7 @@ pub fn generate(o: &Options, target_dir: &Path) -> Result<PathBuf> {
     let mut ms = START_MS;
     let mut earlier: Vec<String> = Vec::new(); // lines of the previous session, for resumes
     let started = std::time::Instant::now();
+    let pause_max = (4 * 3_600_000 * 10 / o.size_mb.max(1)).max(120_000);
     while written < budget {
         let project = rng.below(8);
         let dir = root.join(format!("projects/-home-user-proj-{project}"));
@@ -453,7 +454,9 @@ pub fn generate(o: &Options, target_dir: &Path) -> Result<PathBuf> {
             files += 1;
         }
         earlier = out.lines().map(str::to_string).collect();
-        ms += rng.range(60_000, 4 * 3_600_000);
+        // Pauses shrink as the history grows, so any size spans about two months (a heavy user
+        // writes a GiB in that time) and ends before today: no block of it is still active.
+        ms += rng.range(60_000, pause_max);
     }
     println!(
         "wrote {files} files, {:.1} MiB, {} to {} in {:.1?}: {}",

@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use clap::{Args, Subcommand};
 
 use ccpulse_core::usage::{
-    daily, monthly, sessions, weekly, DailyReport, Dedupe, Entry, Models, Path, Range, SessionFile,
-    Sums, Totals,
+    blocks, daily, monthly, sessions, weekly, BlockOptions, DailyReport, Dedupe, Entry, Models,
+    Path, Range, SessionFile, Sums, Totals,
 };
 use ccpulse_sources::usage_log::entries::load;
 use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env, transcripts, Found};
@@ -31,6 +31,31 @@ pub enum Report {
     Monthly(Filters),
     /// One row per Claude Code session, most expensive first.
     Session(Filters),
+    /// Usage in 5-hour blocks (an estimate of Claude's session windows), with the burn rate and
+    /// projection of the active one.
+    Blocks {
+        #[command(flatten)]
+        filters: Filters,
+        /// Only the active block.
+        #[arg(long, short = 'a')]
+        active: bool,
+        /// Only blocks of the last 3 days (and the active one).
+        #[arg(long, short = 'r')]
+        recent: bool,
+        /// Token limit for the projection's status: a number, or `max` (the largest past block).
+        #[arg(long, short = 't', value_parser = parse_limit)]
+        token_limit: Option<Option<u64>>,
+    },
+}
+
+fn parse_limit(s: &str) -> Result<Option<u64>, String> {
+    match s {
+        "" | "max" => Ok(None),
+        n => n
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{s:?}: expected a number of tokens or max")),
+    }
 }
 
 fn parse_weekday(s: &str) -> Result<chrono::Weekday, String> {
@@ -146,9 +171,10 @@ impl<'a> Line<'a> {
 pub fn run(report: Report) -> anyhow::Result<()> {
     let (filters, path) = match &report {
         Report::Daily(f) => (f, Path::Daily),
-        Report::Weekly { filters, .. } | Report::Monthly(filters) | Report::Session(filters) => {
-            (filters, Path::Entries)
-        }
+        Report::Weekly { filters, .. }
+        | Report::Monthly(filters)
+        | Report::Session(filters)
+        | Report::Blocks { filters, .. } => (filters, Path::Entries),
     };
     let (entries, models, files, scan) = entries(path);
     let zone = filters.timezone.unwrap_or_else(local_zone);
@@ -189,6 +215,55 @@ pub fn run(report: Report) -> anyhow::Result<()> {
                 .map(|s| (s.session_id.chars().take(10).collect(), s.sums))
                 .collect();
             (lines, r.totals)
+        }
+        Report::Blocks {
+            active,
+            recent,
+            token_limit,
+            ..
+        } => {
+            let options = BlockOptions {
+                active_only: *active,
+                recent_only: *recent,
+                token_limit: *token_limit,
+                ..BlockOptions::default()
+            };
+            let r = blocks(&entries, &models, zone, range, options, chrono::Utc::now());
+            if json {
+                return write_json(&r, &scan);
+            }
+            let mut totals = Totals::default();
+            let lines = r
+                .blocks
+                .iter()
+                .filter(|b| !b.is_gap)
+                .map(|b| {
+                    let t = &b.token_counts;
+                    totals.input_tokens += t.input_tokens;
+                    totals.output_tokens += t.output_tokens;
+                    totals.cache_creation_tokens += t.cache_creation_input_tokens;
+                    totals.cache_read_tokens += t.cache_read_input_tokens;
+                    totals.total_cost += b.cost_usd.0;
+                    let label = format!(
+                        "{}h",
+                        b.start_time
+                            .get(5..13)
+                            .unwrap_or_default()
+                            .replace('T', " ")
+                    );
+                    let mark = if b.is_active { "*" } else { "" };
+                    let sums = Sums {
+                        input_tokens: t.input_tokens,
+                        output_tokens: t.output_tokens,
+                        cache_creation_tokens: t.cache_creation_input_tokens,
+                        cache_read_tokens: t.cache_read_input_tokens,
+                        total_cost: b.cost_usd.0,
+                        ..Sums::default()
+                    };
+                    (format!("{label}{mark}"), sums)
+                })
+                .collect();
+            (lines, totals)
         }
         Report::Monthly(_) => {
             let r = monthly(&entries, &models, zone, range);

@@ -245,3 +245,78 @@ fn discovery_finds_subagents_and_skips_missing_roots() {
         ]
     );
 }
+
+/// The active block of the real `i-apikey` session, as ccusage 20 printed it at 2026-11-25T00:46Z
+/// (docs/ccusage-reference.md §8.1): burn rate, projection, and the token-limit status.
+#[test]
+fn active_block_burn_rate_and_projection() {
+    use ccpulse_core::usage::{blocks, BlockOptions, Dedupe, Path, Range};
+    use ccpulse_sources::usage_log::entries::load;
+
+    let mut dedupe = Dedupe::new(Path::Entries);
+    let loaded = load(files("i-apikey"), |e, models| dedupe.push(e, models));
+    let entries = dedupe.finish();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T00:46:00Z")
+        .unwrap()
+        .to_utc();
+    let limited = BlockOptions {
+        token_limit: Some(Some(40_000_000)),
+        ..BlockOptions::default()
+    };
+    let r = blocks(
+        &entries,
+        &loaded.models,
+        chrono_tz::UTC,
+        Range::default(),
+        limited,
+        now,
+    );
+    let got = serde_json::to_value(&r).unwrap();
+    let want = serde_json::json!({"blocks": [{
+        "actualEndTime": "2026-11-24T23:31:47.688Z",
+        "burnRate": {"costPerHour": 58.18817912108288, "tokensPerMinute": 258440.57111069906,
+                     "tokensPerMinuteForIndicator": 200.25959577229744},
+        "costUSD": 0.17433825,
+        "endTime": "2026-11-25T04:00:00.000Z",
+        "entries": 2,
+        "id": "2026-11-24T23:00:00.000Z",
+        "isActive": true,
+        "isGap": false,
+        "models": ["claude-sonnet-4-5"],
+        "projection": {"remainingMinutes": 194, "totalCost": 188.32, "totalTokens": 50183930},
+        "startTime": "2026-11-24T23:00:00.000Z",
+        "tokenCounts": {"cacheCreationInputTokens": 46423, "cacheReadInputTokens": 0,
+                        "inputTokens": 24, "outputTokens": 12},
+        "tokenLimitStatus": {"limit": 40000000, "percentUsed": 125.459825, "projectedUsage": 50183930,
+                             "status": "exceeds"},
+        "totalTokens": 46459
+    }]});
+    assert_eq!(got, want);
+
+    // Five hours after the last entry the block is over: no burn rate, no projection.
+    let later = now + chrono::Duration::hours(5);
+    let r = blocks(
+        &entries,
+        &loaded.models,
+        chrono_tz::UTC,
+        Range::default(),
+        BlockOptions::default(),
+        later,
+    );
+    let b = &r.blocks[0];
+    assert!(!b.is_active && b.burn_rate.is_none() && b.projection.is_none());
+    let active = BlockOptions {
+        active_only: true,
+        ..BlockOptions::default()
+    };
+    assert!(blocks(
+        &entries,
+        &loaded.models,
+        chrono_tz::UTC,
+        Range::default(),
+        active,
+        later
+    )
+    .blocks
+    .is_empty());
+}
