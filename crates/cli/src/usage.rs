@@ -192,7 +192,7 @@ pub fn run(report: Report) -> anyhow::Result<()> {
             let lines = r
                 .daily
                 .iter()
-                .map(|d| (d.date.clone(), day_sums(d)))
+                .map(|d| (d.date.clone(), d.sums.clone()))
                 .collect();
             (lines, r.totals)
         }
@@ -295,19 +295,6 @@ pub fn run(report: Report) -> anyhow::Result<()> {
         }
     }
     out.flush().context("writing to stdout")
-}
-
-fn day_sums(d: &ccpulse_core::usage::DailyRow) -> Sums {
-    Sums {
-        cache_creation_tokens: d.cache_creation_tokens,
-        cache_read_tokens: d.cache_read_tokens,
-        input_tokens: d.input_tokens,
-        model_breakdowns: Vec::new(),
-        models_used: Vec::new(),
-        output_tokens: d.output_tokens,
-        total_cost: d.total_cost,
-        total_tokens: d.total_tokens,
-    }
 }
 
 fn thousands(n: u64) -> String {

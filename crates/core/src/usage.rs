@@ -287,17 +287,10 @@ pub struct ModelBreakdown {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct DailyRow {
-    pub cache_creation_tokens: u64,
-    pub cache_read_tokens: u64,
     pub date: String,
-    pub input_tokens: u64,
-    pub model_breakdowns: Vec<ModelBreakdown>,
-    pub models_used: Vec<String>,
-    pub output_tokens: u64,
-    pub total_cost: f64,
-    pub total_tokens: u64,
+    #[serde(flatten)]
+    pub sums: Sums,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -326,80 +319,29 @@ pub struct Range {
 
 /// One row per local date in `zone`, oldest first; entries in dedupe order.
 pub fn daily(entries: &[Entry], models: &Models, zone: Tz, range: Range) -> DailyReport {
-    struct Acc {
-        row: DailyRow,
-        models: Vec<ModelBreakdown>,
-    }
-    let mut days: BTreeMap<NaiveDate, Acc> = BTreeMap::new();
+    let mut days: BTreeMap<NaiveDate, Sums> = BTreeMap::new();
     for e in entries {
         let date = e.at.with_timezone(&zone).date_naive();
         if range.since.is_some_and(|s| date < s) || range.until.is_some_and(|u| date > u) {
             continue;
         }
-        let acc = days.entry(date).or_insert_with(|| Acc {
-            row: DailyRow {
-                cache_creation_tokens: 0,
-                cache_read_tokens: 0,
-                date: date.format("%Y-%m-%d").to_string(),
-                input_tokens: 0,
-                model_breakdowns: Vec::new(),
-                models_used: Vec::new(),
-                output_tokens: 0,
-                total_cost: 0.0,
-                total_tokens: 0,
-            },
-            models: Vec::new(),
-        });
-        let t = &e.tokens;
-        let cache_creation = t.cache_write_5m + t.cache_write_1h;
-        let cost = e.cost(models);
-        let row = &mut acc.row;
-        row.input_tokens += t.input;
-        row.output_tokens += t.output;
-        row.cache_creation_tokens += cache_creation;
-        row.cache_read_tokens += t.cache_read;
-        row.total_tokens += e.total_tokens();
-        row.total_cost += cost;
-        if let Some(model) = e.display_model(models) {
-            let b = match acc.models.iter_mut().position(|b| b.model_name == model) {
-                Some(i) => &mut acc.models[i],
-                None => {
-                    row.models_used.push(model.clone());
-                    acc.models.push(ModelBreakdown {
-                        model_name: model,
-                        ..Default::default()
-                    });
-                    acc.models.last_mut().expect("just pushed")
-                }
-            };
-            b.input_tokens += t.input;
-            b.output_tokens += t.output;
-            b.cache_creation_tokens += cache_creation;
-            b.cache_read_tokens += t.cache_read;
-            b.cost += cost;
-        }
+        days.entry(date).or_default().add_entry(e, models);
     }
     let daily: Vec<DailyRow> = days
-        .into_values()
-        .map(|mut acc| {
-            // Most expensive first; ties keep first-seen order (the sort is stable).
-            acc.models.sort_by(|a, b| b.cost.total_cmp(&a.cost));
-            acc.row.model_breakdowns = acc.models;
-            acc.row
+        .into_iter()
+        .map(|(date, mut sums)| {
+            sums.finish();
+            DailyRow {
+                date: date.format("%Y-%m-%d").to_string(),
+                sums,
+            }
         })
         .collect();
-    let totals = Totals {
-        cache_creation_tokens: daily.iter().map(|d| d.cache_creation_tokens).sum(),
-        cache_read_tokens: daily.iter().map(|d| d.cache_read_tokens).sum(),
-        input_tokens: daily.iter().map(|d| d.input_tokens).sum(),
-        output_tokens: daily.iter().map(|d| d.output_tokens).sum(),
-        total_cost: daily.iter().map(|d| d.total_cost).sum(),
-        total_tokens: daily.iter().map(|d| d.total_tokens).sum(),
-    };
+    let totals = totals_of(daily.iter().map(|d| &d.sums));
     DailyReport { daily, totals }
 }
 
-/// Token and cost sums of a period (week or month), built from daily rows.
+/// Token and cost sums of a row (a day, week, month or session), in ccusage's layout.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sums {
@@ -411,6 +353,79 @@ pub struct Sums {
     pub output_tokens: u64,
     pub total_cost: f64,
     pub total_tokens: u64,
+}
+
+impl Sums {
+    /// Add one entry; costs are summed in the order entries come, as the reference does.
+    pub fn add_entry(&mut self, e: &Entry, models: &Models) {
+        let t = &e.tokens;
+        let cost = e.cost(models);
+        self.total_tokens += e.total_tokens();
+        self.total_cost += cost;
+        let part = ModelBreakdown {
+            cache_creation_tokens: t.cache_write_5m + t.cache_write_1h,
+            cache_read_tokens: t.cache_read,
+            cost,
+            input_tokens: t.input,
+            model_name: e.display_model(models).unwrap_or_default(),
+            output_tokens: t.output,
+        };
+        self.input_tokens += part.input_tokens;
+        self.output_tokens += part.output_tokens;
+        self.cache_creation_tokens += part.cache_creation_tokens;
+        self.cache_read_tokens += part.cache_read_tokens;
+        // An entry without a model counts in the row, but in no model's breakdown.
+        if !part.model_name.is_empty() {
+            self.add_model(part);
+        }
+    }
+
+    /// Add a finished row (a day into its week or month).
+    fn add_sums(&mut self, other: &Sums) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cache_creation_tokens += other.cache_creation_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.total_tokens += other.total_tokens;
+        self.total_cost += other.total_cost;
+        for m in &other.models_used {
+            if !self.models_used.contains(m) {
+                self.models_used.push(m.clone());
+            }
+        }
+        for m in &other.model_breakdowns {
+            self.add_model(m.clone());
+        }
+    }
+
+    /// Merge into the model's breakdown, creating it (and naming the model) on first sight.
+    fn add_model(&mut self, part: ModelBreakdown) {
+        match self
+            .model_breakdowns
+            .iter_mut()
+            .find(|x| x.model_name == part.model_name)
+        {
+            Some(x) => {
+                x.input_tokens += part.input_tokens;
+                x.output_tokens += part.output_tokens;
+                x.cache_creation_tokens += part.cache_creation_tokens;
+                x.cache_read_tokens += part.cache_read_tokens;
+                x.cost += part.cost;
+            }
+            None => {
+                if !self.models_used.contains(&part.model_name) {
+                    self.models_used.push(part.model_name.clone());
+                }
+                self.model_breakdowns.push(part);
+            }
+        }
+    }
+
+    /// Most expensive model first; ties keep first-seen order (the sort is stable).
+    fn finish(&mut self) {
+        self.model_breakdowns
+            .sort_by(|a, b| b.cost.total_cmp(&a.cost));
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -446,39 +461,12 @@ pub struct MonthlyReport {
 fn bucket(days: &[DailyRow], key: impl Fn(&DailyRow) -> String) -> Vec<(String, Sums)> {
     let mut buckets: BTreeMap<String, Sums> = BTreeMap::new();
     for d in days {
-        let b = buckets.entry(key(d)).or_default();
-        b.input_tokens += d.input_tokens;
-        b.output_tokens += d.output_tokens;
-        b.cache_creation_tokens += d.cache_creation_tokens;
-        b.cache_read_tokens += d.cache_read_tokens;
-        b.total_tokens += d.total_tokens;
-        b.total_cost += d.total_cost;
-        for m in &d.models_used {
-            if !b.models_used.contains(m) {
-                b.models_used.push(m.clone());
-            }
-        }
-        for m in &d.model_breakdowns {
-            match b
-                .model_breakdowns
-                .iter_mut()
-                .find(|x| x.model_name == m.model_name)
-            {
-                Some(x) => {
-                    x.input_tokens += m.input_tokens;
-                    x.output_tokens += m.output_tokens;
-                    x.cache_creation_tokens += m.cache_creation_tokens;
-                    x.cache_read_tokens += m.cache_read_tokens;
-                    x.cost += m.cost;
-                }
-                None => b.model_breakdowns.push(m.clone()),
-            }
-        }
+        buckets.entry(key(d)).or_default().add_sums(&d.sums);
     }
     buckets
         .into_iter()
         .map(|(k, mut b)| {
-            b.model_breakdowns.sort_by(|a, b| b.cost.total_cmp(&a.cost));
+            b.finish();
             (k, b)
         })
         .collect()
@@ -625,33 +613,7 @@ pub fn sessions(
         });
         acc.first = acc.first.min(e.at);
         acc.last = acc.last.max(e.at);
-        let t = &e.tokens;
-        let cost = e.cost(models);
-        let b = &mut acc.sums;
-        b.input_tokens += t.input;
-        b.output_tokens += t.output;
-        b.cache_creation_tokens += t.cache_write_5m + t.cache_write_1h;
-        b.cache_read_tokens += t.cache_read;
-        b.total_tokens += e.total_tokens();
-        b.total_cost += cost;
-        if let Some(model) = e.display_model(models) {
-            match b
-                .model_breakdowns
-                .iter_mut()
-                .find(|x| x.model_name == model)
-            {
-                Some(x) => add(x, e, cost),
-                None => {
-                    b.models_used.push(model.clone());
-                    let mut x = ModelBreakdown {
-                        model_name: model,
-                        ..Default::default()
-                    };
-                    add(&mut x, e, cost);
-                    b.model_breakdowns.push(x);
-                }
-            }
-        }
+        acc.sums.add_entry(e, models);
     }
     let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut rows: Vec<SessionRow> = order
@@ -659,9 +621,7 @@ pub fn sessions(
         .filter_map(|key| {
             let mut acc = groups.remove(key)?;
             (acc.sums.total_tokens > 0).then(|| {
-                acc.sums
-                    .model_breakdowns
-                    .sort_by(|a, b| b.cost.total_cmp(&a.cost));
+                acc.sums.finish();
                 SessionRow {
                     first_activity: stamp(acc.first),
                     last_activity: stamp(acc.last),
@@ -678,15 +638,6 @@ pub fn sessions(
         sessions: rows,
         totals,
     }
-}
-
-fn add(x: &mut ModelBreakdown, e: &Entry, cost: f64) {
-    let t = &e.tokens;
-    x.input_tokens += t.input;
-    x.output_tokens += t.output;
-    x.cache_creation_tokens += t.cache_write_5m + t.cache_write_1h;
-    x.cache_read_tokens += t.cache_read;
-    x.cost += cost;
 }
 
 /// Options of the 5-hour block report.
@@ -1086,9 +1037,9 @@ mod tests {
         let r = daily(&entries, &models, tokyo, Range::default());
         let dates: Vec<&str> = r.daily.iter().map(|d| d.date.as_str()).collect();
         assert_eq!(dates, ["2026-11-24", "2026-11-25"]);
-        assert_eq!(r.daily[1].models_used, ["claude-opus-4-6-fast"]);
+        assert_eq!(r.daily[1].sums.models_used, ["claude-opus-4-6-fast"]);
         assert_eq!(
-            r.daily[1].total_cost,
+            r.daily[1].sums.total_cost,
             (10.0 * 5e-06 + 1000.0 * 2.5e-05) * 6.0
         );
         assert_eq!(r.totals.total_tokens, 110 + 1010);
