@@ -202,6 +202,29 @@ async fn watch_redraws_when_the_status_changes() -> Result<()> {
     Ok(())
 }
 
+/// `ccpulse <args>` over the transcripts in `config_dir`: the report, and its `scan` section.
+fn usage_json(home: &std::path::Path, config_dir: &str, args: &[&str]) -> (Value, Value) {
+    let out = std::process::Command::new(cli_bin())
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("CLAUDE_CONFIG_DIR", config_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut report = json(&out);
+    let scan = report
+        .as_object_mut()
+        .unwrap()
+        .remove("scan")
+        .expect("a scan section");
+    (report, scan)
+}
+
 /// The real Claude Code transcripts give exactly what ccusage 20 reports for them
 /// (`tests/fixtures/ccusage/`), in two time zones.
 #[test]
@@ -242,28 +265,11 @@ fn usage_reports_match_the_reference_on_real_transcripts() {
         ),
     ];
     for (args, reference) in cases {
-        let out = std::process::Command::new(cli_bin())
-            .args(&args)
-            .env_clear()
-            .env("HOME", home.path())
-            .env("CLAUDE_CONFIG_DIR", roots.join(","))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (got, scan) = usage_json(home.path(), &roots.join(","), &args);
         let want: Value = serde_json::from_slice(
             &std::fs::read(fixtures.join("ccusage").join(reference)).unwrap(),
         )
         .unwrap();
-        let mut got = json(&out);
-        let scan = got
-            .as_object_mut()
-            .unwrap()
-            .remove("scan")
-            .expect("a scan section");
         assert_eq!(scan["files"], 7);
         assert_eq!(
             scan["skippedLines"], 0,
@@ -355,21 +361,8 @@ fn usage_survives_bad_input_and_counts_it() {
         root
     };
     let run = |root: &tempfile::TempDir| {
-        let out = std::process::Command::new(cli_bin())
-            .args(["usage", "daily", "--json", "-z", "UTC"])
-            .env_clear()
-            .env("HOME", root.path())
-            .env("CLAUDE_CONFIG_DIR", root.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut v = json(&out);
-        let scan = v.as_object_mut().unwrap().remove("scan").unwrap();
-        (v, scan)
+        let dir = root.path().to_str().unwrap();
+        usage_json(root.path(), dir, &["usage", "daily", "--json", "-z", "UTC"])
     };
     let (clean, clean_scan) = run(&write_root(false));
     let (dirty, dirty_scan) = run(&write_root(true));
