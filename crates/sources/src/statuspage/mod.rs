@@ -47,11 +47,6 @@ impl StatuspageClient {
         format!("{}/api/v2/incidents.json", self.base_url)
     }
 
-    /// Forget the ETag, so the next fetch returns a full body (after a restart, say).
-    pub fn forget_etag(&mut self) {
-        self.etag = None;
-    }
-
     pub async fn summary(&mut self) -> Result<Summary, FetchError> {
         let url = self.summary_url();
         let etag = self.etag.clone();
