@@ -151,6 +151,11 @@ impl IncidentStatus {
         }
     }
 
+    /// A maintenance that is under way (in progress, or being verified).
+    pub fn is_under_way(self) -> bool {
+        matches!(self, Self::InProgress | Self::Verifying)
+    }
+
     /// True once the incident (or maintenance) is over.
     pub fn is_closed(self) -> bool {
         matches!(self, Self::Resolved | Self::Postmortem | Self::Completed)

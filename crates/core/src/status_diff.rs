@@ -74,13 +74,6 @@ pub fn update_key(incident: &Incident) -> String {
     format!("incident/{}/update/{}", incident.id, update)
 }
 
-fn maintenance_running(status: IncidentStatus) -> bool {
-    matches!(
-        status,
-        IncidentStatus::InProgress | IncidentStatus::Verifying
-    )
-}
-
 /// Incidents open in `prev` and absent from `next`: the shell fetches `incidents.json` for these.
 pub fn departed<'a>(prev: &'a ServiceStatus, next: &ServiceStatus) -> Vec<&'a Incident> {
     prev.incidents
@@ -136,8 +129,8 @@ pub fn diff(prev: &ServiceStatus, next: &ServiceStatus, history: &[Incident]) ->
 
     for m in &next.maintenances {
         let before = prev.maintenances.iter().find(|p| p.id == m.id);
-        let was_running = before.is_some_and(|p| maintenance_running(p.status));
-        if maintenance_running(m.status) && !was_running {
+        let was_running = before.is_some_and(|p| p.status.is_under_way());
+        if m.status.is_under_way() && !was_running {
             events.push(StatusEvent::MaintenanceStarted {
                 maintenance: m.clone(),
             });
@@ -148,7 +141,7 @@ pub fn diff(prev: &ServiceStatus, next: &ServiceStatus, history: &[Incident]) ->
         }
     }
     for m in &prev.maintenances {
-        if maintenance_running(m.status) && !next.maintenances.iter().any(|n| n.id == m.id) {
+        if m.status.is_under_way() && !next.maintenances.iter().any(|n| n.id == m.id) {
             let mut ended = m.clone();
             ended.status = IncidentStatus::Completed;
             events.push(StatusEvent::MaintenanceEnded { maintenance: ended });
@@ -170,7 +163,7 @@ pub fn standing(status: &ServiceStatus) -> Vec<StatusEvent> {
     let maintenances = status
         .maintenances
         .iter()
-        .filter(|m| maintenance_running(m.status))
+        .filter(|m| m.status.is_under_way())
         .map(|m| StatusEvent::MaintenanceStarted {
             maintenance: m.clone(),
         });

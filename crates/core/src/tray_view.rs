@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::relevance::Relevance;
 use crate::service::{describe_age, ServiceSnapshot};
-use crate::status::{ComponentStatus, Impact, IncidentStatus, ServiceStatus};
+use crate::status::{ComponentStatus, Impact, ServiceStatus};
 
 /// Icon states, ordered from best to worst (`Unknown` sits apart: we cannot tell).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -65,12 +65,7 @@ pub fn level_of(status: &ServiceStatus, relevance: &Relevance) -> Level {
     let maintenances = status
         .maintenances
         .iter()
-        .filter(|m| {
-            matches!(
-                m.status,
-                IncidentStatus::InProgress | IncidentStatus::Verifying
-            ) && relevance.incident(m, status)
-        })
+        .filter(|m| m.status.is_under_way() && relevance.incident(m, status))
         .map(|_| Level::Maintenance);
     components
         .chain(incidents)
@@ -112,12 +107,11 @@ pub fn summary_of(status: &ServiceStatus, relevance: &Relevance) -> String {
     if !affected.is_empty() {
         return affected.join(", ");
     }
-    if let Some(m) = status.maintenances.iter().find(|m| {
-        matches!(
-            m.status,
-            IncidentStatus::InProgress | IncidentStatus::Verifying
-        ) && relevance.incident(m, status)
-    }) {
+    if let Some(m) = status
+        .maintenances
+        .iter()
+        .find(|m| m.status.is_under_way() && relevance.incident(m, status))
+    {
         return format!("Maintenance: {}", m.name);
     }
     if status.incidents.iter().any(|i| !i.status.is_closed()) {
