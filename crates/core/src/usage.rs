@@ -22,6 +22,8 @@ pub type ModelId = u16;
 #[derive(Debug, Clone, Default)]
 pub struct Models {
     names: Vec<String>,
+    /// `<name>-fast`, how reports show fast-mode use; made once, not per entry.
+    fast_names: Vec<String>,
     prices: Vec<Option<Price>>,
 }
 
@@ -31,6 +33,7 @@ impl Models {
             return i as ModelId;
         }
         self.names.push(name.to_string());
+        self.fast_names.push(format!("{name}-fast"));
         self.prices.push(pricing::find(name));
         (self.names.len() - 1) as ModelId
     }
@@ -90,14 +93,14 @@ impl Entry {
     }
 
     /// The name reports show: the model, with `-fast` for fast mode.
-    pub fn display_model(&self, models: &Models) -> Option<String> {
+    pub fn display_model<'m>(&self, models: &'m Models) -> Option<&'m str> {
         self.model.map(|m| {
-            let name = models.name(m);
-            if self.fast {
-                format!("{name}-fast")
+            let names = if self.fast {
+                &models.fast_names
             } else {
-                name.to_string()
-            }
+                &models.names
+            };
+            names[m as usize].as_str()
         })
     }
 }
@@ -367,7 +370,7 @@ impl Sums {
             cache_read_tokens: t.cache_read,
             cost,
             input_tokens: t.input,
-            model_name: e.display_model(models).unwrap_or_default(),
+            model_name: String::new(),
             output_tokens: t.output,
         };
         self.input_tokens += part.input_tokens;
@@ -375,8 +378,8 @@ impl Sums {
         self.cache_creation_tokens += part.cache_creation_tokens;
         self.cache_read_tokens += part.cache_read_tokens;
         // An entry without a model counts in the row, but in no model's breakdown.
-        if !part.model_name.is_empty() {
-            self.add_model(part);
+        if let Some(name) = e.display_model(models) {
+            self.add_model(name, &part);
         }
     }
 
@@ -394,16 +397,16 @@ impl Sums {
             }
         }
         for m in &other.model_breakdowns {
-            self.add_model(m.clone());
+            self.add_model(&m.model_name, m);
         }
     }
 
-    /// Merge into the model's breakdown, creating it (and naming the model) on first sight.
-    fn add_model(&mut self, part: ModelBreakdown) {
+    /// Merge `part` into `name`'s breakdown, creating it (and naming the model) on first sight.
+    fn add_model(&mut self, name: &str, part: &ModelBreakdown) {
         match self
             .model_breakdowns
             .iter_mut()
-            .find(|x| x.model_name == part.model_name)
+            .find(|x| x.model_name == name)
         {
             Some(x) => {
                 x.input_tokens += part.input_tokens;
@@ -413,10 +416,13 @@ impl Sums {
                 x.cost += part.cost;
             }
             None => {
-                if !self.models_used.contains(&part.model_name) {
-                    self.models_used.push(part.model_name.clone());
+                if !self.models_used.iter().any(|m| m == name) {
+                    self.models_used.push(name.to_string());
                 }
-                self.model_breakdowns.push(part);
+                self.model_breakdowns.push(ModelBreakdown {
+                    model_name: name.to_string(),
+                    ..part.clone()
+                });
             }
         }
     }
@@ -764,8 +770,8 @@ fn make_block(
         counts.cache_read_input_tokens += t.cache_read;
         cost += e.cost(models);
         if let Some(m) = e.display_model(models) {
-            if !names.contains(&m) {
-                names.push(m);
+            if !names.iter().any(|n| n == m) {
+                names.push(m.to_string());
             }
         }
     }
