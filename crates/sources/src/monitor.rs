@@ -133,7 +133,12 @@ impl StatusMonitor {
                         let alerts = plan(&reading, &self.config.relevance, &mut self.ledger, now);
                         let pruned = self.ledger.prune(now);
                         if pruned || self.ledger.seen.len() != before {
-                            self.persist(LEDGER_FILE, &self.ledger.clone());
+                            persist(
+                                &self.state,
+                                &mut self.write_failing,
+                                LEDGER_FILE,
+                                &self.ledger,
+                            );
                         }
                         alerts
                     }
@@ -141,30 +146,36 @@ impl StatusMonitor {
                 self.startup = false;
                 self.snapshot.confirmed(Some(status), now);
                 if self.mode == Mode::Notifying {
-                    self.persist(STATUS_CACHE_FILE, &self.snapshot.clone());
+                    persist(
+                        &self.state,
+                        &mut self.write_failing,
+                        STATUS_CACHE_FILE,
+                        &self.snapshot,
+                    );
                 }
                 alerts
             }
         }
     }
+}
 
-    fn persist<T: serde::Serialize>(&mut self, name: &str, value: &T) {
-        match self.state.save(name, value) {
-            Ok(()) if self.write_failing => {
-                self.write_failing = false;
-                warn(format!(
-                    "state dir writable again: {}",
-                    self.state.path(name).display()
-                ));
-            }
-            Ok(()) => {}
-            // Say it once, keep running on what is in memory.
-            Err(e) if !self.write_failing => {
-                self.write_failing = true;
-                warn(format!("{e}; keeping state in memory only"));
-            }
-            Err(_) => {}
+/// Write `value` to the state dir. A failure is said once (and its end once); the monitor goes on
+/// with what is in memory.
+fn persist<T: serde::Serialize>(state: &StateDir, failing: &mut bool, name: &str, value: &T) {
+    match state.save(name, value) {
+        Ok(()) if *failing => {
+            *failing = false;
+            warn(format!(
+                "state dir writable again: {}",
+                state.path(name).display()
+            ));
         }
+        Ok(()) => {}
+        Err(e) if !*failing => {
+            *failing = true;
+            warn(format!("{e}; keeping state in memory only"));
+        }
+        Err(_) => {}
     }
 }
 
