@@ -86,6 +86,15 @@ fn deliver(app: &tauri::AppHandle<impl Runtime>, notifier: &Notifier, alerts: Ve
     }
 }
 
+/// Take the monitor's snapshot as the shell's state, and show it.
+fn show<R: Runtime>(app: &tauri::AppHandle<R>, monitor: &StatusMonitor) {
+    *app.state::<Shared>()
+        .snapshot
+        .lock()
+        .expect("snapshot lock") = monitor.snapshot().clone();
+    publish(app);
+}
+
 fn start_status_loop<R: Runtime>(app: tauri::AppHandle<R>) {
     let shared = app.state::<Shared>();
     let config = shared.config.status.clone();
@@ -94,17 +103,9 @@ fn start_status_loop<R: Runtime>(app: tauri::AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         let mut monitor =
             StatusMonitor::open(config, StateDir::default_location(), Mode::Notifying);
-        *app.state::<Shared>()
-            .snapshot
-            .lock()
-            .expect("snapshot lock") = monitor.snapshot().clone();
-        publish(&app);
+        show(&app, &monitor);
         monitor::run(&mut monitor, refresh, |m, alerts| {
-            *app.state::<Shared>()
-                .snapshot
-                .lock()
-                .expect("snapshot lock") = m.snapshot().clone();
-            publish(&app);
+            show(&app, m);
             deliver(&app, &notifier, alerts);
         })
         .await;
