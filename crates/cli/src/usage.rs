@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 
 use ccpulse_core::usage::{
     blocks, daily, monthly, sessions, weekly, BlockOptions, DailyReport, Dedupe, Entry, Models,
-    Path, Range, SessionFile, Sums, Totals,
+    Path, Range, SessionFile, Sums,
 };
 use ccpulse_sources::usage_log::entries::load;
 use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env, transcripts, Found};
@@ -145,29 +145,6 @@ fn entries(path: Path) -> (Vec<Entry>, Models, Vec<SessionFile>, Scan) {
     (dedupe.finish(), loaded.models, loaded.sessions, scan)
 }
 
-/// One table row: a label and its sums.
-struct Line<'a> {
-    label: &'a str,
-    input: u64,
-    output: u64,
-    cache_write: u64,
-    cache_read: u64,
-    cost: f64,
-}
-
-impl<'a> Line<'a> {
-    fn of(label: &'a str, s: &Sums) -> Self {
-        Self {
-            label,
-            input: s.input_tokens,
-            output: s.output_tokens,
-            cache_write: s.cache_creation_tokens,
-            cache_read: s.cache_read_tokens,
-            cost: s.total_cost,
-        }
-    }
-}
-
 pub fn run(report: Report) -> anyhow::Result<()> {
     let (filters, path) = match &report {
         Report::Daily(f) => (f, Path::Daily),
@@ -183,38 +160,33 @@ pub fn run(report: Report) -> anyhow::Result<()> {
         until: filters.until,
     };
     let json = filters.json;
-    let (lines, totals): (Vec<(String, Sums)>, Totals) = match &report {
+    let lines: Vec<(String, Sums)> = match &report {
         Report::Daily(_) => {
             let r: DailyReport = daily(&entries, &models, zone, range);
             if json {
                 return write_json(&r, &scan);
             }
-            let lines = r
-                .daily
+            r.daily
                 .iter()
                 .map(|d| (d.date.clone(), d.sums.clone()))
-                .collect();
-            (lines, r.totals)
+                .collect()
         }
         Report::Weekly { start_of_week, .. } => {
             let r = weekly(&entries, &models, zone, range, *start_of_week);
             if json {
                 return write_json(&r, &scan);
             }
-            let lines = r.weekly.into_iter().map(|w| (w.week, w.sums)).collect();
-            (lines, r.totals)
+            r.weekly.into_iter().map(|w| (w.week, w.sums)).collect()
         }
         Report::Session(_) => {
             let r = sessions(&entries, &models, &files, zone, range);
             if json {
                 return write_json(&r, &scan);
             }
-            let lines = r
-                .sessions
+            r.sessions
                 .into_iter()
                 .map(|s| (s.session_id.chars().take(10).collect(), s.sums))
-                .collect();
-            (lines, r.totals)
+                .collect()
         }
         Report::Blocks {
             active,
@@ -232,25 +204,16 @@ pub fn run(report: Report) -> anyhow::Result<()> {
             if json {
                 return write_json(&r, &scan);
             }
-            let mut totals = Totals::default();
-            let lines = r
-                .blocks
+            r.blocks
                 .iter()
                 .filter(|b| !b.is_gap)
                 .map(|b| {
                     let t = &b.token_counts;
-                    totals.input_tokens += t.input_tokens;
-                    totals.output_tokens += t.output_tokens;
-                    totals.cache_creation_tokens += t.cache_creation_input_tokens;
-                    totals.cache_read_tokens += t.cache_read_input_tokens;
-                    totals.total_cost += b.cost_usd.0;
-                    let label = format!(
-                        "{}h",
-                        b.start_time
-                            .get(5..13)
-                            .unwrap_or_default()
-                            .replace('T', " ")
-                    );
+                    let hour = b
+                        .start_time
+                        .get(5..13)
+                        .unwrap_or_default()
+                        .replace('T', " ");
                     let mark = if b.is_active { "*" } else { "" };
                     let sums = Sums {
                         input_tokens: t.input_tokens,
@@ -260,39 +223,26 @@ pub fn run(report: Report) -> anyhow::Result<()> {
                         total_cost: b.cost_usd.0,
                         ..Sums::default()
                     };
-                    (format!("{label}{mark}"), sums)
+                    (format!("{hour}h{mark}"), sums)
                 })
-                .collect();
-            (lines, totals)
+                .collect()
         }
         Report::Monthly(_) => {
             let r = monthly(&entries, &models, zone, range);
             if json {
                 return write_json(&r, &scan);
             }
-            let lines = r.monthly.into_iter().map(|m| (m.month, m.sums)).collect();
-            (lines, r.totals)
+            r.monthly.into_iter().map(|m| (m.month, m.sums)).collect()
         }
     };
     let mut out = std::io::stdout().lock();
-    {
-        let rows: Vec<Line> = lines.iter().map(|(label, s)| Line::of(label, s)).collect();
-        let total = Line {
-            label: "Total",
-            input: totals.input_tokens,
-            output: totals.output_tokens,
-            cache_write: totals.cache_creation_tokens,
-            cache_read: totals.cache_read_tokens,
-            cost: totals.total_cost,
-        };
-        write!(out, "{}", table(&rows, &total))?;
-        if scan.skipped_lines > 0 {
-            let n = scan.skipped_lines;
-            writeln!(
-                out,
-                "({n} transcript lines with usage could not be read and were skipped)"
-            )?;
-        }
+    write!(out, "{}", table(&lines))?;
+    if scan.skipped_lines > 0 {
+        let n = scan.skipped_lines;
+        writeln!(
+            out,
+            "({n} transcript lines with usage could not be read and were skipped)"
+        )?;
     }
     out.flush().context("writing to stdout")
 }
@@ -309,27 +259,32 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// Fits 80 columns: period, input, output, cache write, cache read, cost.
-fn table(rows: &[Line<'_>], total: &Line<'_>) -> String {
-    let mut s = format!(
+/// Fits 80 columns: period, input, output, cache write, cache read, cost; a total line below.
+fn table(rows: &[(String, Sums)]) -> String {
+    let line = |label: &str, s: &Sums| {
+        format!(
+            "{label:<10} {:>11} {:>11} {:>14} {:>16} {:>11.2}\n",
+            thousands(s.input_tokens),
+            thousands(s.output_tokens),
+            thousands(s.cache_creation_tokens),
+            thousands(s.cache_read_tokens),
+            s.total_cost
+        )
+    };
+    let mut out = format!(
         "{:<10} {:>11} {:>11} {:>14} {:>16} {:>11}\n",
         "Period", "Input", "Output", "Cache write", "Cache read", "Cost (USD)"
     );
-    let mut row = |l: &Line<'_>| {
-        s.push_str(&format!(
-            "{:<10} {:>11} {:>11} {:>14} {:>16} {:>11.2}\n",
-            l.label,
-            thousands(l.input),
-            thousands(l.output),
-            thousands(l.cache_write),
-            thousands(l.cache_read),
-            l.cost
-        ));
-    };
-    rows.iter().for_each(&mut row);
-    row(total);
-    // A rule above the total line.
-    let total_at = s.trim_end().rfind('\n').map_or(0, |i| i + 1);
-    s.insert_str(total_at, &format!("{}\n", "-".repeat(78)));
-    s
+    let mut total = Sums::default();
+    for (label, s) in rows {
+        out.push_str(&line(label, s));
+        total.input_tokens += s.input_tokens;
+        total.output_tokens += s.output_tokens;
+        total.cache_creation_tokens += s.cache_creation_tokens;
+        total.cache_read_tokens += s.cache_read_tokens;
+        total.total_cost += s.total_cost;
+    }
+    out.push_str(&format!("{}\n", "-".repeat(78)));
+    out.push_str(&line("Total", &total));
+    out
 }
