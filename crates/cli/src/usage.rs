@@ -9,10 +9,10 @@ use chrono_tz::Tz;
 use clap::{Args, Subcommand};
 
 use ccpulse_core::usage::{
-    blocks, daily, monthly, sessions, weekly, BlockOptions, DailyReport, Dedupe, Entry, Models,
-    Path, Range, SessionFile, Sums,
+    blocks, daily, monthly, sessions, weekly, BlockOptions, DailyReport, Entry, Path, Range, Sums,
 };
-use ccpulse_sources::usage_log::entries::load;
+use ccpulse_sources::state_dir::StateDir;
+use ccpulse_sources::usage_log::index::{Engine, Progress, Refreshed};
 use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env, transcripts, Found};
 
 #[derive(Subcommand)]
@@ -96,9 +96,15 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 struct Scan {
     files: usize,
     bytes: u64,
+    /// Bytes read from transcripts by this run (the rest came from the index).
+    read_bytes: u64,
     /// Lines that carry usage but could not be read (bad JSON, wrong types, odd timestamps).
-    skipped_lines: usize,
+    skipped_lines: u64,
     unreadable: Vec<String>,
+    /// `unchanged`, `updated` or `built`.
+    index: &'static str,
+    /// Why the index was built from scratch, or why it could not be saved.
+    index_note: Option<String>,
 }
 
 /// The report as ccusage lays it out, with ccpulse's `scan` section beside it, written straight
@@ -116,44 +122,127 @@ fn write_json<T: serde::Serialize>(report: &T, scan: &Scan) -> anyhow::Result<()
     out.flush().context("writing to stdout")
 }
 
-/// Every transcript's entries, deduplicated the way `path` says.
-fn entries(path: Path) -> (Vec<Entry>, Models, Vec<SessionFile>, Scan) {
+/// Every transcript's entries, deduplicated the way `path` says, through the usage index in the
+/// state dir (only what was appended since the last run is read). The index is saved by
+/// [`save_index`].
+fn refresh(path: Path) -> (Engine, Scan) {
     let mut files = Vec::new();
+    let mut unreadable = Vec::new();
     for found in transcripts(&roots_from_env()) {
         match found {
-            Found::File(p) => files.push(p),
-            Found::Unreadable { path, error } => {
-                eprintln!("ccpulse: cannot read {}: {error}", path.display());
-            }
+            Found::File(t) => files.push(t),
+            Found::Unreadable { path, error } => unreadable.push((path, error)),
         }
     }
-    let mut dedupe = Dedupe::new(path);
-    let loaded = load(files, |e, models| dedupe.push(e, models));
-    for (path, error) in &loaded.unreadable {
+    let (mut engine, not_loaded) = Engine::load(&StateDir::default_location(), path);
+    let mut bar = ProgressBar::new();
+    let refresh = engine.refresh(&files, &mut |p| bar.show(p));
+    bar.clear();
+    unreadable.extend(refresh.unreadable);
+    for (path, error) in &unreadable {
         eprintln!("ccpulse: cannot read {}: {error}", path.display());
     }
+    let (index, note) = match refresh.how {
+        Refreshed::Unchanged => ("unchanged", None),
+        Refreshed::Updated => ("updated", None),
+        Refreshed::Built(why) => ("built", Some(not_loaded.unwrap_or(why))),
+    };
+    let (count, bytes, skipped) = engine.totals();
     let scan = Scan {
-        files: loaded.files,
-        bytes: loaded.bytes,
-        skipped_lines: loaded.skipped,
-        unreadable: loaded
-            .unreadable
+        files: count,
+        bytes,
+        read_bytes: refresh.read_bytes,
+        skipped_lines: skipped,
+        unreadable: unreadable
             .iter()
             .map(|(p, e)| format!("{}: {e}", p.display()))
             .collect(),
+        index,
+        index_note: note,
     };
-    (dedupe.finish(), loaded.models, loaded.sessions, scan)
+    (engine, scan)
+}
+
+/// Save the index if it changed. A state dir that cannot be written costs speed, not results.
+fn save_index(engine: &Engine) {
+    if let Err(e) = engine.save(&StateDir::default_location()) {
+        eprintln!(
+            "ccpulse: the usage index was not saved (the next run reads everything again): {e}"
+        );
+    }
+}
+
+/// A one-line progress bar on standard error, shown only on a terminal and only for a read of
+/// more than 64 MiB.
+struct ProgressBar {
+    tty: bool,
+    shown: bool,
+}
+
+impl ProgressBar {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        Self {
+            tty: std::io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    fn show(&mut self, p: Progress) {
+        if !self.tty || p.bytes_total < 64 << 20 {
+            return;
+        }
+        let mib = |b: u64| b >> 20;
+        let width = 24;
+        let filled = (p.bytes_done.min(p.bytes_total) * width / p.bytes_total.max(1)) as usize;
+        eprint!(
+            "\r\x1b[KReading transcripts [{}{}] {}/{} files, {}/{} MiB",
+            "#".repeat(filled),
+            " ".repeat(width as usize - filled),
+            p.files_done,
+            p.files_total,
+            mib(p.bytes_done),
+            mib(p.bytes_total)
+        );
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+            self.shown = false;
+        }
+    }
 }
 
 pub fn run(report: Report) -> anyhow::Result<()> {
-    let (filters, path) = match &report {
-        Report::Daily(f) => (f, Path::Daily),
-        Report::Weekly { filters, .. }
-        | Report::Monthly(filters)
-        | Report::Session(filters)
-        | Report::Blocks { filters, .. } => (filters, Path::Entries),
+    let path = match &report {
+        Report::Daily(_) => Path::Daily,
+        _ => Path::Entries,
     };
-    let (entries, models, files, scan) = entries(path);
+    let (engine, scan) = refresh(path);
+    // The index is written while the report is made.
+    std::thread::scope(|scope| {
+        scope.spawn(|| save_index(&engine));
+        let entries = engine.entries().map_err(anyhow::Error::msg)?;
+        write_report(report, &entries, &engine, &scan)
+    })
+}
+
+fn write_report(
+    report: Report,
+    entries: &[Entry],
+    engine: &Engine,
+    scan: &Scan,
+) -> anyhow::Result<()> {
+    let models = engine.models();
+    let filters = match &report {
+        Report::Daily(f)
+        | Report::Weekly { filters: f, .. }
+        | Report::Monthly(f)
+        | Report::Session(f)
+        | Report::Blocks { filters: f, .. } => f,
+    };
     let zone = filters.timezone.unwrap_or_else(local_zone);
     let range = Range {
         since: filters.since,
@@ -162,9 +251,9 @@ pub fn run(report: Report) -> anyhow::Result<()> {
     let json = filters.json;
     let lines: Vec<(String, Sums)> = match &report {
         Report::Daily(_) => {
-            let r: DailyReport = daily(&entries, &models, zone, range);
+            let r: DailyReport = daily(entries, models, zone, range);
             if json {
-                return write_json(&r, &scan);
+                return write_json(&r, scan);
             }
             r.daily
                 .iter()
@@ -172,16 +261,16 @@ pub fn run(report: Report) -> anyhow::Result<()> {
                 .collect()
         }
         Report::Weekly { start_of_week, .. } => {
-            let r = weekly(&entries, &models, zone, range, *start_of_week);
+            let r = weekly(entries, models, zone, range, *start_of_week);
             if json {
-                return write_json(&r, &scan);
+                return write_json(&r, scan);
             }
             r.weekly.into_iter().map(|w| (w.week, w.sums)).collect()
         }
         Report::Session(_) => {
-            let r = sessions(&entries, &models, &files, zone, range);
+            let r = sessions(entries, models, &engine.sessions(), zone, range);
             if json {
-                return write_json(&r, &scan);
+                return write_json(&r, scan);
             }
             r.sessions
                 .into_iter()
@@ -200,9 +289,9 @@ pub fn run(report: Report) -> anyhow::Result<()> {
                 token_limit: *token_limit,
                 ..BlockOptions::default()
             };
-            let r = blocks(&entries, &models, zone, range, options, chrono::Utc::now());
+            let r = blocks(entries, models, zone, range, options, chrono::Utc::now());
             if json {
-                return write_json(&r, &scan);
+                return write_json(&r, scan);
             }
             r.blocks
                 .iter()
@@ -228,9 +317,9 @@ pub fn run(report: Report) -> anyhow::Result<()> {
                 .collect()
         }
         Report::Monthly(_) => {
-            let r = monthly(&entries, &models, zone, range);
+            let r = monthly(entries, models, zone, range);
             if json {
-                return write_json(&r, &scan);
+                return write_json(&r, scan);
             }
             r.monthly.into_iter().map(|m| (m.month, m.sums)).collect()
         }

@@ -10,6 +10,9 @@ use serde::Serialize;
 
 use crate::pricing::{self, Billable, Price};
 
+pub mod codec;
+pub mod store;
+
 /// Identifiers (message id, request id, session) are kept as 64-bit hashes: a history of
 /// millions of lines then fits in little memory, and equal ids still compare equal. Keys combine
 /// two of them (128 bits), so a false match is out of reach in practice.
@@ -67,6 +70,8 @@ pub struct Entry {
     pub model: Option<ModelId>,
     /// The file it was read from, as an index into the reader's [`SessionFile`] table.
     pub file: u32,
+    /// Its place among the entries of its file (0, 1, ...): with `file`, where it was read.
+    pub seq: u32,
     pub tokens: Billable,
     pub sidechain: bool,
     /// `speed` was written (`standard` or `fast`).
@@ -174,10 +179,16 @@ pub enum Path {
 /// Deduplication, fed entries in file-path then line order. One response is
 /// often written several times (streamed copies, resumed sessions, subagent replays); each is
 /// counted once. Entries can be pushed as files are read, so the copies never pile up.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Dedupe {
     path: Path,
     kept: Vec<Entry>,
+    /// Where each slot's first copy was read (file, seq): a run over every file in order
+    /// creates slots in this order, and [`Dedupe::reorder`] restores it after late pushes.
+    origin: Vec<(u32, u32)>,
+    /// For each message id, the file its last copy came from. A late push is exact only when
+    /// no copy of its message came from a file ordered after its own.
+    last_file: Map<IdHash, u32>,
     by_request: Map<(IdHash, IdHash), usize>,
     /// Copies without a request id: (message, session, time) on the daily path; on the entries
     /// path the time is left out (`None`).
@@ -200,11 +211,14 @@ impl Dedupe {
         (self.path == Path::Daily).then_some(e.at)
     }
 
+    /// Add the next entry in file order, then line order.
     pub fn push(&mut self, e: Entry, models: &Models) {
         let Some(msg) = e.message_id else {
+            self.origin.push((e.file, e.seq));
             self.kept.push(e);
             return;
         };
+        self.last_file.insert(msg, e.file);
         let exact = match e.request_id {
             Some(req) => self.by_request.get(&(msg, req)).copied(),
             None => self
@@ -234,6 +248,7 @@ impl Dedupe {
             }
             Some(_) => return,
             None => {
+                self.origin.push((e.file, e.seq));
                 self.kept.push(e);
                 self.kept.len() - 1
             }
@@ -263,11 +278,83 @@ impl Dedupe {
         }
     }
 
+    /// Add an entry read after entries of files ordered after its own (lines appended to a
+    /// transcript since the last run). The result is what a run over every file in order gives,
+    /// once [`Dedupe::reorder`] has run, unless a copy of the same message was read from a file
+    /// ordered after this one: then nothing is changed and only such a run can tell.
+    /// `rank[file]` is a file's place in the order.
+    pub fn push_late(&mut self, e: Entry, models: &Models, rank: &[u32]) -> Result<(), OutOfOrder> {
+        let file_rank = |f: u32| rank.get(f as usize).copied().unwrap_or(u32::MAX);
+        if let Some(msg) = e.message_id {
+            if let Some(&last) = self.last_file.get(&msg) {
+                if file_rank(last) > file_rank(e.file) {
+                    return Err(OutOfOrder);
+                }
+            }
+        }
+        self.push(e, models);
+        Ok(())
+    }
+
+    /// Put the slots back in the order a run over every file in order creates them.
+    pub fn reorder(&mut self, rank: &[u32]) {
+        let file_rank = |f: u32| rank.get(f as usize).copied().unwrap_or(u32::MAX);
+        let mut order: Vec<usize> = (0..self.kept.len()).collect();
+        order.sort_by_key(|&i| {
+            let (file, seq) = self.origin[i];
+            (file_rank(file), seq)
+        });
+        if order.iter().enumerate().all(|(to, &from)| to == from) {
+            return;
+        }
+        let mut new_slot = vec![0; order.len()];
+        for (to, &from) in order.iter().enumerate() {
+            new_slot[from] = to;
+        }
+        let mut kept: Vec<Option<Entry>> = std::mem::take(&mut self.kept)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.kept = order
+            .iter()
+            .map(|&from| kept[from].take().expect("each slot once"))
+            .collect();
+        self.origin = order.iter().map(|&from| self.origin[from]).collect();
+        for v in self.by_request.values_mut() {
+            *v = new_slot[*v];
+        }
+        for v in self.by_time.values_mut() {
+            *v = new_slot[*v];
+        }
+        for v in self.by_session.values_mut() {
+            *v = new_slot[*v];
+        }
+        for list in self.more_by_session.values_mut() {
+            for v in list {
+                *v = new_slot[*v];
+            }
+        }
+    }
+
+    /// The surviving entries so far, in first-seen order.
+    pub fn kept(&self) -> &[Entry] {
+        &self.kept
+    }
+
+    /// Which reports this deduplication serves.
+    pub fn path(&self) -> Path {
+        self.path
+    }
+
     /// The surviving entries, in first-seen order.
     pub fn finish(self) -> Vec<Entry> {
         self.kept
     }
 }
+
+/// A late entry whose message was also read from a file ordered after its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfOrder;
 
 /// [`Dedupe`] over a whole sequence.
 pub fn dedupe(entries: impl IntoIterator<Item = Entry>, path: Path, models: &Models) -> Vec<Entry> {
@@ -946,6 +1033,7 @@ mod tests {
             session: h(session),
             model: Some(0),
             file: 0,
+            seq: 0,
             tokens: Billable {
                 input: 10,
                 output,
@@ -956,6 +1044,89 @@ mod tests {
             fast: false,
             cost_usd: None,
         }
+    }
+
+    /// Files read in order, then lines appended to them read late, give the same kept entries
+    /// in the same order as one run over the final files, or say they cannot. Random histories
+    /// over a few ids, so copies, replays and sidechains collide often.
+    #[test]
+    fn late_pushes_equal_a_full_run_or_say_they_cannot() {
+        let mut seed: u64 = 0x5EED;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let mut models = Models::default();
+        models.id("claude-sonnet-4-5");
+        let (mut exact, mut refused) = (0, 0);
+        for _ in 0..400 {
+            let files = 1 + next(4) as u32;
+            // Each file: its entries, and how many of them were there at the first run.
+            let mut per_file: Vec<(Vec<Entry>, usize)> = Vec::new();
+            for file in 0..files {
+                let n = next(6) as u32;
+                let entries: Vec<Entry> = (0..n)
+                    .map(|seq| Entry {
+                        at: DateTime::from_timestamp(1_790_000_000 + next(3) as i64, 0).unwrap(),
+                        message_id: (next(8) != 0).then(|| next(5)),
+                        request_id: (next(3) != 0).then(|| 100 + next(3)),
+                        session: 200 + next(2),
+                        model: Some(0),
+                        file,
+                        seq,
+                        tokens: Billable {
+                            input: next(3),
+                            output: next(3),
+                            ..Billable::default()
+                        },
+                        sidechain: next(2) == 0,
+                        has_speed: next(2) == 0,
+                        fast: false,
+                        cost_usd: None,
+                    })
+                    .collect();
+                let first = next(u64::from(n) + 1) as usize;
+                per_file.push((entries, first));
+            }
+            // Files are ranked in reverse of their ids, as new files can sort anywhere.
+            let rank: Vec<u32> = (0..files).map(|f| files - 1 - f).collect();
+            let in_order = || {
+                let mut fs: Vec<&(Vec<Entry>, usize)> = per_file.iter().collect();
+                fs.sort_by_key(|(e, _)| rank[e.first().map_or(0, |e| e.file) as usize]);
+                fs
+            };
+            for path in [Path::Daily, Path::Entries] {
+                let mut full = Dedupe::new(path);
+                for (entries, _) in in_order() {
+                    for e in entries {
+                        full.push(e.clone(), &models);
+                    }
+                }
+                let mut inc = Dedupe::new(path);
+                for (entries, first) in in_order() {
+                    for e in &entries[..*first] {
+                        inc.push(e.clone(), &models);
+                    }
+                }
+                let late = in_order()
+                    .into_iter()
+                    .flat_map(|(entries, first)| entries[*first..].iter().cloned())
+                    .try_for_each(|e| inc.push_late(e, &models, &rank));
+                if late.is_ok() {
+                    inc.reorder(&rank);
+                    assert_eq!(inc.kept(), full.kept());
+                    exact += 1;
+                } else {
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            exact > 400 && refused > 20,
+            "{exact} exact, {refused} refused"
+        );
     }
 
     const T: &str = "2026-11-24T10:00:00.000Z";

@@ -75,6 +75,26 @@ impl StateDir {
     }
 
     pub fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StateError> {
+        let bytes = serde_json::to_vec_pretty(value).map_err(|e| StateError::Write {
+            path: self.path(name),
+            source: std::io::Error::other(e),
+        })?;
+        self.write(name, &bytes, true)
+    }
+
+    /// Write `bytes` atomically (temp file, rename). `durable`: also flush file and folder to
+    /// disk first; a cache that checks itself when read can skip that cost.
+    pub fn write(&self, name: &str, bytes: &[u8], durable: bool) -> Result<(), StateError> {
+        self.write_parts(name, &[bytes], durable)
+    }
+
+    /// [`StateDir::write`] of `parts` one after the other.
+    pub fn write_parts(
+        &self,
+        name: &str,
+        parts: &[&[u8]],
+        durable: bool,
+    ) -> Result<(), StateError> {
         let path = self.path(name);
         let write = || -> std::io::Result<()> {
             std::fs::create_dir_all(&self.root)?;
@@ -83,10 +103,17 @@ impl StateDir {
                 .join(format!(".{name}.{}.tmp", std::process::id()));
             let result = (|| {
                 let mut f = std::fs::File::create(&tmp)?;
-                f.write_all(&serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;
-                f.sync_all()?;
+                for part in parts {
+                    f.write_all(part)?;
+                }
+                if durable {
+                    f.sync_all()?;
+                }
                 std::fs::rename(&tmp, &path)?;
-                sync_dir(&self.root)
+                if durable {
+                    sync_dir(&self.root)?;
+                }
+                Ok(())
             })();
             if result.is_err() {
                 let _ = std::fs::remove_file(&tmp);

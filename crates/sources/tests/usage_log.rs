@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use ccpulse_core::signals::{ErrorOrigin, LimitKind};
 use ccpulse_sources::usage_log::line::{parse, Record};
-use ccpulse_sources::usage_log::paths::{roots, transcripts, Found};
+use ccpulse_sources::usage_log::paths::{roots, transcripts, Found, Transcript};
 use ccpulse_sources::usage_log::signals::scan;
 
 fn folder(name: &str) -> PathBuf {
@@ -16,11 +16,11 @@ fn folder(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn files(name: &str) -> Vec<PathBuf> {
+fn files(name: &str) -> Vec<Transcript> {
     transcripts(&[folder(name)])
         .into_iter()
         .map(|f| match f {
-            Found::File(p) => p,
+            Found::File(t) => t,
             Found::Unreadable { path, error } => panic!("{}: {error}", path.display()),
         })
         .collect()
@@ -114,7 +114,7 @@ fn every_folder_yields_exactly_its_signals() {
         let name = case.folder;
         let paths = files(name);
         assert_eq!(paths.len(), 1, "{name}");
-        let text = std::fs::read(&paths[0]).unwrap();
+        let text = std::fs::read(&paths[0].path).unwrap();
         let records: Vec<Record> = text
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
@@ -155,7 +155,7 @@ fn every_folder_yields_exactly_its_signals() {
 
 #[test]
 fn usage_of_a_real_response() {
-    let text = std::fs::read(&files("p-ok")[0]).unwrap();
+    let text = std::fs::read(&files("p-ok")[0].path).unwrap();
     let a = text
         .split(|b| *b == b'\n')
         .filter_map(|l| match parse(l) {
@@ -187,7 +187,7 @@ fn usage_of_a_real_response() {
 
 #[test]
 fn bad_lines_are_counted_not_fatal() {
-    let good = std::fs::read(&files("pd-oauth-ratelimited")[0]).unwrap();
+    let good = std::fs::read(&files("pd-oauth-ratelimited")[0].path).unwrap();
     let mut text =
         b"not json\n{\"type\":\"assistant\",\"timestamp\":7}\n\xff\xfe garbage\n[1,2]\n".to_vec();
     text.extend_from_slice(&good);
@@ -232,16 +232,16 @@ fn discovery_finds_subagents_and_skips_missing_roots() {
     let names: Vec<String> = found
         .iter()
         .map(|f| match f {
-            Found::File(p) => p.strip_prefix(dir.path()).unwrap().display().to_string(),
+            Found::File(t) => t.path.strip_prefix(dir.path()).unwrap().display().to_string(),
             other => panic!("{other:?}"),
         })
         .collect();
     assert_eq!(
         names,
-        // sorted by path components, each file once although the root was given twice
+        // each file once although the root was given twice
         [
+            "projects/-home-u-proj/sess1.jsonl",
             "projects/-home-u-proj/sess1/subagents/agent-1.jsonl",
-            "projects/-home-u-proj/sess1.jsonl"
         ]
     );
 }
@@ -250,12 +250,13 @@ fn discovery_finds_subagents_and_skips_missing_roots() {
 /// (docs/ccusage-reference.md §8.1): burn rate, projection, and the token-limit status.
 #[test]
 fn active_block_burn_rate_and_projection() {
-    use ccpulse_core::usage::{blocks, BlockOptions, Dedupe, Path, Range};
-    use ccpulse_sources::usage_log::entries::load;
+    use ccpulse_core::usage::{blocks, BlockOptions, Path, Range};
+    use ccpulse_sources::usage_log::index::Engine;
 
-    let mut dedupe = Dedupe::new(Path::Entries);
-    let loaded = load(files("i-apikey"), |e, models| dedupe.push(e, models));
-    let entries = dedupe.finish();
+    let mut engine = Engine::new(Path::Entries);
+    engine.refresh(&files("i-apikey"), &mut |_| {});
+    let entries = engine.entries().unwrap();
+    let models = engine.models();
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T00:46:00Z")
         .unwrap()
         .to_utc();
@@ -265,7 +266,7 @@ fn active_block_burn_rate_and_projection() {
     };
     let r = blocks(
         &entries,
-        &loaded.models,
+        models,
         chrono_tz::UTC,
         Range::default(),
         limited,
@@ -297,7 +298,7 @@ fn active_block_burn_rate_and_projection() {
     let later = now + chrono::Duration::hours(5);
     let r = blocks(
         &entries,
-        &loaded.models,
+        models,
         chrono_tz::UTC,
         Range::default(),
         BlockOptions::default(),
@@ -311,7 +312,7 @@ fn active_block_burn_rate_and_projection() {
     };
     assert!(blocks(
         &entries,
-        &loaded.models,
+        models,
         chrono_tz::UTC,
         Range::default(),
         active,

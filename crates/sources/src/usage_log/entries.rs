@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::hash::Hasher;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use memchr::memmem;
@@ -74,22 +74,6 @@ struct UsageStrict {
 enum Speed {
     Standard,
     Fast,
-}
-
-/// What reading a set of files gave.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    /// Entries not yet handed on (only inside a reader thread).
-    entries: Vec<Entry>,
-    /// The model names the entries refer to.
-    pub models: Models,
-    /// The session of each file, indexed by [`Entry::file`].
-    pub sessions: Vec<SessionFile>,
-    /// Lines with usage that could not be read (bad JSON, wrong types, odd timestamps).
-    pub skipped: usize,
-    pub files: usize,
-    pub bytes: u64,
-    pub unreadable: Vec<(PathBuf, String)>,
 }
 
 /// The byte patterns every line is searched for, built once.
@@ -172,6 +156,7 @@ pub fn id_hash(s: &str) -> IdHash {
 fn entry(
     line: &[u8],
     file: u32,
+    seq: u32,
     file_session: IdHash,
     models: &mut Models,
     finders: &Finders,
@@ -209,6 +194,7 @@ fn entry(
             .filter(|m| *m != "<synthetic>")
             .map(|m| models.id(m)),
         file,
+        seq,
         tokens: Billable {
             input: u.input_tokens,
             output: u.output_tokens,
@@ -234,13 +220,15 @@ pub fn file_session(path: &Path) -> SessionFile {
     SessionFile::from_components(&parts)
 }
 
-/// Entries of one file's bytes, in line order, and how many usage lines were skipped.
+/// Entries of one file's bytes, in line order, numbered from `first_seq`, and how many usage
+/// lines were skipped.
 pub fn entries_in(
     bytes: &[u8],
     file: u32,
+    first_seq: u32,
     session: IdHash,
     models: &mut Models,
-) -> (Vec<Entry>, usize) {
+) -> (Vec<Entry>, u64) {
     let finders = Finders::new();
     let mut out = Vec::new();
     let mut skipped = 0;
@@ -249,80 +237,12 @@ pub fn entries_in(
     for end in ends {
         let line = &bytes[start..end];
         start = end + 1;
-        match entry(line, file, session, models, &finders) {
+        let seq = first_seq + out.len() as u32;
+        match entry(line, file, seq, session, models, &finders) {
             Ok(Some(e)) => out.push(e),
             Ok(None) => {}
             Err(()) => skipped += 1,
         }
     }
     (out, skipped)
-}
-
-/// Files read per round: enough to keep every core busy, few enough that their entries and
-/// bytes stay small next to what deduplication keeps.
-const BATCH: usize = 64;
-
-/// Read `files` on all cores and hand their entries to `sink` in path order, then line order: the
-/// order deduplication depends on. Entries of a batch of files are handed over before the next
-/// batch is read, so memory stays flat however large the history.
-pub fn load(mut files: Vec<PathBuf>, mut sink: impl FnMut(Entry, &Models)) -> Loaded {
-    files.sort_by(|a, b| {
-        a.as_os_str()
-            .as_encoded_bytes()
-            .cmp(b.as_os_str().as_encoded_bytes())
-    });
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut total = Loaded::default();
-    for batch in files.chunks(BATCH) {
-        let per_thread = batch.len().div_ceil(threads).max(1);
-        let parts: Vec<Loaded> = std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .chunks(per_thread)
-                .map(|part| scope.spawn(move || read_files(part)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("reader thread"))
-                .collect()
-        });
-        for p in parts {
-            // Model ids are per reader thread: map them to the merged table.
-            let remap: Vec<_> = (0..p.models.len())
-                .map(|i| total.models.id(p.models.name(i as u16)))
-                .collect();
-            let offset = total.sessions.len() as u32;
-            total.sessions.extend(p.sessions);
-            for mut e in p.entries {
-                e.model = e.model.map(|m| remap[m as usize]);
-                e.file += offset;
-                sink(e, &total.models);
-            }
-            total.skipped += p.skipped;
-            total.files += p.files;
-            total.bytes += p.bytes;
-            total.unreadable.extend(p.unreadable);
-        }
-    }
-    total
-}
-
-fn read_files(paths: &[PathBuf]) -> Loaded {
-    let mut l = Loaded::default();
-    for path in paths {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let file = file_session(path);
-                let session = id_hash(&file.session_id);
-                let index = l.sessions.len() as u32;
-                l.sessions.push(file);
-                let (entries, skipped) = entries_in(&bytes, index, session, &mut l.models);
-                l.entries.extend(entries);
-                l.skipped += skipped;
-                l.files += 1;
-                l.bytes += bytes.len() as u64;
-            }
-            Err(e) => l.unreadable.push((path.clone(), e.to_string())),
-        }
-    }
-    l
 }

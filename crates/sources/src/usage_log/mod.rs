@@ -3,6 +3,7 @@
 //! skipped; newer line types Claude Code adds are not errors.
 
 pub mod entries;
+pub mod index;
 pub mod line;
 pub mod paths;
 pub mod signals;

@@ -1,0 +1,220 @@
+//! A small little-endian binary codec for the usage index: fixed-width numbers and
+//! length-prefixed bytes. Decoding never panics; it fails on the first byte that does not fit.
+
+/// Appends values to a byte buffer.
+#[derive(Default)]
+pub struct Writer {
+    pub buf: Vec<u8>,
+}
+
+impl Writer {
+    pub fn u8(&mut self, v: u8) {
+        self.buf.push(v);
+    }
+    pub fn u16(&mut self, v: u16) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+    pub fn u32(&mut self, v: u32) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+    pub fn u64(&mut self, v: u64) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+    pub fn i64(&mut self, v: i64) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+    pub fn f64(&mut self, v: f64) {
+        self.u64(v.to_bits());
+    }
+    /// An unsigned number in 1 to 10 bytes (LEB128): small numbers, small bytes.
+    pub fn uv(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.buf.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.buf.push(v as u8);
+    }
+    /// A signed number as [`Writer::uv`] (zigzag: small magnitudes stay small).
+    pub fn iv(&mut self, v: i64) {
+        self.uv(((v << 1) ^ (v >> 63)) as u64);
+    }
+    pub fn bytes(&mut self, v: &[u8]) {
+        self.u64(v.len() as u64);
+        self.buf.extend_from_slice(v);
+    }
+    /// A section whose length is written first, so a reader can skip it.
+    pub fn section(&mut self, fill: impl FnOnce(&mut Writer)) {
+        let at = self.buf.len();
+        self.u64(0);
+        fill(self);
+        let len = (self.buf.len() - at - 8) as u64;
+        self.buf[at..at + 8].copy_from_slice(&len.to_le_bytes());
+    }
+}
+
+/// Why a buffer could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed(pub &'static str);
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "malformed index: {}", self.0)
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// Reads values back in the order they were written.
+pub struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// Bytes not read yet.
+    pub fn rest_len(&self) -> usize {
+        self.rest.len()
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Malformed> {
+        if self.rest.len() < n {
+            return Err(Malformed("ends early"));
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Malformed> {
+        let mut a = [0; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    pub fn u8(&mut self) -> Result<u8, Malformed> {
+        Ok(self.take(1)?[0])
+    }
+    pub fn u16(&mut self) -> Result<u16, Malformed> {
+        self.array().map(u16::from_le_bytes)
+    }
+    pub fn u32(&mut self) -> Result<u32, Malformed> {
+        self.array().map(u32::from_le_bytes)
+    }
+    pub fn u64(&mut self) -> Result<u64, Malformed> {
+        self.array().map(u64::from_le_bytes)
+    }
+    pub fn i64(&mut self) -> Result<i64, Malformed> {
+        self.array().map(i64::from_le_bytes)
+    }
+    pub fn f64(&mut self) -> Result<f64, Malformed> {
+        self.u64().map(f64::from_bits)
+    }
+    pub fn uv(&mut self) -> Result<u64, Malformed> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(Malformed("number too long"))
+    }
+    pub fn iv(&mut self) -> Result<i64, Malformed> {
+        let u = self.uv()?;
+        Ok((u >> 1) as i64 ^ -((u & 1) as i64))
+    }
+    /// A count of items that each take at least `min_size` bytes: a count the rest of the
+    /// buffer cannot hold is refused before anything is allocated for it.
+    pub fn count(&mut self, min_size: usize) -> Result<usize, Malformed> {
+        let n = self.u64()?;
+        let n = usize::try_from(n).map_err(|_| Malformed("count too large"))?;
+        if n.saturating_mul(min_size.max(1)) > self.rest.len() {
+            return Err(Malformed("count larger than the data"));
+        }
+        Ok(n)
+    }
+    pub fn bytes(&mut self) -> Result<&'a [u8], Malformed> {
+        let n = self.count(1)?;
+        self.take(n)
+    }
+    pub fn section(&mut self) -> Result<Reader<'a>, Malformed> {
+        self.bytes().map(Reader::new)
+    }
+}
+
+/// A fast 64-bit checksum (not cryptographic): it tells a damaged index from a good one.
+pub fn checksum(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0x243F_6A88_85A3_08D3 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut a = [0; 8];
+        a.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(a))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(31);
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+    }
+    h ^ (h >> 29)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_short_input_is_refused() {
+        let mut w = Writer::default();
+        w.u8(7);
+        w.u16(65_000);
+        w.section(|w| {
+            w.i64(-5);
+            w.f64(1.25);
+        });
+        w.bytes(b"abc");
+        for v in [0, 1, 127, 128, 300, u64::MAX] {
+            w.uv(v);
+        }
+        for v in [0, -1, 1, -64, 64, i64::MIN, i64::MAX] {
+            w.iv(v);
+        }
+        let mut r = Reader::new(&w.buf);
+        assert_eq!(r.u8(), Ok(7));
+        assert_eq!(r.u16(), Ok(65_000));
+        let mut s = r.section().unwrap();
+        assert_eq!(s.i64(), Ok(-5));
+        assert_eq!(s.f64(), Ok(1.25));
+        assert!(s.is_empty());
+        assert_eq!(r.bytes(), Ok(&b"abc"[..]));
+        for v in [0, 1, 127, 128, 300, u64::MAX] {
+            assert_eq!(r.uv(), Ok(v));
+        }
+        for v in [0, -1, 1, -64, 64, i64::MIN, i64::MAX] {
+            assert_eq!(r.iv(), Ok(v));
+        }
+        assert!(r.is_empty());
+        assert_eq!(r.u8(), Err(Malformed("ends early")));
+
+        let mut huge = Writer::default();
+        huge.u64(u64::MAX / 2);
+        assert!(Reader::new(&huge.buf).count(8).is_err());
+    }
+
+    #[test]
+    fn checksum_sees_a_changed_byte() {
+        let a = vec![1u8; 100];
+        let mut b = a.clone();
+        b[57] = 2;
+        assert_ne!(checksum(&a), checksum(&b));
+        assert_ne!(checksum(&a[..99]), checksum(&a));
+    }
+}

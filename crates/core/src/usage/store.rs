@@ -1,0 +1,410 @@
+//! [`Dedupe`] and [`Models`] as bytes, for the persistent usage index. Decoding checks every
+//! index it reads, so a damaged buffer is refused rather than trusted.
+
+use chrono::{DateTime, Utc};
+
+use super::codec::{Malformed, Reader, Writer};
+use super::{Dedupe, Entry, IdHash, Map, Models, Path};
+use crate::pricing::Billable;
+
+const NO_MODEL: u16 = u16::MAX;
+/// Fewest bytes an entry takes in each part.
+const REPORT_MIN: usize = 9;
+const KEYS_MIN: usize = 27;
+
+/// The fields reports read, compactly (times as differences, numbers as varints). `prev`: the
+/// previous entry's time in ms.
+fn put_report(w: &mut Writer, e: &Entry, prev: &mut i64) {
+    let at = e.at.timestamp_millis();
+    w.iv(at.wrapping_sub(*prev));
+    *prev = at;
+    let flags = u8::from(e.fast) | u8::from(e.cost_usd.is_some()) << 1;
+    w.u8(flags);
+    w.uv(u64::from(e.model.unwrap_or(NO_MODEL)));
+    w.uv(u64::from(e.file));
+    let t = &e.tokens;
+    for n in [
+        t.input,
+        t.output,
+        t.cache_write_5m,
+        t.cache_write_1h,
+        t.cache_read,
+    ] {
+        w.uv(n);
+    }
+    if let Some(c) = e.cost_usd {
+        w.f64(c);
+    }
+}
+
+/// Limits an entry's references must respect.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub files: u32,
+    pub models: usize,
+}
+
+impl Bounds {
+    fn file(&self, f: u64) -> Result<u32, Malformed> {
+        u32::try_from(f)
+            .ok()
+            .filter(|f| *f < self.files)
+            .ok_or(Malformed("file out of range"))
+    }
+}
+
+fn get_report(r: &mut Reader<'_>, b: Bounds, prev: &mut i64) -> Result<Entry, Malformed> {
+    *prev = prev.wrapping_add(r.iv()?);
+    let at = DateTime::<Utc>::from_timestamp_millis(*prev).ok_or(Malformed("time"))?;
+    let flags = r.u8()?;
+    let model = u16::try_from(r.uv()?).map_err(|_| Malformed("model"))?;
+    if model != NO_MODEL && usize::from(model) >= b.models {
+        return Err(Malformed("model out of range"));
+    }
+    let file = b.file(r.uv()?)?;
+    let mut t = [0u64; 5];
+    for n in &mut t {
+        *n = r.uv()?;
+    }
+    let cost_usd = if flags & 2 != 0 { Some(r.f64()?) } else { None };
+    Ok(Entry {
+        at,
+        message_id: None,
+        request_id: None,
+        session: 0,
+        model: (model != NO_MODEL).then_some(model),
+        file,
+        seq: 0,
+        tokens: Billable {
+            input: t[0],
+            output: t[1],
+            cache_write_5m: t[2],
+            cache_write_1h: t[3],
+            cache_read: t[4],
+        },
+        sidechain: false,
+        has_speed: false,
+        fast: flags & 1 != 0,
+        cost_usd,
+    })
+}
+
+/// The fields only deduplication reads.
+fn put_keys(w: &mut Writer, e: &Entry) {
+    let flags = u8::from(e.message_id.is_some())
+        | u8::from(e.request_id.is_some()) << 1
+        | u8::from(e.sidechain) << 2
+        | u8::from(e.has_speed) << 3;
+    w.u8(flags);
+    w.u64(e.message_id.unwrap_or(0));
+    w.u64(e.request_id.unwrap_or(0));
+    w.u64(e.session);
+    w.uv(u64::from(e.seq));
+}
+
+fn get_keys(r: &mut Reader<'_>, e: &mut Entry) -> Result<(), Malformed> {
+    let flags = r.u8()?;
+    let bit = |n: u8| flags & (1 << n) != 0;
+    let (msg, req, session) = (r.u64()?, r.u64()?, r.u64()?);
+    e.message_id = bit(0).then_some(msg);
+    e.request_id = bit(1).then_some(req);
+    e.session = session;
+    e.sidechain = bit(2);
+    e.has_speed = bit(3);
+    e.seq = u32::try_from(r.uv()?).map_err(|_| Malformed("seq"))?;
+    Ok(())
+}
+
+impl Models {
+    pub fn encode(&self, w: &mut Writer) {
+        w.u64(self.names.len() as u64);
+        for n in &self.names {
+            w.bytes(n.as_bytes());
+        }
+    }
+
+    pub fn decode(r: &mut Reader<'_>) -> Result<Models, Malformed> {
+        let n = r.count(8)?;
+        let mut m = Models::default();
+        for _ in 0..n {
+            let name = std::str::from_utf8(r.bytes()?).map_err(|_| Malformed("model name"))?;
+            m.id(name);
+        }
+        if m.len() != n || n > usize::from(NO_MODEL) {
+            return Err(Malformed("model table"));
+        }
+        Ok(m)
+    }
+}
+
+fn put_slot(w: &mut Writer, slot: usize) {
+    w.uv(slot as u64);
+}
+
+impl Dedupe {
+    /// In two parts: what reports need (the kept entries' times, models, files, tokens and
+    /// costs), and what only later pushes need (ids, where each slot came from, the key maps).
+    pub fn encode(&self, report: &mut Writer, keys: &mut Writer) {
+        report.u8(self.path as u8);
+        report.u64(self.kept.len() as u64);
+        let mut prev = 0;
+        for e in &self.kept {
+            put_report(report, e, &mut prev);
+        }
+        keys.u64(self.kept.len() as u64);
+        for (e, &(file, seq)) in self.kept.iter().zip(&self.origin) {
+            put_keys(keys, e);
+            keys.uv(u64::from(file));
+            keys.uv(u64::from(seq));
+        }
+        keys.u64(self.last_file.len() as u64);
+        for (&msg, &file) in &self.last_file {
+            keys.u64(msg);
+            keys.uv(u64::from(file));
+        }
+        keys.u64(self.by_request.len() as u64);
+        for (&(a, b), &slot) in &self.by_request {
+            keys.u64(a);
+            keys.u64(b);
+            put_slot(keys, slot);
+        }
+        keys.u64(self.by_time.len() as u64);
+        for (&(a, b, t), &slot) in &self.by_time {
+            keys.u64(a);
+            keys.u64(b);
+            match t {
+                Some(t) => {
+                    keys.u8(1);
+                    keys.i64(t.timestamp_millis());
+                }
+                None => keys.u8(0),
+            }
+            put_slot(keys, slot);
+        }
+        keys.u64(self.by_session.len() as u64);
+        for (&(a, b), &slot) in &self.by_session {
+            keys.u64(a);
+            keys.u64(b);
+            put_slot(keys, slot);
+        }
+        keys.u64(self.more_by_session.len() as u64);
+        for (&(a, b), slots) in &self.more_by_session {
+            keys.u64(a);
+            keys.u64(b);
+            keys.u64(slots.len() as u64);
+            for &s in slots {
+                put_slot(keys, s);
+            }
+        }
+    }
+
+    /// The kept entries with the fields reports read (ids, session and `seq` are left empty).
+    pub fn decode_report(r: &mut Reader<'_>, b: Bounds) -> Result<(Path, Vec<Entry>), Malformed> {
+        let path = match r.u8()? {
+            0 => Path::Daily,
+            1 => Path::Entries,
+            _ => return Err(Malformed("dedupe path")),
+        };
+        let n = r.count(REPORT_MIN)?;
+        let mut prev = 0;
+        let kept = (0..n)
+            .map(|_| get_report(r, b, &mut prev))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((path, kept))
+    }
+
+    /// The whole state, from both parts.
+    pub fn decode(
+        report: &mut Reader<'_>,
+        keys: &mut Reader<'_>,
+        b: Bounds,
+    ) -> Result<Dedupe, Malformed> {
+        let (path, kept) = Self::decode_report(report, b)?;
+        Self::with_keys(path, kept, keys, b)
+    }
+
+    /// The whole state, from the report part already decoded and the keys.
+    pub fn with_keys(
+        path: Path,
+        mut kept: Vec<Entry>,
+        keys: &mut Reader<'_>,
+        b: Bounds,
+    ) -> Result<Dedupe, Malformed> {
+        let s = keys;
+        if s.count(KEYS_MIN)? != kept.len() {
+            return Err(Malformed("the two parts differ"));
+        }
+        let slots = kept.len();
+        let mut origin = Vec::with_capacity(slots);
+        for e in &mut kept {
+            get_keys(s, e)?;
+            let file = b.file(s.uv()?)?;
+            let seq = u32::try_from(s.uv()?).map_err(|_| Malformed("seq"))?;
+            origin.push((file, seq));
+        }
+        let slot = |s: &mut Reader<'_>| -> Result<usize, Malformed> {
+            usize::try_from(s.uv()?)
+                .ok()
+                .filter(|v| *v < slots)
+                .ok_or(Malformed("slot out of range"))
+        };
+        fn map<K: std::hash::Hash + Eq, V>(n: usize) -> Map<K, V> {
+            Map::with_capacity_and_hasher(n, Default::default())
+        }
+        let n = s.count(9)?;
+        let mut last_file = map(n);
+        for _ in 0..n {
+            last_file.insert(s.u64()?, b.file(s.uv()?)?);
+        }
+        let n = s.count(17)?;
+        let mut by_request = map(n);
+        for _ in 0..n {
+            by_request.insert((s.u64()?, s.u64()?), slot(s)?);
+        }
+        let n = s.count(18)?;
+        let mut by_time = map(n);
+        for _ in 0..n {
+            let (a, b) = (s.u64()?, s.u64()?);
+            let t = match s.u8()? {
+                0 => None,
+                1 => Some(
+                    DateTime::<Utc>::from_timestamp_millis(s.i64()?).ok_or(Malformed("time"))?,
+                ),
+                _ => return Err(Malformed("time flag")),
+            };
+            by_time.insert((a, b, t), slot(s)?);
+        }
+        let n = s.count(17)?;
+        let mut by_session = map(n);
+        for _ in 0..n {
+            by_session.insert((s.u64()?, s.u64()?), slot(s)?);
+        }
+        let n = s.count(24)?;
+        let mut more_by_session: Map<(IdHash, IdHash), Vec<usize>> = map(n);
+        for _ in 0..n {
+            let key = (s.u64()?, s.u64()?);
+            let k = s.count(1)?;
+            let list = (0..k).map(|_| slot(s)).collect::<Result<_, _>>()?;
+            more_by_session.insert(key, list);
+        }
+        Ok(Dedupe {
+            path,
+            kept,
+            origin,
+            last_file,
+            by_request,
+            by_time,
+            by_session,
+            more_by_session,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn entry(msg: Option<u64>, req: Option<u64>, file: u32, seq: u32, out: u64) -> Entry {
+        Entry {
+            at: Utc.with_ymd_and_hms(2026, 9, 1, 10, 0, seq).unwrap(),
+            message_id: msg,
+            request_id: req,
+            session: 9,
+            model: Some(0),
+            file,
+            seq,
+            tokens: Billable {
+                input: 1,
+                output: out,
+                ..Billable::default()
+            },
+            sidechain: seq % 2 == 1,
+            has_speed: true,
+            fast: false,
+            cost_usd: (seq == 2).then_some(0.5),
+        }
+    }
+
+    fn models() -> Models {
+        let mut m = Models::default();
+        m.id("claude-sonnet-4-5");
+        m
+    }
+
+    fn encoded(d: &Dedupe) -> (Vec<u8>, Vec<u8>) {
+        let (mut report, mut keys) = (Writer::default(), Writer::default());
+        d.encode(&mut report, &mut keys);
+        (report.buf, keys.buf)
+    }
+
+    #[test]
+    fn a_dedupe_round_trips_and_keeps_working() {
+        let models = models();
+        let mut d = Dedupe::new(Path::Entries);
+        d.push(entry(Some(1), Some(10), 0, 0, 5), &models);
+        d.push(entry(Some(1), Some(10), 0, 1, 7), &models);
+        d.push(entry(Some(2), None, 0, 2, 3), &models);
+        d.push(entry(None, None, 1, 0, 1), &models);
+        let (report, keys) = encoded(&d);
+        let mut m = Writer::default();
+        models.encode(&mut m);
+        assert_eq!(
+            Models::decode(&mut Reader::new(&m.buf)).unwrap().name(0),
+            "claude-sonnet-4-5"
+        );
+        let b = Bounds {
+            files: 2,
+            models: 1,
+        };
+        let (mut r, mut k) = (Reader::new(&report), Reader::new(&keys));
+        let mut back = Dedupe::decode(&mut r, &mut k, b).unwrap();
+        assert!(r.is_empty() && k.is_empty());
+        assert_eq!(back.kept(), d.kept());
+        assert_eq!(back.origin, d.origin);
+
+        // What reports read is all there without the keys.
+        let (path, kept) = Dedupe::decode_report(&mut Reader::new(&report), b).unwrap();
+        assert_eq!(path, Path::Entries);
+        for (a, b) in kept.iter().zip(d.kept()) {
+            assert_eq!(
+                (a.at, a.model, a.file, &a.tokens, a.fast, a.cost_usd),
+                (b.at, b.model, b.file, &b.tokens, b.fast, b.cost_usd)
+            );
+        }
+
+        // The decoded keys still find copies.
+        let rank = [0, 1];
+        back.push_late(entry(Some(1), Some(10), 1, 1, 9), &models, &rank)
+            .unwrap();
+        d.push(entry(Some(1), Some(10), 1, 1, 9), &models);
+        assert_eq!(back.kept(), d.kept());
+        assert_eq!(back.kept().len(), 3);
+    }
+
+    #[test]
+    fn damaged_bytes_are_refused() {
+        let models = models();
+        let mut d = Dedupe::new(Path::Daily);
+        d.push(entry(Some(1), Some(10), 0, 0, 5), &models);
+        d.push(entry(Some(1), Some(11), 0, 1, 5), &models);
+        let (report, keys) = encoded(&d);
+        let b = Bounds {
+            files: 1,
+            models: 1,
+        };
+        for cut in 0..report.len() {
+            let r = Dedupe::decode(&mut Reader::new(&report[..cut]), &mut Reader::new(&keys), b);
+            assert!(r.is_err(), "report cut at {cut}");
+        }
+        for cut in 0..keys.len() {
+            let r = Dedupe::decode(&mut Reader::new(&report), &mut Reader::new(&keys[..cut]), b);
+            assert!(r.is_err(), "keys cut at {cut}");
+        }
+        let too_few_files = Bounds {
+            files: 0,
+            models: 1,
+        };
+        assert!(Dedupe::decode_report(&mut Reader::new(&report), too_few_files).is_err());
+    }
+}

@@ -1,0 +1,742 @@
+//! The usage engine: every transcript's entries, deduplicated, kept up to date incrementally.
+//!
+//! Per file the engine remembers its identity (device, inode), size, modification time, how far
+//! it was read (`consumed`: up to the last newline) and a checksum of the bytes just before that
+//! point. A refresh stats every file and reads only what was appended; the deduplication state
+//! (kept entries and their keys) lives on, so appended lines are pushed onto it
+//! ([`Dedupe::push_late`]) and the slots reordered as a run in file order would have made them.
+//! The state persists in the state dir as one checksummed binary file, so a repeated CLI run reads
+//! nothing but that file and the directory listing.
+//!
+//! A partial last line (no newline yet) is never consumed: its entry, if it has one, is added to
+//! each answer but not to the kept state, and it is read again until its newline arrives.
+//!
+//! Rebuilt from scratch, never patched: when the index is missing, damaged or of another
+//! version; when a file was deleted, truncated, replaced (new identity) or rewritten (the
+//! checksum before `consumed` differs); when an appended line's message was also read from a file
+//! ordered after its own (only a run in order can tell which copy counts).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+
+use ccpulse_core::usage::codec::{checksum, Malformed, Reader, Writer};
+use ccpulse_core::usage::store::Bounds;
+use ccpulse_core::usage::{Dedupe, Entry, Models, Path, SessionFile};
+
+use super::entries::{entries_in, file_session, id_hash};
+use super::paths::Transcript;
+use crate::state_dir::StateDir;
+
+const MAGIC: &[u8; 8] = b"CCPUIDX\0";
+/// Bump when the layout or the meaning of a field changes: an index of another version is rebuilt.
+const VERSION: u32 = 1;
+/// Bytes before `consumed` whose checksum tells an appended file from a rewritten one.
+const WINDOW: u64 = 4096;
+/// How far readers may run ahead of the thread that takes their parts (files): enough to keep
+/// every core busy, few enough that their bytes and entries stay small next to what
+/// deduplication keeps.
+const AHEAD: usize = 32;
+/// Progress is reported every this many files.
+const BATCH: usize = 64;
+
+/// What the engine knows of one file.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Mark {
+    path: String,
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: i64,
+    /// Bytes read into the kept state: up to and including the last newline.
+    consumed: u64,
+    /// Checksum of the (up to) [`WINDOW`] bytes before `consumed`.
+    window: u64,
+    /// Entries read so far from complete lines (the next one's `seq`).
+    next_seq: u32,
+    /// Usage lines that could not be read, in complete lines.
+    skipped: u64,
+    /// The partial last line: its length, whether it is a skipped usage line, and whether it
+    /// gave an entry (then it is read on every refresh).
+    tail_len: u64,
+    tail_skipped: u64,
+    tail_entries: u32,
+}
+
+/// How a refresh went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refreshed {
+    /// Nothing changed since the index was written.
+    Unchanged,
+    /// Appended lines or new files were read.
+    Updated,
+    /// Everything was read again, and why.
+    Built(String),
+}
+
+/// How far a long read has come.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub files_done: usize,
+    pub files_total: usize,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+/// The deduplication state: as loaded (the kept entries with the fields reports read; the keys
+/// stay on disk until more must be pushed) or whole.
+enum State {
+    Loaded {
+        kept: Vec<Entry>,
+        keys: PathBuf,
+        generation: u64,
+    },
+    Ready(Dedupe),
+}
+
+pub struct Engine {
+    path: Path,
+    marks: Vec<Mark>,
+    models: Models,
+    state: State,
+    /// Entries of partial last lines; not part of the kept state.
+    tails: Vec<Entry>,
+    /// `rank[file id]`: the file's place in path order, as of the last refresh.
+    rank: Vec<u32>,
+    /// The index changed since it was loaded or saved.
+    dirty: std::sync::atomic::AtomicBool,
+}
+
+/// One file's newly read part.
+struct Part {
+    file: u32,
+    entries: Vec<Entry>,
+    models: Models,
+    mark: Mark,
+    tail: Vec<Entry>,
+    read: u64,
+}
+
+impl Part {
+    fn set_file(&mut self, file: u32) {
+        self.file = file;
+        for e in self.entries.iter_mut().chain(self.tail.iter_mut()) {
+            e.file = file;
+        }
+    }
+}
+
+enum PartError {
+    /// The bytes before `consumed` are not what was read: the file was rewritten.
+    Rewritten,
+    Io(String),
+}
+
+/// Read `t` from `from` (a file seen before) or from the start, up to its current end.
+fn read_part(t: &Transcript, file: u32, from: Option<&Mark>) -> Result<Part, PartError> {
+    let io = |e: std::io::Error| PartError::Io(e.to_string());
+    let mut f = std::fs::File::open(&t.path).map_err(io)?;
+    let (consumed, start) = match from {
+        Some(m) => (m.consumed, m.consumed - m.consumed.min(WINDOW)),
+        None => (0, 0),
+    };
+    f.seek(SeekFrom::Start(start)).map_err(io)?;
+    let mut buf = Vec::with_capacity(t.len.saturating_sub(start).min(1 << 30) as usize + 1);
+    f.read_to_end(&mut buf).map_err(io)?;
+    let known = (consumed - start) as usize;
+    if let Some(m) = from {
+        if buf.len() < known || checksum(&buf[..known]) != m.window {
+            return Err(PartError::Rewritten);
+        }
+    }
+    let new = &buf[known..];
+    let complete = memchr::memrchr(b'\n', new).map_or(0, |i| i + 1);
+    let session = file_session(&t.path);
+    let session = id_hash(&session.session_id);
+    let mut models = Models::default();
+    let mark = from.cloned().unwrap_or_default();
+    let (entries, skipped) =
+        entries_in(&new[..complete], file, mark.next_seq, session, &mut models);
+    let next_seq = mark.next_seq + entries.len() as u32;
+    let tail_bytes = &new[complete..];
+    let (tail, tail_skipped) = entries_in(tail_bytes, file, next_seq, session, &mut models);
+    let end = consumed + complete as u64;
+    let window_start = (end - end.min(WINDOW) - start) as usize;
+    let mark = Mark {
+        path: t.path.to_string_lossy().into_owned(),
+        dev: t.dev,
+        ino: t.ino,
+        len: start + buf.len() as u64,
+        modified: t.modified,
+        consumed: end,
+        window: checksum(&buf[window_start..known + complete]),
+        next_seq,
+        skipped: mark.skipped + skipped,
+        tail_len: tail_bytes.len() as u64,
+        tail_skipped,
+        tail_entries: tail.len() as u32,
+    };
+    Ok(Part {
+        file,
+        entries,
+        models,
+        mark,
+        tail,
+        read: new.len() as u64,
+    })
+}
+
+/// Read `jobs` (file id, transcript, where to start) on all cores while the calling thread
+/// hands each part to `sink`, in the order given. Readers stay at most [`AHEAD`] files ahead of
+/// the sink, so memory stays flat however large the history. A sink error stops the readers.
+fn read_parts(
+    jobs: &[(u32, &Transcript, Option<&Mark>)],
+    progress: &mut dyn FnMut(Progress),
+    mut sink: impl FnMut(&Transcript, bool, Result<Part, PartError>) -> Result<(), String>,
+) -> Result<(), String> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{mpsc, Condvar, Mutex};
+
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut p = Progress {
+        files_total: jobs.len(),
+        bytes_total: jobs
+            .iter()
+            .map(|(_, t, m)| t.len.saturating_sub(m.map_or(0, |m| m.consumed)))
+            .sum(),
+        ..Progress::default()
+    };
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let sunk = (Mutex::new(0usize), Condvar::new());
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..threads.min(jobs.len()) {
+            let tx = tx.clone();
+            let (next, stop, sunk) = (&next, &stop, &sunk);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= jobs.len() || stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                {
+                    let (done, cv) = sunk;
+                    let mut done = done.lock().expect("progress lock");
+                    while i >= *done + AHEAD && !stop.load(Ordering::Relaxed) {
+                        done = cv.wait(done).expect("progress lock");
+                    }
+                }
+                let (id, t, from) = jobs[i];
+                if tx.send((i, read_part(t, id, from))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut want = 0;
+        let mut result = Ok(());
+        for (i, part) in rx.iter() {
+            waiting.insert(i, part);
+            while let Some(part) = waiting.remove(&want) {
+                p.files_done += 1;
+                p.bytes_done += part.as_ref().map_or(0, |p| p.read);
+                if result.is_ok() {
+                    result = sink(jobs[want].1, jobs[want].2.is_some(), part);
+                    if result.is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                }
+                want += 1;
+                let (done, cv) = &sunk;
+                *done.lock().expect("progress lock") = want;
+                cv.notify_all();
+                if want % BATCH == 0 || want == jobs.len() {
+                    progress(p);
+                }
+            }
+        }
+        result
+    })
+}
+
+/// Map a part's thread-local model ids to the engine's table.
+fn adopt_models(models: &mut Models, part: &mut Part) {
+    let remap: Vec<_> = (0..part.models.len())
+        .map(|i| models.id(part.models.name(i as u16)))
+        .collect();
+    for e in part.entries.iter_mut().chain(part.tail.iter_mut()) {
+        e.model = e.model.map(|m| remap[m as usize]);
+    }
+}
+
+/// What a refresh must do with the files found.
+enum Plan<'a> {
+    /// Read these (file id, transcript, mark if seen before), in file order.
+    Read(Vec<(u32, &'a Transcript, Option<Mark>)>),
+    Rebuild(String),
+}
+
+impl Engine {
+    /// An empty engine: the first refresh reads everything.
+    pub fn new(path: Path) -> Self {
+        Self {
+            path,
+            marks: Vec::new(),
+            models: Models::default(),
+            state: State::Ready(Dedupe::new(path)),
+            tails: Vec::new(),
+            rank: Vec::new(),
+            dirty: Default::default(),
+        }
+    }
+
+    fn file_name(path: Path) -> &'static str {
+        match path {
+            Path::Daily => "usage-index-daily",
+            Path::Entries => "usage-index-entries",
+        }
+    }
+
+    /// The engine as last saved in `dir`; an empty one (and why) when there is no usable index.
+    pub fn load(dir: &StateDir, path: Path) -> (Self, Option<String>) {
+        let main = dir.path(&format!("{}.bin", Self::file_name(path)));
+        let bytes = match std::fs::read(&main) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return (Self::new(path), Some("no index yet".into()));
+            }
+            Err(e) => {
+                return (
+                    Self::new(path),
+                    Some(format!("cannot read {}: {e}", main.display())),
+                )
+            }
+        };
+        let keys = dir.path(&format!("{}.keys", Self::file_name(path)));
+        match Self::decode(&bytes, path, keys) {
+            Ok(engine) => (engine, None),
+            Err(why) => (Self::new(path), Some(format!("the index was {why}"))),
+        }
+    }
+
+    /// Check a file's header and checksum; the body and the generation it belongs to.
+    fn open_file(bytes: &[u8], path: Path) -> Result<(Reader<'_>, u64), String> {
+        let mut r = Reader::new(bytes);
+        let header = (|| -> Result<_, Malformed> {
+            let magic = r.u64()?.to_le_bytes();
+            Ok((magic, r.u32()?, r.u8()?, r.u64()?, r.u64()?))
+        })();
+        let (magic, version, stored_path, generation, sum) =
+            header.map_err(|_| "unreadable (too short)".to_string())?;
+        if &magic != MAGIC {
+            return Err("not an index file".into());
+        }
+        if version != VERSION {
+            return Err(format!("of another version ({version}, this is {VERSION})"));
+        }
+        if stored_path != path as u8 {
+            return Err("for another report".into());
+        }
+        let body = &bytes[bytes.len() - r.rest_len()..];
+        if checksum(body) != sum {
+            return Err("damaged (checksum)".into());
+        }
+        Ok((Reader::new(body), generation))
+    }
+
+    fn header(w: &mut Writer, path: Path, generation: u64, body: &[u8]) {
+        w.u64(u64::from_le_bytes(*MAGIC));
+        w.u32(VERSION);
+        w.u8(path as u8);
+        w.u64(generation);
+        w.u64(checksum(body));
+    }
+
+    fn decode(bytes: &[u8], path: Path, keys: PathBuf) -> Result<Self, String> {
+        let (mut r, generation) = Self::open_file(bytes, path)?;
+        let bad = |m: Malformed| format!("unreadable ({})", m.0);
+        let mut marks = Vec::new();
+        let models = (|| -> Result<Models, Malformed> {
+            let n = r.count(8)?;
+            for _ in 0..n {
+                let path = std::str::from_utf8(r.bytes()?)
+                    .map_err(|_| Malformed("path"))?
+                    .to_string();
+                marks.push(Mark {
+                    path,
+                    dev: r.uv()?,
+                    ino: r.uv()?,
+                    len: r.uv()?,
+                    modified: r.iv()?,
+                    consumed: r.uv()?,
+                    window: r.u64()?,
+                    next_seq: u32::try_from(r.uv()?).map_err(|_| Malformed("seq"))?,
+                    skipped: r.uv()?,
+                    tail_len: r.uv()?,
+                    tail_skipped: r.uv()?,
+                    tail_entries: u32::try_from(r.uv()?).map_err(|_| Malformed("tail"))?,
+                });
+            }
+            Models::decode(&mut r)
+        })()
+        .map_err(bad)?;
+        let mut engine = Self::new(path);
+        engine.marks = marks;
+        engine.models = models;
+        let (stored_path, kept) = Dedupe::decode_report(&mut r, engine.bounds()).map_err(bad)?;
+        if stored_path != path || !r.is_empty() {
+            return Err("unreadable (trailing data)".into());
+        }
+        engine.state = State::Loaded {
+            kept,
+            keys,
+            generation,
+        };
+        Ok(engine)
+    }
+
+    fn bounds(&self) -> Bounds {
+        Bounds {
+            files: self.marks.len() as u32,
+            models: self.models.len(),
+        }
+    }
+
+    /// Write the index to `dir` if it changed: the keys first, then the main file, each
+    /// atomically, both stamped with a new generation (a crash between the two leaves a pair
+    /// that does not match, which is rebuilt). Not flushed to disk: a damaged index is detected
+    /// and rebuilt.
+    pub fn save(&self, dir: &StateDir) -> Result<(), String> {
+        use std::sync::atomic::Ordering;
+        if !self.dirty.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let State::Ready(d) = &self.state else {
+            unreachable!("a changed engine holds its whole state")
+        };
+        let mut body = Writer::default();
+        body.u64(self.marks.len() as u64);
+        for m in &self.marks {
+            body.bytes(m.path.as_bytes());
+            body.uv(m.dev);
+            body.uv(m.ino);
+            body.uv(m.len);
+            body.iv(m.modified);
+            body.uv(m.consumed);
+            body.u64(m.window);
+            body.uv(u64::from(m.next_seq));
+            body.uv(m.skipped);
+            body.uv(m.tail_len);
+            body.uv(m.tail_skipped);
+            body.uv(u64::from(m.tail_entries));
+        }
+        self.models.encode(&mut body);
+        let mut keys = Writer::default();
+        d.encode(&mut body, &mut keys);
+        let generation = fastrand::u64(..);
+        let name = Self::file_name(self.path);
+        for (suffix, part) in [("keys", &keys.buf), ("bin", &body.buf)] {
+            let mut header = Writer::default();
+            Self::header(&mut header, self.path, generation, part);
+            dir.write_parts(&format!("{name}.{suffix}"), &[&header.buf, part], false)
+                .map_err(|e| e.to_string())?;
+        }
+        self.dirty.store(false, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The whole deduplication state: the kept entries and the keys read from their file.
+    fn read_keys(
+        &self,
+        kept: Vec<Entry>,
+        keys: &std::path::Path,
+        generation: u64,
+    ) -> Result<Dedupe, String> {
+        let bytes =
+            std::fs::read(keys).map_err(|e| format!("the index keys could not be read ({e})"))?;
+        let (mut r, stored) = Self::open_file(&bytes, self.path)
+            .map_err(|why| format!("the index keys were {why}"))?;
+        if stored != generation {
+            return Err("the index keys belong to another generation".into());
+        }
+        let d = Dedupe::with_keys(self.path, kept, &mut r, self.bounds())
+            .map_err(|e| format!("the index keys were unreadable ({})", e.0))?;
+        if !r.is_empty() {
+            return Err("the index keys were unreadable (trailing data)".into());
+        }
+        Ok(d)
+    }
+
+    fn dedupe(&mut self) -> Result<&mut Dedupe, String> {
+        if let State::Loaded {
+            kept,
+            keys,
+            generation,
+        } = &mut self.state
+        {
+            let (kept, keys, generation) = (std::mem::take(kept), keys.clone(), *generation);
+            self.state = State::Ready(self.read_keys(kept, &keys, generation)?);
+        }
+        match &mut self.state {
+            State::Ready(d) => Ok(d),
+            State::Loaded { .. } => unreachable!("decoded above"),
+        }
+    }
+
+    /// Compare the files found with what the index knows.
+    fn plan<'a>(&self, found: &'a [Transcript]) -> Plan<'a> {
+        let known: HashMap<&str, u32> = self
+            .marks
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.path.as_str(), i as u32))
+            .collect();
+        let mut seen = vec![false; self.marks.len()];
+        let mut read = Vec::new();
+        for t in found {
+            let name = t.path.to_string_lossy();
+            let Some(&id) = known.get(name.as_ref()) else {
+                // A new file: its id is given once it has been read.
+                read.push((u32::MAX, t, None));
+                continue;
+            };
+            seen[id as usize] = true;
+            let m = &self.marks[id as usize];
+            if (m.dev, m.ino) != (t.dev, t.ino) {
+                return Plan::Rebuild(format!("{name} was replaced"));
+            }
+            if t.len < m.consumed {
+                return Plan::Rebuild(format!("{name} was truncated"));
+            }
+            let same = t.len == m.len && t.modified == m.modified;
+            if !same || m.tail_entries > 0 {
+                read.push((id, t, Some(m.clone())));
+            }
+        }
+        if let Some(gone) = seen.iter().position(|s| !s) {
+            return Plan::Rebuild(format!("{} was deleted", self.marks[gone].path));
+        }
+        Plan::Read(read)
+    }
+
+    /// Bring the engine up to date with `found` (as [`super::paths::transcripts`] lists them).
+    /// Unreadable files are returned, not fatal.
+    pub fn refresh(&mut self, found: &[Transcript], progress: &mut dyn FnMut(Progress)) -> Refresh {
+        let mut found: Vec<&Transcript> = found.iter().collect();
+        found.sort_by(|a, b| {
+            a.path
+                .as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.path.as_os_str().as_encoded_bytes())
+        });
+        let found: Vec<Transcript> = found.into_iter().cloned().collect();
+        if self.marks.is_empty() && !found.is_empty() {
+            return self.rebuild(&found, "no index yet".into(), progress);
+        }
+        let outcome = match self.plan(&found) {
+            Plan::Read(jobs) if jobs.is_empty() => {
+                self.tails.clear();
+                self.rank = self.ranks(&found);
+                Ok(Refresh {
+                    how: Refreshed::Unchanged,
+                    ..Refresh::default()
+                })
+            }
+            Plan::Read(jobs) => self.update(&found, jobs, progress),
+            Plan::Rebuild(why) => Err(why),
+        };
+        match outcome {
+            Ok(r) => r,
+            Err(why) => self.rebuild(&found, why, progress),
+        }
+    }
+
+    /// `rank[file id]`: the file's place in path order.
+    fn ranks(&self, found: &[Transcript]) -> Vec<u32> {
+        let by_name: HashMap<String, u32> = found
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.path.to_string_lossy().into_owned(), i as u32))
+            .collect();
+        self.marks
+            .iter()
+            .map(|m| by_name.get(&m.path).copied().unwrap_or(u32::MAX))
+            .collect()
+    }
+
+    fn update(
+        &mut self,
+        found: &[Transcript],
+        jobs: Vec<(u32, &Transcript, Option<Mark>)>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Refresh, String> {
+        self.dedupe()?;
+        let jobs: Vec<(u32, &Transcript, Option<&Mark>)> = jobs
+            .iter()
+            .map(|(id, t, m)| (*id, *t, m.as_ref()))
+            .collect();
+        let mut refresh = Refresh {
+            how: Refreshed::Updated,
+            ..Refresh::default()
+        };
+        self.rank = self.ranks(found);
+        let rank_of: HashMap<&std::path::Path, u32> = found
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.path.as_path(), i as u32))
+            .collect();
+        let State::Ready(d) = &mut self.state else {
+            unreachable!("decoded above")
+        };
+        let (marks, models, rank) = (&mut self.marks, &mut self.models, &mut self.rank);
+        let mut tails = Vec::new();
+        read_parts(&jobs, progress, |t, seen, part| {
+            let mut p = match part {
+                Ok(p) => p,
+                Err(PartError::Rewritten) => {
+                    return Err(format!("{} was rewritten", t.path.display()));
+                }
+                Err(PartError::Io(e)) if seen => {
+                    return Err(format!("{} became unreadable: {e}", t.path.display()));
+                }
+                Err(PartError::Io(e)) => {
+                    refresh.unreadable.push((t.path.clone(), e));
+                    return Ok(());
+                }
+            };
+            if seen {
+                marks[p.file as usize] = p.mark.clone();
+            } else {
+                // A new file: the next free id (files that could not be read get none).
+                p.set_file(marks.len() as u32);
+                marks.push(p.mark.clone());
+                rank.push(rank_of[t.path.as_path()]);
+            }
+            adopt_models(models, &mut p);
+            refresh.read_bytes += p.read;
+            for e in p.entries {
+                d.push_late(e, models, rank).map_err(|_| {
+                    "an appended line repeats a message of a file ordered after it".to_string()
+                })?;
+            }
+            tails.extend(p.tail);
+            Ok(())
+        })?;
+        d.reorder(&self.rank);
+        self.tails = tails;
+        *self.dirty.get_mut() = true;
+        Ok(refresh)
+    }
+
+    fn rebuild(
+        &mut self,
+        found: &[Transcript],
+        why: String,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Refresh {
+        *self = Self::new(self.path);
+        let mut refresh = Refresh {
+            how: Refreshed::Built(why),
+            ..Refresh::default()
+        };
+        let mut dedupe = Dedupe::new(self.path);
+        let mut tails = Vec::new();
+        let all: Vec<(u32, &Transcript, Option<&Mark>)> =
+            found.iter().map(|t| (0, t, None)).collect();
+        let read = read_parts(&all, progress, |t, _, part| {
+            match part {
+                Ok(mut p) => {
+                    // Ids in path order, given to the files that could be read.
+                    p.set_file(self.marks.len() as u32);
+                    adopt_models(&mut self.models, &mut p);
+                    refresh.read_bytes += p.read;
+                    for e in p.entries {
+                        dedupe.push(e, &self.models);
+                    }
+                    tails.extend(p.tail);
+                    self.marks.push(p.mark);
+                }
+                Err(PartError::Rewritten) => unreachable!("nothing to compare on a first read"),
+                Err(PartError::Io(e)) => refresh.unreadable.push((t.path.clone(), e)),
+            }
+            Ok(())
+        });
+        debug_assert!(read.is_ok(), "the sink above never fails");
+        self.rank = (0..self.marks.len() as u32).collect();
+        self.state = State::Ready(dedupe);
+        self.tails = tails;
+        *self.dirty.get_mut() = true;
+        refresh
+    }
+
+    /// The kept entries in the order a run over every file gives them, with the entries of
+    /// partial last lines added (those are not kept: their line may still grow). Fields only
+    /// deduplication reads (ids, session, `seq`) may be empty.
+    pub fn entries(&self) -> Result<Cow<'_, [Entry]>, String> {
+        let kept = match &self.state {
+            State::Ready(d) => d.kept(),
+            State::Loaded { kept, .. } => kept,
+        };
+        if self.tails.is_empty() {
+            return Ok(Cow::Borrowed(kept));
+        }
+        // Rare (a line being written as it was read): a copy of the state takes the tails.
+        let mut d = match &self.state {
+            State::Ready(d) => d.clone(),
+            State::Loaded {
+                kept,
+                keys,
+                generation,
+            } => self.read_keys(kept.clone(), keys, *generation)?,
+        };
+        for e in &self.tails {
+            // A partial line repeating a message of a later file: added last, not in order
+            // (README, compatibility table).
+            if d.push_late(e.clone(), &self.models, &self.rank).is_err() {
+                d.push(e.clone(), &self.models);
+            }
+        }
+        d.reorder(&self.rank);
+        Ok(Cow::Owned(d.finish()))
+    }
+
+    pub fn models(&self) -> &Models {
+        &self.models
+    }
+
+    /// The session of each file, by file id ([`Entry::file`]).
+    pub fn sessions(&self) -> Vec<SessionFile> {
+        self.marks
+            .iter()
+            .map(|m| file_session(std::path::Path::new(&m.path)))
+            .collect()
+    }
+
+    /// Files and bytes known, and usage lines that could not be read.
+    pub fn totals(&self) -> (usize, u64, u64) {
+        let skipped = self.marks.iter().map(|m| m.skipped + m.tail_skipped).sum();
+        let bytes = self.marks.iter().map(|m| m.len).sum();
+        (self.marks.len(), bytes, skipped)
+    }
+}
+
+/// What one refresh did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refresh {
+    pub how: Refreshed,
+    /// Bytes read from transcripts.
+    pub read_bytes: u64,
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+impl Default for Refresh {
+    fn default() -> Self {
+        Self {
+            how: Refreshed::Unchanged,
+            read_bytes: 0,
+            unreadable: Vec::new(),
+        }
+    }
+}
