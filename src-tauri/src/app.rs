@@ -12,10 +12,12 @@ use ccpulse_core::alerts::Alert;
 use ccpulse_core::config::Config;
 use ccpulse_core::report::{service_report, ServiceReport};
 use ccpulse_core::service::ServiceSnapshot;
-use ccpulse_core::tray_view::tray_view;
+use ccpulse_core::tray_view::{tray_view, usage_line, LocalUsage};
 use ccpulse_sources::config_file;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
 use ccpulse_sources::state_dir::StateDir;
+use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env};
+use ccpulse_sources::usage_log::watch::{self, WatchOptions};
 
 use crate::notifications::Notifier;
 use crate::panel_process::{self, PanelSlot};
@@ -30,6 +32,8 @@ pub struct Shared {
     pub snapshot: Mutex<ServiceSnapshot>,
     pub paused_until: Mutex<Option<DateTime<Utc>>>,
     pub refresh: Arc<Notify>,
+    /// Today's use from the local transcripts (`None` until the first read is under way).
+    pub usage: Mutex<Option<LocalUsage>>,
 }
 
 /// Everything the panel renders.
@@ -65,7 +69,8 @@ pub fn publish<R: Runtime>(app: &tauri::AppHandle<R>) {
         let snapshot = shared.snapshot.lock().expect("snapshot lock");
         tray_view(&snapshot, &shared.config.status.relevance, now)
     };
-    tray::show(app, &view, shared.paused(now));
+    let usage = usage_line(shared.usage.lock().expect("usage lock").as_ref());
+    tray::show(app, &view, &usage, shared.paused(now));
     panel_process::send_state(app, &shared.panel_state(now));
 }
 
@@ -95,6 +100,20 @@ fn show<R: Runtime>(app: &tauri::AppHandle<R>, monitor: &StatusMonitor) {
     publish(app);
 }
 
+/// Keep today's use current: the watcher refreshes moments after a transcript changes.
+fn start_usage_watch<R: Runtime>(app: tauri::AppHandle<R>) {
+    let options = WatchOptions {
+        roots: roots_from_env(),
+        state: StateDir::default_location(),
+        zone: local_zone(),
+    };
+    watch::spawn(options, move |usage| {
+        *app.state::<Shared>().usage.lock().expect("usage lock") = Some(usage);
+        publish(&app);
+        true
+    });
+}
+
 fn start_status_loop<R: Runtime>(app: tauri::AppHandle<R>) {
     let shared = app.state::<Shared>();
     let config = shared.config.status.clone();
@@ -121,6 +140,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: Config) -> taur
             snapshot: Mutex::new(ServiceSnapshot::default()),
             paused_until: Mutex::new(None),
             refresh: Arc::new(Notify::new()),
+            usage: Mutex::new(None),
         })
         .manage(PanelSlot::default())
 }
@@ -154,6 +174,7 @@ pub fn run() {
         .setup(move |app| {
             tray::install(app.handle());
             start_status_loop(app.handle().clone());
+            start_usage_watch(app.handle().clone());
             if open_panel {
                 panel_process::open(app.handle());
             }

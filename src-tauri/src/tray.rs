@@ -10,7 +10,7 @@ use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Runtime};
 
-use ccpulse_core::tray_view::{Level, TrayView};
+use ccpulse_core::tray_view::{usage_line, Level, TrayView};
 
 use crate::app::{publish, Shared, PAUSE};
 use crate::panel_process;
@@ -23,6 +23,7 @@ const HOST_RETRY: Duration = Duration::from_secs(15);
 struct Tray<R: Runtime> {
     icon: TrayIcon<R>,
     status: MenuItem<R>,
+    usage: MenuItem<R>,
     pause: MenuItem<R>,
 }
 
@@ -51,11 +52,13 @@ fn pause_label(paused_until: Option<DateTime<Utc>>) -> String {
 
 fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
     let status = MenuItem::with_id(app, "status", "Checking status…", false, None::<&str>)?;
+    let usage = MenuItem::with_id(app, "usage", usage_line(None), false, None::<&str>)?;
     let pause = MenuItem::with_id(app, "pause", pause_label(None), true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
         &[
             &status,
+            &usage,
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, "open_panel", "Open panel", true, None::<&str>)?,
             &MenuItem::with_id(
@@ -82,6 +85,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
     Ok(Tray {
         icon,
         status,
+        usage,
         pause,
     })
 }
@@ -122,13 +126,19 @@ fn try_install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 }
 
 /// Bring the tray in line with `view`.
-pub fn show<R: Runtime>(app: &AppHandle<R>, view: &TrayView, paused: Option<DateTime<Utc>>) {
+pub fn show<R: Runtime>(
+    app: &AppHandle<R>,
+    view: &TrayView,
+    usage: &str,
+    paused: Option<DateTime<Utc>>,
+) {
     let slot = app.state::<TraySlot<R>>();
     let guard = slot.0.lock().expect("tray lock");
     let Some(tray) = guard.as_ref() else { return };
     let _ = tray.icon.set_icon(Some(icon(view.level)));
     let _ = tray.icon.set_tooltip(Some(&view.summary));
     let _ = tray.status.set_text(&view.status_line);
+    let _ = tray.usage.set_text(usage);
     let _ = tray.pause.set_text(pause_label(paused));
 }
 

@@ -316,3 +316,66 @@ async fn tray_appears_when_a_tray_host_starts_later() -> Result<()> {
     wait_for_tooltip(&item, "Claude: operational").await?;
     Ok(())
 }
+
+/// One usage line as Claude Code writes it, at `at`, with its own ids.
+fn usage_line(n: u32, at: chrono::DateTime<chrono::Utc>, input: u64, output: u64) -> String {
+    format!(
+        concat!(
+            r#"{{"type":"assistant","timestamp":"{}","sessionId":"s-watch","requestId":"req_w{}","#,
+            r#""version":"2.1.328","message":{{"id":"msg_w{}","model":"claude-sonnet-4-5","#,
+            r#""usage":{{"input_tokens":{},"output_tokens":{},"cache_creation_input_tokens":0,"#,
+            r#""cache_read_input_tokens":0}}}}}}"#,
+            "\n"
+        ),
+        at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+        n,
+        n,
+        input,
+        output
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_shows_todays_usage_and_follows_appended_lines_within_a_second() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+    let host = SniHost::start(&desktop).await?;
+    let claude = desktop.root().join("claude-config");
+    let project = claude.join("projects/-home-user-watch");
+    std::fs::create_dir_all(&project)?;
+    let transcript = project.join("s-watch.jsonl");
+    let now = chrono::Utc::now();
+    // Yesterday's line does not count today.
+    std::fs::write(
+        &transcript,
+        usage_line(0, now - chrono::Duration::days(1), 9_000_000, 0)
+            + &usage_line(1, now, 1000, 500),
+    )?;
+
+    let config = desktop.config_home().join("ccpulse/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap())?;
+    std::fs::write(&config, "[status]\npoll_secs = 3600\n")?;
+    let mut cmd = desktop.command(tray_bin());
+    cmd.env("CCPULSE_STATUS_URL", server.uri())
+        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
+        .env("CLAUDE_CONFIG_DIR", &claude)
+        .env("TZ", "UTC");
+    let _app = desktop.spawn("ccpulse-tray", cmd)?;
+    let item = host.wait_for_item(T).await?;
+    // 1,500 tokens of Sonnet 4.5: 1000 x $3/M + 500 x $15/M.
+    item.wait_for_menu_label(|l| l == "Today: 1.5k tokens · $0.01 (local estimate)", T)
+        .await?;
+
+    // Claude Code appends a response: the menu follows within a second.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&transcript)?;
+    std::io::Write::write_all(&mut f, usage_line(2, now, 100_000, 20_000).as_bytes())?;
+    drop(f);
+    let appended = Instant::now();
+    item.wait_for_menu_label(
+        |l| l == "Today: 121.5k tokens · $0.61 (local estimate)",
+        Duration::from_secs(1),
+    )
+    .await?;
+    eprintln!("usage shown {:?} after the append", appended.elapsed());
+    Ok(())
+}

@@ -157,3 +157,71 @@ pub fn tray_view(
         }
     }
 }
+
+/// What the local transcripts say for the tray: still being read, or today's use.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LocalUsage {
+    /// The first read of a large history: files read so far, of how many.
+    Reading {
+        done: usize,
+        total: usize,
+    },
+    Today {
+        tokens: u64,
+        cost: f64,
+    },
+}
+
+/// 950, 12.3k, 4.5M, 1.2B.
+pub fn compact_count(n: u64) -> String {
+    let n = n as f64;
+    match n {
+        n if n < 1e3 => format!("{n}"),
+        n if n < 1e6 => format!("{:.1}k", n / 1e3),
+        n if n < 1e9 => format!("{:.1}M", n / 1e6),
+        n => format!("{:.1}B", n / 1e9),
+    }
+}
+
+/// The tray's usage line: "Today: 4.5M tokens · $3.41 (local estimate)".
+pub fn usage_line(usage: Option<&LocalUsage>) -> String {
+    match usage {
+        None => "Today: reading transcripts…".into(),
+        Some(LocalUsage::Reading { done, total }) => {
+            format!("Reading transcripts: {done} of {total} files")
+        }
+        Some(LocalUsage::Today { tokens, cost }) => format!(
+            "Today: {} tokens · ${cost:.2} (local estimate)",
+            compact_count(*tokens)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod usage_line_tests {
+    use super::*;
+
+    #[test]
+    fn usage_lines() {
+        assert_eq!(compact_count(950), "950");
+        assert_eq!(compact_count(12_345), "12.3k");
+        assert_eq!(compact_count(4_500_000), "4.5M");
+        assert_eq!(compact_count(1_200_000_000), "1.2B");
+        let today = LocalUsage::Today {
+            tokens: 4_512_000,
+            cost: 3.414,
+        };
+        assert_eq!(
+            usage_line(Some(&today)),
+            "Today: 4.5M tokens · $3.41 (local estimate)"
+        );
+        let reading = LocalUsage::Reading {
+            done: 120,
+            total: 7799,
+        };
+        assert_eq!(
+            usage_line(Some(&reading)),
+            "Reading transcripts: 120 of 7799 files"
+        );
+    }
+}

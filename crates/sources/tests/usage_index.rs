@@ -48,7 +48,10 @@ fn new_lines(tag: &str) -> Vec<u8> {
             if line.contains("\"usage\":{") && !line.contains("\"speed\":null") {
                 let line = line
                     .replace("\"id\":\"msg_", &format!("\"id\":\"msg_{tag}"))
-                    .replace("\"requestId\":\"req_", &format!("\"requestId\":\"req_{tag}"));
+                    .replace(
+                        "\"requestId\":\"req_",
+                        &format!("\"requestId\":\"req_{tag}"),
+                    );
                 out.extend_from_slice(line.as_bytes());
                 out.push(b'\n');
             }
@@ -67,7 +70,13 @@ fn reports(e: &Engine) -> serde_json::Value {
         .iter()
         .map(|x| {
             let f = &files[x.file as usize];
-            (x.at, &f.project_path, &f.session_id, x.total_tokens(), x.model.map(|m| e.models().name(m)))
+            (
+                x.at,
+                &f.project_path,
+                &f.session_id,
+                x.total_tokens(),
+                x.model.map(|m| e.models().name(m)),
+            )
         })
         .collect();
     serde_json::json!({
@@ -90,11 +99,7 @@ fn append(file: &FsPath, bytes: &[u8]) {
 }
 
 fn a_transcript(root: &FsPath) -> PathBuf {
-    found(root)
-        .into_iter()
-        .max_by_key(|t| t.len)
-        .unwrap()
-        .path
+    found(root).into_iter().max_by_key(|t| t.len).unwrap().path
 }
 
 #[test]
@@ -128,7 +133,11 @@ fn appended_lines_and_new_files_are_read_alone_and_match_a_full_read() {
         assert_eq!(r.read_bytes, lines.len() as u64 + new_len);
         let want = full(root.path(), path);
         assert_eq!(reports(&e), want);
-        assert_ne!(want, reports(&Engine::new(path)), "the reports are not empty");
+        assert_ne!(
+            want,
+            reports(&Engine::new(path)),
+            "the reports are not empty"
+        );
 
         // And the update survives a save and a load.
         e.save(&dir).unwrap();
@@ -253,7 +262,10 @@ fn a_damaged_or_foreign_index_is_rebuilt_not_trusted() {
             assert_eq!(reports(&e), full(root.path(), Path::Daily));
             continue;
         }
-        assert!(why.as_deref().unwrap_or("").contains(word), "{word}: {why:?}");
+        assert!(
+            why.as_deref().unwrap_or("").contains(word),
+            "{word}: {why:?}"
+        );
         let r = e.refresh(&found(root.path()), &mut |_| {});
         assert!(matches!(r.how, Refreshed::Built(_)));
         assert_eq!(reports(&e), want, "{word}");

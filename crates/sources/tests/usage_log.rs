@@ -232,7 +232,12 @@ fn discovery_finds_subagents_and_skips_missing_roots() {
     let names: Vec<String> = found
         .iter()
         .map(|f| match f {
-            Found::File(t) => t.path.strip_prefix(dir.path()).unwrap().display().to_string(),
+            Found::File(t) => t
+                .path
+                .strip_prefix(dir.path())
+                .unwrap()
+                .display()
+                .to_string(),
             other => panic!("{other:?}"),
         })
         .collect();

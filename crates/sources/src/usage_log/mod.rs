@@ -7,3 +7,4 @@ pub mod index;
 pub mod line;
 pub mod paths;
 pub mod signals;
+pub mod watch;

@@ -1,0 +1,144 @@
+//! Keeps the usage engine current for a long-running shell: a file watcher (inotify, FSEvents,
+//! ReadDirectoryChangesW through the notify crate) on every root's `projects` folder wakes a
+//! refresh moments after Claude Code writes a line; a slow timer catches what a watcher cannot
+//! see (a root created later, the date changing at midnight).
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use chrono_tz::Tz;
+use notify::{RecursiveMode, Watcher};
+
+use ccpulse_core::tray_view::LocalUsage;
+use ccpulse_core::usage::{daily, Path, Range};
+
+use super::index::{Engine, Progress};
+use super::paths::{transcripts, Found};
+use crate::monitor::warn;
+use crate::state_dir::StateDir;
+
+/// Events closer together than this are read in one refresh.
+const SETTLE: Duration = Duration::from_millis(100);
+/// A refresh at least this often, events or not.
+const RESCAN: Duration = Duration::from_secs(60);
+/// The index is saved at most this often (it is rewritten whole), and after the first read.
+const SAVE_EVERY: Duration = Duration::from_secs(300);
+
+/// Where to look and what to report.
+pub struct WatchOptions {
+    pub roots: Vec<PathBuf>,
+    pub state: StateDir,
+    pub zone: Tz,
+}
+
+/// Run on a thread of its own until `on` returns false: `on` is given the progress of the
+/// first read, then today's use after every change.
+pub fn spawn(
+    options: WatchOptions,
+    mut on: impl FnMut(LocalUsage) -> bool + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("usage-watch".into())
+        .spawn(move || run(options, &mut on))
+        .expect("spawning the usage watcher")
+}
+
+fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
+    let (tx, rx) = mpsc::channel::<()>();
+    let mut watcher = match notify::recommended_watcher(move |event: notify::Result<_>| {
+        let _: notify::Event = match event {
+            Ok(e) => e,
+            Err(_) => return,
+        };
+        let _ = tx.send(());
+    }) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            warn(format!(
+                "no file watcher ({e}); usage is read every {} s",
+                RESCAN.as_secs()
+            ));
+            None
+        }
+    };
+    let mut watched: Vec<PathBuf> = Vec::new();
+    let (mut engine, _) = Engine::load(&options.state, Path::Daily);
+    let mut last_save = None::<Instant>;
+    loop {
+        // Watch every `projects` folder that exists now (a root can appear later).
+        if let Some(w) = watcher.as_mut() {
+            for root in &options.roots {
+                let projects = root.join("projects");
+                if projects.is_dir() && !watched.contains(&projects) {
+                    match w.watch(&projects, RecursiveMode::Recursive) {
+                        Ok(()) => watched.push(projects),
+                        Err(e) => warn(format!("cannot watch {}: {e}", projects.display())),
+                    }
+                }
+            }
+        }
+        let files: Vec<_> = transcripts(&options.roots)
+            .into_iter()
+            .filter_map(|f| match f {
+                Found::File(t) => Some(t),
+                Found::Unreadable { .. } => None,
+            })
+            .collect();
+        let mut stopped = false;
+        let first = last_save.is_none();
+        engine.refresh(&files, &mut |p: Progress| {
+            if first && p.files_done < p.files_total && !stopped {
+                stopped = !on(LocalUsage::Reading {
+                    done: p.files_done,
+                    total: p.files_total,
+                });
+            }
+        });
+        if stopped || !on(today(&engine, options.zone)) {
+            return;
+        }
+        if last_save.is_none_or(|t| t.elapsed() >= SAVE_EVERY) {
+            if let Err(e) = engine.save(&options.state) {
+                warn(format!("the usage index was not saved: {e}"));
+            }
+            last_save = Some(Instant::now());
+        }
+        // Wait for a change (or the rescan), then let a burst of writes settle.
+        match rx.recv_timeout(RESCAN) {
+            Ok(()) => {
+                let until = Instant::now() + SETTLE;
+                while let Some(left) = until.checked_duration_since(Instant::now()) {
+                    if rx.recv_timeout(left).is_err() {
+                        break;
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(RESCAN);
+            }
+        }
+    }
+}
+
+/// Today's tokens and cost in `zone`, the way `ccpulse usage daily` counts them.
+fn today(engine: &Engine, zone: Tz) -> LocalUsage {
+    let date = Utc::now().with_timezone(&zone).date_naive();
+    let range = Range {
+        since: Some(date),
+        until: Some(date),
+    };
+    let (tokens, cost) = match engine.entries() {
+        Ok(entries) => {
+            let r = daily(&entries, engine.models(), zone, range);
+            (r.totals.total_tokens, r.totals.total_cost)
+        }
+        Err(e) => {
+            warn(format!("usage: {e}"));
+            (0, 0.0)
+        }
+    };
+    LocalUsage::Today { tokens, cost }
+}
