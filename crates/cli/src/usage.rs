@@ -128,13 +128,17 @@ fn write_json<T: serde::Serialize>(report: &T, scan: &Scan) -> anyhow::Result<()
 fn refresh(path: Path) -> (Engine, Scan) {
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
-    for found in transcripts(&roots_from_env()) {
-        match found {
-            Found::File(t) => files.push(t),
-            Found::Unreadable { path, error } => unreadable.push((path, error)),
+    // The index loads while the folders are listed.
+    let (mut engine, not_loaded) = std::thread::scope(|scope| {
+        let loading = scope.spawn(|| Engine::load(&StateDir::default_location(), path));
+        for found in transcripts(&roots_from_env()) {
+            match found {
+                Found::File(t) => files.push(t),
+                Found::Unreadable { path, error } => unreadable.push((path, error)),
+            }
         }
-    }
-    let (mut engine, not_loaded) = Engine::load(&StateDir::default_location(), path);
+        loading.join().expect("index loader")
+    });
     let mut bar = ProgressBar::new();
     let refresh = engine.refresh(&files, &mut |p| bar.show(p));
     bar.clear();

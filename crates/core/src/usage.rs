@@ -299,27 +299,64 @@ impl Dedupe {
     /// Put the slots back in the order a run over every file in order creates them.
     pub fn reorder(&mut self, rank: &[u32]) {
         let file_rank = |f: u32| rank.get(f as usize).copied().unwrap_or(u32::MAX);
-        let mut order: Vec<usize> = (0..self.kept.len()).collect();
-        order.sort_by_key(|&i| {
-            let (file, seq) = self.origin[i];
-            (file_rank(file), seq)
-        });
-        if order.iter().enumerate().all(|(to, &from)| to == from) {
+        let key: Vec<u64> = self
+            .origin
+            .iter()
+            .map(|&(file, seq)| u64::from(file_rank(file)) << 32 | u64::from(seq))
+            .collect();
+        // Slots are in order up to the first late one: sort only the rest, then merge.
+        let sorted = key
+            .windows(2)
+            .position(|w| w[0] > w[1])
+            .map_or(key.len(), |i| i + 1);
+        if sorted == key.len() {
             return;
         }
-        let mut new_slot = vec![0; order.len()];
-        for (to, &from) in order.iter().enumerate() {
-            new_slot[from] = to;
+        let mut rest: Vec<usize> = (sorted..key.len()).collect();
+        rest.sort_by_key(|&i| key[i]);
+        // One merge: where each slot goes, then the entries and origins moved there.
+        let mut new_slot = vec![0; key.len()];
+        let (mut a, mut b) = (0, 0);
+        for to in 0..key.len() {
+            if b == rest.len() || (a < sorted && key[a] <= key[rest[b]]) {
+                new_slot[a] = to;
+                a += 1;
+            } else {
+                new_slot[rest[b]] = to;
+                b += 1;
+            }
         }
-        let mut kept: Vec<Option<Entry>> = std::mem::take(&mut self.kept)
-            .into_iter()
-            .map(Some)
-            .collect();
-        self.kept = order
-            .iter()
-            .map(|&from| kept[from].take().expect("each slot once"))
-            .collect();
-        self.origin = order.iter().map(|&from| self.origin[from]).collect();
+        let late: Vec<(Entry, (u32, u32))> = {
+            let mut tail: Vec<Option<(Entry, (u32, u32))>> = self
+                .kept
+                .drain(sorted..)
+                .zip(self.origin.drain(sorted..))
+                .map(Some)
+                .collect();
+            rest.iter()
+                .map(|&i| tail[i - sorted].take().expect("each slot once"))
+                .collect()
+        };
+        let old_kept = std::mem::take(&mut self.kept);
+        let old_origin = std::mem::take(&mut self.origin);
+        self.kept.reserve(key.len());
+        self.origin.reserve(key.len());
+        let mut early = old_kept.into_iter().zip(old_origin).enumerate().peekable();
+        let mut late = late.into_iter().zip(&rest).peekable();
+        for _ in 0..key.len() {
+            let take_early = match (early.peek(), late.peek()) {
+                (Some((i, _)), Some((_, &j))) => key[*i] <= key[j],
+                (Some(_), None) => true,
+                _ => false,
+            };
+            let (e, o) = if take_early {
+                early.next().expect("peeked").1
+            } else {
+                late.next().expect("peeked").0
+            };
+            self.kept.push(e);
+            self.origin.push(o);
+        }
         for v in self.by_request.values_mut() {
             *v = new_slot[*v];
         }
@@ -407,11 +444,49 @@ pub struct Range {
     pub until: Option<NaiveDate>,
 }
 
+/// Local dates of times in one zone, remembered per quarter hour: consecutive entries of a
+/// transcript mostly fall in the same one, and a zone lookup costs more than the rest of a
+/// report's work per entry.
+struct LocalDates {
+    zone: Tz,
+    /// The quarter hour (seconds since the epoch / 900) and its date, when the date is the same
+    /// at both ends of it and the offset does not change within it.
+    last: Option<(i64, NaiveDate)>,
+}
+
+impl LocalDates {
+    fn new(zone: Tz) -> Self {
+        Self { zone, last: None }
+    }
+
+    fn date(&mut self, at: DateTime<Utc>) -> NaiveDate {
+        use chrono::{Offset, TimeZone};
+        let quarter = at.timestamp().div_euclid(900);
+        if let Some((q, date)) = self.last {
+            if q == quarter {
+                return date;
+            }
+        }
+        let date = at.with_timezone(&self.zone).date_naive();
+        let start = DateTime::<Utc>::from_timestamp(quarter * 900, 0);
+        let end = DateTime::<Utc>::from_timestamp(quarter * 900 + 899, 0);
+        if let (Some(start), Some(end)) = (start, end) {
+            let offset =
+                |t: DateTime<Utc>| self.zone.offset_from_utc_datetime(&t.naive_utc()).fix();
+            let local = |t: DateTime<Utc>| t.with_timezone(&self.zone).date_naive();
+            let steady = offset(start) == offset(end) && local(start) == local(end);
+            self.last = steady.then_some((quarter, date));
+        }
+        date
+    }
+}
+
 /// One row per local date in `zone`, oldest first; entries in dedupe order.
 pub fn daily(entries: &[Entry], models: &Models, zone: Tz, range: Range) -> DailyReport {
     let mut days: BTreeMap<NaiveDate, Sums> = BTreeMap::new();
+    let mut dates = LocalDates::new(zone);
     for e in entries {
-        let date = e.at.with_timezone(&zone).date_naive();
+        let date = dates.date(e.at);
         if range.since.is_some_and(|s| date < s) || range.until.is_some_and(|u| date > u) {
             continue;
         }
@@ -690,8 +765,9 @@ pub fn sessions(
     }
     let mut order: Vec<&SessionFile> = Vec::new();
     let mut groups: HashMap<&SessionFile, Acc> = HashMap::new();
+    let mut dates = LocalDates::new(zone);
     for e in entries {
-        let date = e.at.with_timezone(&zone).date_naive();
+        let date = dates.date(e.at);
         if range.since.is_some_and(|s| date < s) || range.until.is_some_and(|u| date > u) {
             continue;
         }
@@ -1127,6 +1203,34 @@ mod tests {
             exact > 400 && refused > 20,
             "{exact} exact, {refused} refused"
         );
+    }
+
+    /// The remembered quarter-hour dates equal a zone lookup per time, across DST changes,
+    /// half-hour DST (Lord Howe) and a +05:45 offset.
+    #[test]
+    fn local_dates_equal_a_lookup_per_time() {
+        let zones: [Tz; 5] = [
+            "Europe/Vienna".parse().unwrap(),
+            "America/New_York".parse().unwrap(),
+            "Australia/Lord_Howe".parse().unwrap(),
+            "Asia/Kathmandu".parse().unwrap(),
+            "America/Santiago".parse().unwrap(),
+        ];
+        for zone in zones {
+            let mut dates = LocalDates::new(zone);
+            let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                .unwrap()
+                .to_utc();
+            let mut t = start;
+            while t < start + chrono::Duration::days(366) {
+                assert_eq!(
+                    dates.date(t),
+                    t.with_timezone(&zone).date_naive(),
+                    "{zone} {t}"
+                );
+                t += chrono::Duration::seconds(397);
+            }
+        }
     }
 
     const T: &str = "2026-11-24T10:00:00.000Z";

@@ -108,6 +108,10 @@ impl StateDir {
                 }
                 if durable {
                     f.sync_all()?;
+                } else {
+                    // Renaming over an existing file makes ext4 flush the new one first
+                    // (auto_da_alloc); a file that may be lost in a crash skips that wait.
+                    let _ = std::fs::remove_file(&path);
                 }
                 std::fs::rename(&tmp, &path)?;
                 if durable {

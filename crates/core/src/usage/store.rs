@@ -145,12 +145,22 @@ impl Dedupe {
     /// In two parts: what reports need (the kept entries' times, models, files, tokens and
     /// costs), and what only later pushes need (ids, where each slot came from, the key maps).
     pub fn encode(&self, report: &mut Writer, keys: &mut Writer) {
+        self.encode_report(report);
+        self.encode_keys(keys);
+    }
+
+    /// The part reports need.
+    pub fn encode_report(&self, report: &mut Writer) {
         report.u8(self.path as u8);
         report.u64(self.kept.len() as u64);
         let mut prev = 0;
         for e in &self.kept {
             put_report(report, e, &mut prev);
         }
+    }
+
+    /// The part only later pushes need.
+    pub fn encode_keys(&self, keys: &mut Writer) {
         keys.u64(self.kept.len() as u64);
         for (e, &(file, seq)) in self.kept.iter().zip(&self.origin) {
             put_keys(keys, e);

@@ -416,33 +416,47 @@ impl Engine {
         let State::Ready(d) = &self.state else {
             unreachable!("a changed engine holds its whole state")
         };
-        let mut body = Writer::default();
-        body.u64(self.marks.len() as u64);
-        for m in &self.marks {
-            body.bytes(m.path.as_bytes());
-            body.uv(m.dev);
-            body.uv(m.ino);
-            body.uv(m.len);
-            body.iv(m.modified);
-            body.uv(m.consumed);
-            body.u64(m.window);
-            body.uv(u64::from(m.next_seq));
-            body.uv(m.skipped);
-            body.uv(m.tail_len);
-            body.uv(m.tail_skipped);
-            body.uv(u64::from(m.tail_entries));
-        }
-        self.models.encode(&mut body);
-        let mut keys = Writer::default();
-        d.encode(&mut body, &mut keys);
         let generation = fastrand::u64(..);
         let name = Self::file_name(self.path);
-        for (suffix, part) in [("keys", &keys.buf), ("bin", &body.buf)] {
+        let write = |suffix: &str, part: &Writer| {
             let mut header = Writer::default();
-            Self::header(&mut header, self.path, generation, part);
-            dir.write_parts(&format!("{name}.{suffix}"), &[&header.buf, part], false)
-                .map_err(|e| e.to_string())?;
-        }
+            Self::header(&mut header, self.path, generation, &part.buf);
+            dir.write_parts(
+                &format!("{name}.{suffix}"),
+                &[&header.buf, &part.buf],
+                false,
+            )
+            .map_err(|e| e.to_string())
+        };
+        // The two files are made and written side by side.
+        let (keys, main) = std::thread::scope(|scope| {
+            let keys = scope.spawn(|| {
+                let mut keys = Writer::default();
+                d.encode_keys(&mut keys);
+                write("keys", &keys)
+            });
+            let mut body = Writer::default();
+            body.u64(self.marks.len() as u64);
+            for m in &self.marks {
+                body.bytes(m.path.as_bytes());
+                body.uv(m.dev);
+                body.uv(m.ino);
+                body.uv(m.len);
+                body.iv(m.modified);
+                body.uv(m.consumed);
+                body.u64(m.window);
+                body.uv(u64::from(m.next_seq));
+                body.uv(m.skipped);
+                body.uv(m.tail_len);
+                body.uv(m.tail_skipped);
+                body.uv(u64::from(m.tail_entries));
+            }
+            self.models.encode(&mut body);
+            d.encode_report(&mut body);
+            let main = write("bin", &body);
+            (keys.join().expect("index writer"), main)
+        });
+        keys.and(main)?;
         self.dirty.store(false, Ordering::Relaxed);
         Ok(())
     }
