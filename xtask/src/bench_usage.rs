@@ -141,41 +141,37 @@ pub fn run(args: &[String]) -> Result<()> {
             .env("TZ", "UTC");
         c
     };
+    // Each cold run gets an empty state dir: no index to start from.
+    let fresh_state = |i: usize| -> Result<PathBuf> {
+        let dir =
+            std::env::temp_dir().join(format!("ccpulse-bench-state-{}-{i}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(dir)
+    };
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
-    for _ in 0..runs {
+    for i in 0..runs {
         let mut c = with_env(Command::new(&ccpulse));
-        c.args(["usage", &report, "--json"]);
+        let state = fresh_state(i)?;
+        c.args(["usage", &report, "--json"])
+            .env("CCPULSE_STATE_DIR", &state);
         ours.push(measure(&mut c)?);
+        let _ = std::fs::remove_dir_all(&state);
         let mut c = with_env(Command::new(&ccusage));
         c.args(["claude", &report, "--json", "--offline"]);
         theirs.push(measure(&mut c)?);
     }
     let (a, b) = (best(&ours), best(&theirs));
-    // ccpulse adds a `scan` section beside ccusage's keys.
-    let mut ours_json = serde_json::from_slice::<Value>(&a.output)?;
-    if let Some(o) = ours_json.as_object_mut() {
-        o.remove("scan");
-    }
-    let same = ours_json == serde_json::from_slice::<Value>(&b.output)?;
+    let same = without_scan(&a.output)? == serde_json::from_slice::<Value>(&b.output)?;
     println!(
         "\n{} MiB of transcripts ({}), best of {runs}, files in page cache",
         bytes / 1024 / 1024,
         data.display()
     );
-    println!("{:<34} {:>8} {:>12}", "", "seconds", "peak RSS MB");
-    println!(
-        "{:<34} {:>8.3} {:>12.1}",
-        &format!("ccpulse usage {report} --json"),
-        a.secs,
-        a.max_rss_mb
-    );
-    println!(
-        "{:<34} {:>8.3} {:>12.1}",
-        &format!("ccusage claude {report} --json"),
-        b.secs,
-        b.max_rss_mb
-    );
+    let row = |label: &str, r: &Run| println!("{label:<52} {:>8.3} {:>12.1}", r.secs, r.max_rss_mb);
+    println!("{:<52} {:>8} {:>12}", "", "seconds", "peak RSS MB");
+    row(&format!("ccpulse usage {report} --json (no index yet)"), a);
+    row(&format!("ccusage claude {report} --json --offline"), b);
     println!(
         "ccpulse is {:.1}x faster, uses {:.1}x less memory; outputs {}",
         b.secs / a.secs,
@@ -185,5 +181,120 @@ pub fn run(args: &[String]) -> Result<()> {
     if !same {
         bail!("the {report} reports differ");
     }
-    Ok(())
+    incremental(&ccpulse, &data, &home, &report, runs, &row)
+}
+
+/// The report without ccpulse's `scan` section (beside ccusage's keys).
+fn without_scan(output: &[u8]) -> Result<Value> {
+    let mut v = serde_json::from_slice::<Value>(output)?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("scan");
+    }
+    Ok(v)
+}
+
+/// New responses, about `bytes` long: usage lines of the history with fresh ids.
+fn new_lines(data: &Path, tag: &str, bytes: usize) -> Result<String> {
+    let mut out = String::new();
+    let mut files = vec![data.join("projects")];
+    while let Some(f) = files.pop() {
+        if f.is_dir() {
+            for e in std::fs::read_dir(&f)? {
+                files.push(e?.path());
+            }
+            continue;
+        }
+        for line in std::fs::read_to_string(&f)?.lines() {
+            if line.contains("\"usage\":{") && line.contains("\"requestId\":\"req_") {
+                out.push_str(
+                    &line
+                        .replacen("\"id\":\"msg_", &format!("\"id\":\"msg_{tag}"), 1)
+                        .replacen(
+                            "\"requestId\":\"req_",
+                            &format!("\"requestId\":\"req_{tag}"),
+                            1,
+                        ),
+                );
+                out.push('\n');
+                if out.len() >= bytes {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+    bail!("the history has too few usage lines")
+}
+
+/// A repeated run with nothing changed, and a run after 1 MiB was appended to a transcript,
+/// both against an index a first run built; each checked against a run without an index.
+fn incremental(
+    ccpulse: &Path,
+    data: &Path,
+    home: &Path,
+    report: &str,
+    runs: usize,
+    row: &dyn Fn(&str, &Run),
+) -> Result<()> {
+    let project = std::fs::read_dir(data.join("projects"))?
+        .next()
+        .context("no project in the history")??
+        .path();
+    let appended = project.join("zz-bench-append.jsonl");
+    std::fs::write(&appended, new_lines(data, "seed", 4096)?)?;
+    let state = std::env::temp_dir().join(format!("ccpulse-bench-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let cmd = |state: &Path| {
+        let mut c = Command::new(ccpulse);
+        c.args(["usage", report, "--json"])
+            .env("CLAUDE_CONFIG_DIR", data)
+            .env("HOME", home)
+            .env("TZ", "UTC")
+            .env("CCPULSE_STATE_DIR", state);
+        c
+    };
+    let result = (|| -> Result<()> {
+        measure(&mut cmd(&state))?;
+        let mut repeated = Vec::new();
+        let mut after_append = Vec::new();
+        for i in 0..runs {
+            repeated.push(measure(&mut cmd(&state))?);
+            let mut f = std::fs::OpenOptions::new().append(true).open(&appended)?;
+            std::io::Write::write_all(
+                &mut f,
+                new_lines(data, &format!("b{i}x"), 1 << 20)?.as_bytes(),
+            )?;
+            drop(f);
+            let run = measure(&mut cmd(&state))?;
+            let scan = &serde_json::from_slice::<Value>(&run.output)?["scan"];
+            if scan["index"] != "updated" || scan["readBytes"].as_u64() < Some(1 << 20) {
+                bail!("the run after an append did not update the index: {scan}");
+            }
+            after_append.push(run);
+        }
+        let fresh = state.with_extension("fresh");
+        let _ = std::fs::remove_dir_all(&fresh);
+        let full = measure(&mut cmd(&fresh))?;
+        let _ = std::fs::remove_dir_all(&fresh);
+        let last = after_append.last().expect("at least one run");
+        let same = without_scan(&last.output)? == without_scan(&full.output)?;
+        row(
+            &format!("ccpulse usage {report} --json, nothing changed"),
+            best(&repeated),
+        );
+        row(
+            &format!("ccpulse usage {report} --json, 1 MiB appended"),
+            best(&after_append),
+        );
+        println!(
+            "after the appends, the indexed report and one without an index are {}",
+            if same { "identical" } else { "DIFFERENT" }
+        );
+        if !same {
+            bail!("the incremental {report} report differs from a full read");
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_file(&appended);
+    let _ = std::fs::remove_dir_all(&state);
+    result
 }
