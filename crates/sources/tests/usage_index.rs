@@ -112,7 +112,8 @@ fn appended_lines_and_new_files_are_read_alone_and_match_a_full_read() {
         assert_eq!(why.as_deref(), Some("no index yet"));
         let r = e.refresh(&found(root.path()), &mut |_| {});
         assert!(matches!(r.how, Refreshed::Built(_)), "{r:?}");
-        e.save(&dir).unwrap();
+        let saved = e.save(&dir).unwrap();
+        e.saved(saved);
 
         // Nothing changed: nothing read, same answer from the saved index.
         let (mut e, why) = Engine::load(&dir, path);
@@ -302,4 +303,47 @@ fn a_file_rewritten_while_it_is_read() {
     std::fs::write(&file, &content).unwrap();
     e.refresh(&found(root.path()), &mut |_| {});
     assert_eq!(reports(&e), full(root.path(), Path::Daily));
+}
+
+/// Updates are saved as journal records appended to the keys file (the snapshot is not written
+/// again) until the journal outgrows a quarter of the snapshot; a record a save did not finish
+/// is ignored; each load gives what a full read gives.
+#[test]
+fn updates_are_journaled_and_a_torn_record_is_ignored() {
+    let root = history();
+    let state = tempfile::tempdir().unwrap();
+    let dir = StateDir::at(state.path());
+    let keys = state.path().join("usage-index-entries.keys");
+    let mut e = Engine::new(Path::Entries);
+    e.refresh(&found(root.path()), &mut |_| {});
+    e.save(&dir).unwrap();
+    let mut before = std::fs::read(&keys).unwrap();
+    let file = a_transcript(root.path());
+    let mut appended_records = 0;
+    for i in 0..40 {
+        let (mut e, why) = Engine::load(&dir, Path::Entries);
+        assert_eq!(why, None);
+        let line = new_lines(&format!("j{i}"));
+        append(
+            &file,
+            &line[..line.iter().position(|b| *b == b'\n').unwrap() + 1],
+        );
+        let r = e.refresh(&found(root.path()), &mut |_| {});
+        assert_eq!(r.how, Refreshed::Updated, "round {i}");
+        assert_eq!(reports(&e), full(root.path(), Path::Entries), "round {i}");
+        e.save(&dir).unwrap();
+        let now = std::fs::read(&keys).unwrap();
+        if now.len() > before.len() && now[..before.len()] == before[..] {
+            appended_records += 1;
+        }
+        before = now;
+        // A record a crashed save left behind, past what the main file vouches for.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&keys)
+            .unwrap();
+        f.write_all(b"torn record").unwrap();
+    }
+    assert!(appended_records >= 3, "journal records: {appended_records}");
+    assert!(appended_records < 40, "the journal was never compacted");
 }

@@ -137,6 +137,28 @@ impl Models {
     }
 }
 
+/// Whole entries (all fields), for a journal of entries pushed after a snapshot.
+pub fn encode_entries(w: &mut Writer, entries: &[Entry]) {
+    w.u64(entries.len() as u64);
+    let mut prev = 0;
+    for e in entries {
+        put_report(w, e, &mut prev);
+        put_keys(w, e);
+    }
+}
+
+pub fn decode_entries(r: &mut Reader<'_>, b: Bounds) -> Result<Vec<Entry>, Malformed> {
+    let n = r.count(REPORT_MIN + 26)?;
+    let mut prev = 0;
+    (0..n)
+        .map(|_| {
+            let mut e = get_report(r, b, &mut prev)?;
+            get_keys(r, &mut e)?;
+            Ok(e)
+        })
+        .collect()
+}
+
 fn put_slot(w: &mut Writer, slot: usize) {
     w.uv(slot as u64);
 }
@@ -161,51 +183,64 @@ impl Dedupe {
 
     /// The part only later pushes need.
     pub fn encode_keys(&self, keys: &mut Writer) {
-        keys.u64(self.kept.len() as u64);
-        for (e, &(file, seq)) in self.kept.iter().zip(&self.origin) {
-            put_keys(keys, e);
-            keys.uv(u64::from(file));
-            keys.uv(u64::from(seq));
-        }
-        keys.u64(self.last_file.len() as u64);
-        for (&msg, &file) in &self.last_file {
-            keys.u64(msg);
-            keys.uv(u64::from(file));
-        }
-        keys.u64(self.by_request.len() as u64);
-        for (&(a, b), &slot) in &self.by_request {
-            keys.u64(a);
-            keys.u64(b);
-            put_slot(keys, slot);
-        }
-        keys.u64(self.by_time.len() as u64);
-        for (&(a, b, t), &slot) in &self.by_time {
-            keys.u64(a);
-            keys.u64(b);
-            match t {
-                Some(t) => {
-                    keys.u8(1);
-                    keys.i64(t.timestamp_millis());
+        // Sections with their lengths, so they can be decoded side by side.
+        keys.section(|w| {
+            w.u64(self.kept.len() as u64);
+            for (e, &(file, seq)) in self.kept.iter().zip(&self.origin) {
+                put_keys(w, e);
+                w.uv(u64::from(file));
+                w.uv(u64::from(seq));
+            }
+        });
+        keys.section(|w| {
+            w.u64(self.by_request.len() as u64);
+            for (&(a, b), &slot) in &self.by_request {
+                w.u64(a);
+                w.u64(b);
+                put_slot(w, slot);
+            }
+        });
+        keys.section(|w| {
+            w.u64(self.by_time.len() as u64);
+            for (&(a, b, t), &slot) in &self.by_time {
+                w.u64(a);
+                w.u64(b);
+                match t {
+                    Some(t) => {
+                        w.u8(1);
+                        w.i64(t.timestamp_millis());
+                    }
+                    None => w.u8(0),
                 }
-                None => keys.u8(0),
+                put_slot(w, slot);
             }
-            put_slot(keys, slot);
-        }
-        keys.u64(self.by_session.len() as u64);
-        for (&(a, b), &slot) in &self.by_session {
-            keys.u64(a);
-            keys.u64(b);
-            put_slot(keys, slot);
-        }
-        keys.u64(self.more_by_session.len() as u64);
-        for (&(a, b), slots) in &self.more_by_session {
-            keys.u64(a);
-            keys.u64(b);
-            keys.u64(slots.len() as u64);
-            for &s in slots {
-                put_slot(keys, s);
+        });
+        keys.section(|w| {
+            w.u64(self.last_file.len() as u64);
+            for (&msg, &file) in &self.last_file {
+                w.u64(msg);
+                w.uv(u64::from(file));
             }
-        }
+        });
+        keys.section(|w| {
+            w.u64(self.by_session.len() as u64);
+            for (&(a, b), &slot) in &self.by_session {
+                w.u64(a);
+                w.u64(b);
+                put_slot(w, slot);
+            }
+        });
+        keys.section(|w| {
+            w.u64(self.more_by_session.len() as u64);
+            for (&(a, b), slots) in &self.more_by_session {
+                w.u64(a);
+                w.u64(b);
+                w.u64(slots.len() as u64);
+                for &s in slots {
+                    put_slot(w, s);
+                }
+            }
+        });
     }
 
     /// The kept entries with the fields reports read (ids, session and `seq` are left empty).
@@ -230,29 +265,29 @@ impl Dedupe {
         b: Bounds,
     ) -> Result<Dedupe, Malformed> {
         let (path, kept) = Self::decode_report(report, b)?;
-        Self::with_keys(path, kept, keys, b)
+        Self::with_keys(path, kept, keys, b, &|a, b| {
+            a();
+            b();
+        })
     }
 
-    /// The whole state, from the report part already decoded and the keys.
+    /// The whole state, from the report part already decoded and the keys. The keys are decoded
+    /// in two halves that `join` runs, side by side if it can.
     pub fn with_keys(
         path: Path,
         mut kept: Vec<Entry>,
         keys: &mut Reader<'_>,
         b: Bounds,
+        join: Join<'_>,
     ) -> Result<Dedupe, Malformed> {
-        let s = keys;
-        if s.count(KEYS_MIN)? != kept.len() {
-            return Err(Malformed("the two parts differ"));
+        let mut sections = Vec::with_capacity(6);
+        for _ in 0..6 {
+            sections.push(keys.section()?);
         }
+        let [mut slots_r, mut req_r, mut time_r, mut last_r, mut sess_r, mut more_r]: [Reader<'_>;
+            6] = sections.try_into().map_err(|_| Malformed("sections"))?;
         let slots = kept.len();
-        let mut origin = Vec::with_capacity(slots);
-        for e in &mut kept {
-            get_keys(s, e)?;
-            let file = b.file(s.uv()?)?;
-            let seq = u32::try_from(s.uv()?).map_err(|_| Malformed("seq"))?;
-            origin.push((file, seq));
-        }
-        let slot = |s: &mut Reader<'_>| -> Result<usize, Malformed> {
+        let slot = move |s: &mut Reader<'_>| -> Result<usize, Malformed> {
             usize::try_from(s.uv()?)
                 .ok()
                 .filter(|v| *v < slots)
@@ -261,42 +296,87 @@ impl Dedupe {
         fn map<K: std::hash::Hash + Eq, V>(n: usize) -> Map<K, V> {
             Map::with_capacity_and_hasher(n, Default::default())
         }
-        let n = s.count(9)?;
-        let mut last_file = map(n);
-        for _ in 0..n {
-            last_file.insert(s.u64()?, b.file(s.uv()?)?);
-        }
-        let n = s.count(17)?;
-        let mut by_request = map(n);
-        for _ in 0..n {
-            by_request.insert((s.u64()?, s.u64()?), slot(s)?);
-        }
-        let n = s.count(18)?;
-        let mut by_time = map(n);
-        for _ in 0..n {
-            let (a, b) = (s.u64()?, s.u64()?);
-            let t = match s.u8()? {
-                0 => None,
-                1 => Some(
-                    DateTime::<Utc>::from_timestamp_millis(s.i64()?).ok_or(Malformed("time"))?,
-                ),
-                _ => return Err(Malformed("time flag")),
-            };
-            by_time.insert((a, b, t), slot(s)?);
-        }
-        let n = s.count(17)?;
-        let mut by_session = map(n);
-        for _ in 0..n {
-            by_session.insert((s.u64()?, s.u64()?), slot(s)?);
-        }
-        let n = s.count(24)?;
-        let mut more_by_session: Map<(IdHash, IdHash), Vec<usize>> = map(n);
-        for _ in 0..n {
-            let key = (s.u64()?, s.u64()?);
-            let k = s.count(1)?;
-            let list = (0..k).map(|_| slot(s)).collect::<Result<_, _>>()?;
-            more_by_session.insert(key, list);
-        }
+        type Half1 = (
+            Vec<(u32, u32)>,
+            Map<(IdHash, IdHash), usize>,
+            Map<(IdHash, IdHash, Option<DateTime<Utc>>), usize>,
+        );
+        type Half2 = (
+            Map<IdHash, u32>,
+            Map<(IdHash, IdHash), usize>,
+            Map<(IdHash, IdHash), Vec<usize>>,
+        );
+        let mut first: Option<Result<Half1, Malformed>> = None;
+        let mut second: Option<Result<Half2, Malformed>> = None;
+        let kept_ref = &mut kept;
+        join(
+            &mut || {
+                first = Some((|| {
+                    let s = &mut slots_r;
+                    if s.count(KEYS_MIN)? != kept_ref.len() {
+                        return Err(Malformed("the two parts differ"));
+                    }
+                    let mut origin = Vec::with_capacity(slots);
+                    for e in kept_ref.iter_mut() {
+                        get_keys(s, e)?;
+                        let file = b.file(s.uv()?)?;
+                        let seq = u32::try_from(s.uv()?).map_err(|_| Malformed("seq"))?;
+                        origin.push((file, seq));
+                    }
+                    let s = &mut req_r;
+                    let n = s.count(17)?;
+                    let mut by_request = map(n);
+                    for _ in 0..n {
+                        by_request.insert((s.u64()?, s.u64()?), slot(s)?);
+                    }
+                    let s = &mut time_r;
+                    let n = s.count(18)?;
+                    let mut by_time = map(n);
+                    for _ in 0..n {
+                        let (a, b) = (s.u64()?, s.u64()?);
+                        let t = match s.u8()? {
+                            0 => None,
+                            1 => Some(
+                                DateTime::<Utc>::from_timestamp_millis(s.i64()?)
+                                    .ok_or(Malformed("time"))?,
+                            ),
+                            _ => return Err(Malformed("time flag")),
+                        };
+                        by_time.insert((a, b, t), slot(s)?);
+                    }
+                    Ok((origin, by_request, by_time))
+                })());
+            },
+            &mut || {
+                second = Some((|| {
+                    let s = &mut last_r;
+                    let n = s.count(9)?;
+                    let mut last_file = map(n);
+                    for _ in 0..n {
+                        last_file.insert(s.u64()?, b.file(s.uv()?)?);
+                    }
+                    let s = &mut sess_r;
+                    let n = s.count(17)?;
+                    let mut by_session = map(n);
+                    for _ in 0..n {
+                        by_session.insert((s.u64()?, s.u64()?), slot(s)?);
+                    }
+                    let s = &mut more_r;
+                    let n = s.count(24)?;
+                    let mut more_by_session: Map<(IdHash, IdHash), Vec<usize>> = map(n);
+                    for _ in 0..n {
+                        let key = (s.u64()?, s.u64()?);
+                        let k = s.count(1)?;
+                        let list = (0..k).map(|_| slot(s)).collect::<Result<_, _>>()?;
+                        more_by_session.insert(key, list);
+                    }
+                    Ok((last_file, by_session, more_by_session))
+                })());
+            },
+        );
+        let (origin, by_request, by_time) = first.ok_or(Malformed("keys not decoded"))??;
+        let (last_file, by_session, more_by_session) =
+            second.ok_or(Malformed("keys not decoded"))??;
         Ok(Dedupe {
             path,
             kept,
@@ -309,6 +389,10 @@ impl Dedupe {
         })
     }
 }
+
+/// Runs two pieces of work, one after the other or side by side: the core spawns nothing, so
+/// a shell that can run threads passes a `join` that does.
+pub type Join<'j> = &'j dyn Fn(&mut (dyn FnMut() + Send), &mut (dyn FnMut() + Send));
 
 #[cfg(test)]
 mod tests {

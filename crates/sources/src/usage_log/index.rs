@@ -22,7 +22,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use ccpulse_core::usage::codec::{checksum, Malformed, Reader, Writer};
-use ccpulse_core::usage::store::Bounds;
+use ccpulse_core::usage::store::{self, Bounds};
 use ccpulse_core::usage::{Dedupe, Entry, Models, Path, SessionFile};
 
 use super::entries::{entries_in, file_session, id_hash};
@@ -87,12 +87,20 @@ pub struct Progress {
 /// The deduplication state: as loaded (the kept entries with the fields reports read; the keys
 /// stay on disk until more must be pushed) or whole.
 enum State {
-    Loaded {
-        kept: Vec<Entry>,
-        keys: PathBuf,
-        generation: u64,
-    },
+    Loaded(Vec<Entry>),
     Ready(Dedupe),
+}
+
+/// The keys file a state can be rebuilt from: a snapshot of the whole deduplication state, then
+/// a journal of records, each the entries pushed by one update. Only `len` bytes of it are
+/// valid (a record written by a save that did not finish is ignored, then overwritten).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysFile {
+    path: PathBuf,
+    generation: u64,
+    len: u64,
+    /// Where the journal starts (the header and the snapshot end there).
+    journal_at: u64,
 }
 
 pub struct Engine {
@@ -106,7 +114,15 @@ pub struct Engine {
     rank: Vec<u32>,
     /// The index changed since it was loaded or saved.
     dirty: std::sync::atomic::AtomicBool,
+    /// The keys file on disk, and the entries pushed since it was written (in push order): a
+    /// save appends them as a journal record instead of writing every key again.
+    keys_file: Option<KeysFile>,
+    journal: Vec<Entry>,
 }
+
+/// What a save wrote, for [`Engine::saved`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved(Option<KeysFile>);
 
 /// One file's newly read part.
 struct Part {
@@ -289,6 +305,8 @@ impl Engine {
             tails: Vec::new(),
             rank: Vec::new(),
             dirty: Default::default(),
+            keys_file: None,
+            journal: Vec::new(),
         }
     }
 
@@ -358,7 +376,9 @@ impl Engine {
         let (mut r, generation) = Self::open_file(bytes, path)?;
         let bad = |m: Malformed| format!("unreadable ({})", m.0);
         let mut marks = Vec::new();
+        let mut keys_at = (0, 0);
         let models = (|| -> Result<Models, Malformed> {
+            keys_at = (r.u64()?, r.u64()?);
             let n = r.count(8)?;
             for _ in 0..n {
                 let path = std::str::from_utf8(r.bytes()?)
@@ -389,11 +409,13 @@ impl Engine {
         if stored_path != path || !r.is_empty() {
             return Err("unreadable (trailing data)".into());
         }
-        engine.state = State::Loaded {
-            kept,
-            keys,
+        engine.state = State::Loaded(kept);
+        engine.keys_file = Some(KeysFile {
+            path: keys,
             generation,
-        };
+            len: keys_at.0,
+            journal_at: keys_at.1,
+        });
         Ok(engine)
     }
 
@@ -404,38 +426,36 @@ impl Engine {
         }
     }
 
-    /// Write the index to `dir` if it changed: the keys first, then the main file, each
-    /// atomically, both stamped with a new generation (a crash between the two leaves a pair
-    /// that does not match, which is rebuilt). Not flushed to disk: a damaged index is detected
-    /// and rebuilt.
-    pub fn save(&self, dir: &StateDir) -> Result<(), String> {
+    /// Write the index to `dir` if it changed. The keys go first: as a journal record of the
+    /// entries pushed since the keys file was written (small, appended), or, when there is no
+    /// such file or its journal has grown to a quarter of its snapshot, as a new snapshot under a
+    /// new generation. Then the main file, atomically, naming the generation and how much of
+    /// the keys file is valid: a crash in between leaves the old main file, which ignores the
+    /// new record, or a pair that does not match, which is rebuilt. Not flushed to disk: a damaged
+    /// index is detected and rebuilt. Give the result to [`Engine::saved`] to go on from it.
+    pub fn save(&self, dir: &StateDir) -> Result<Saved, String> {
         use std::sync::atomic::Ordering;
         if !self.dirty.load(Ordering::Relaxed) {
-            return Ok(());
+            return Ok(Saved(self.keys_file.clone()));
         }
         let State::Ready(d) = &self.state else {
             unreachable!("a changed engine holds its whole state")
         };
-        let generation = fastrand::u64(..);
         let name = Self::file_name(self.path);
-        let write = |suffix: &str, part: &Writer| {
-            let mut header = Writer::default();
-            Self::header(&mut header, self.path, generation, &part.buf);
-            dir.write_parts(
-                &format!("{name}.{suffix}"),
-                &[&header.buf, &part.buf],
-                false,
-            )
-            .map_err(|e| e.to_string())
-        };
-        // The two files are made and written side by side.
+        let append = self.keys_file.as_ref().filter(|k| {
+            let journal = k.len - k.journal_at + self.journal.len() as u64 * 64;
+            journal < k.journal_at / 4
+        });
+        // The keys and the main file are made and written side by side.
         let (keys, main) = std::thread::scope(|scope| {
-            let keys = scope.spawn(|| {
-                let mut keys = Writer::default();
-                d.encode_keys(&mut keys);
-                write("keys", &keys)
+            let keys = scope.spawn(|| match append {
+                Some(k) => self.append_journal(k),
+                None => self.write_snapshot(dir, d),
             });
             let mut body = Writer::default();
+            // Where the keys file ends and its journal starts: filled in once it is written.
+            body.u64(0);
+            body.u64(0);
             body.u64(self.marks.len() as u64);
             for m in &self.marks {
                 body.bytes(m.path.as_bytes());
@@ -453,49 +473,140 @@ impl Engine {
             }
             self.models.encode(&mut body);
             d.encode_report(&mut body);
-            let main = write("bin", &body);
-            (keys.join().expect("index writer"), main)
+            (keys.join().expect("index writer"), body)
         });
-        keys.and(main)?;
+        let keys = keys?;
+        let mut main = main;
+        main.buf[..8].copy_from_slice(&keys.len.to_le_bytes());
+        main.buf[8..16].copy_from_slice(&keys.journal_at.to_le_bytes());
+        let mut header = Writer::default();
+        Self::header(&mut header, self.path, keys.generation, &main.buf);
+        dir.write_parts(&format!("{name}.bin"), &[&header.buf, &main.buf], false)
+            .map_err(|e| e.to_string())?;
         self.dirty.store(false, Ordering::Relaxed);
-        Ok(())
+        Ok(Saved(Some(keys)))
     }
 
-    /// The whole deduplication state: the kept entries and the keys read from their file.
-    fn read_keys(
-        &self,
-        kept: Vec<Entry>,
-        keys: &std::path::Path,
-        generation: u64,
-    ) -> Result<Dedupe, String> {
-        let bytes =
-            std::fs::read(keys).map_err(|e| format!("the index keys could not be read ({e})"))?;
-        let (mut r, stored) = Self::open_file(&bytes, self.path)
-            .map_err(|why| format!("the index keys were {why}"))?;
-        if stored != generation {
+    /// Go on from what [`Engine::save`] wrote.
+    pub fn saved(&mut self, saved: Saved) {
+        if saved.0 != self.keys_file {
+            self.journal.clear();
+        }
+        self.keys_file = saved.0;
+    }
+
+    fn write_snapshot(&self, dir: &StateDir, d: &Dedupe) -> Result<KeysFile, String> {
+        let generation = fastrand::u64(..);
+        // The size of the report part, then the report part and the keys.
+        let mut body = Writer::default();
+        body.u64(0);
+        d.encode_report(&mut body);
+        let report_len = (body.buf.len() - 8) as u64;
+        body.buf[..8].copy_from_slice(&report_len.to_le_bytes());
+        d.encode_keys(&mut body);
+        let mut header = Writer::default();
+        Self::header(&mut header, self.path, generation, &body.buf);
+        let name = format!("{}.keys", Self::file_name(self.path));
+        dir.write_parts(&name, &[&header.buf, &body.buf], false)
+            .map_err(|e| e.to_string())?;
+        let len = (header.buf.len() + body.buf.len()) as u64;
+        Ok(KeysFile {
+            path: dir.path(&name),
+            generation,
+            len,
+            journal_at: len,
+        })
+    }
+
+    /// Append the entries pushed since `k` was written as one record: its length, checksum and
+    /// the entries. Anything past `k.len` (a record of a save that did not finish) goes first.
+    fn append_journal(&self, k: &KeysFile) -> Result<KeysFile, String> {
+        use std::io::Write as _;
+        let mut payload = Writer::default();
+        store::encode_entries(&mut payload, &self.journal);
+        let mut record = Writer::default();
+        record.u64(payload.buf.len() as u64);
+        record.u64(checksum(&payload.buf));
+        let io = |e: std::io::Error| format!("cannot append to {}: {e}", k.path.display());
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&k.path)
+            .map_err(io)?;
+        f.set_len(k.len).map_err(io)?;
+        f.seek(SeekFrom::End(0)).map_err(io)?;
+        f.write_all(&record.buf).map_err(io)?;
+        f.write_all(&payload.buf).map_err(io)?;
+        Ok(KeysFile {
+            len: k.len + (record.buf.len() + payload.buf.len()) as u64,
+            ..k.clone()
+        })
+    }
+
+    /// The whole deduplication state from the keys file: its snapshot, then its journal
+    /// replayed (slots not yet in file order: see [`Dedupe::reorder`]).
+    fn read_keys(&self, k: &KeysFile) -> Result<Dedupe, String> {
+        let bad = |why: String| format!("the index keys were {why}");
+        let bytes = std::fs::read(&k.path).map_err(|e| bad(format!("not readable ({e})")))?;
+        let len = usize::try_from(k.len).unwrap_or(usize::MAX);
+        let at = usize::try_from(k.journal_at).unwrap_or(usize::MAX);
+        if bytes.len() < len || at > len {
+            return Err(bad("shorter than the index says".into()));
+        }
+        let (mut r, generation) = Self::open_file(&bytes[..at], self.path).map_err(bad)?;
+        if generation != k.generation {
             return Err("the index keys belong to another generation".into());
         }
-        let d = Dedupe::with_keys(self.path, kept, &mut r, self.bounds())
-            .map_err(|e| format!("the index keys were unreadable ({})", e.0))?;
-        if !r.is_empty() {
-            return Err("the index keys were unreadable (trailing data)".into());
+        let malformed = |m: Malformed| bad(format!("unreadable ({})", m.0));
+        let report_len = r.u64().map_err(malformed)?;
+        let body = &bytes[at - r.rest_len()..at];
+        let split = usize::try_from(report_len)
+            .ok()
+            .filter(|n| *n <= body.len())
+            .ok_or_else(|| bad("unreadable (sizes)".into()))?;
+        let (report, keys) = body.split_at(split);
+        let (mut rr, mut kr) = (Reader::new(report), Reader::new(keys));
+        let (path, kept) = Dedupe::decode_report(&mut rr, self.bounds()).map_err(malformed)?;
+        let both = |a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)| {
+            std::thread::scope(|scope| {
+                scope.spawn(a);
+                b();
+            });
+        };
+        let mut d =
+            Dedupe::with_keys(path, kept, &mut kr, self.bounds(), &both).map_err(malformed)?;
+        if !rr.is_empty() || !kr.is_empty() {
+            return Err(bad("unreadable (trailing data)".into()));
+        }
+        let mut journal = Reader::new(&bytes[at..len]);
+        while !journal.is_empty() {
+            let size = journal.count(1).map_err(malformed)?;
+            let sum = journal.u64().map_err(malformed)?;
+            let payload_at = len - journal.rest_len();
+            let payload = bytes
+                .get(payload_at..payload_at + size)
+                .filter(|p| payload_at + size <= len && checksum(p) == sum)
+                .ok_or_else(|| bad("damaged (journal)".into()))?;
+            let entries = store::decode_entries(&mut Reader::new(payload), self.bounds())
+                .map_err(malformed)?;
+            for e in entries {
+                d.push(e, &self.models);
+            }
+            journal = Reader::new(&bytes[payload_at + size..len]);
         }
         Ok(d)
     }
 
     fn dedupe(&mut self) -> Result<&mut Dedupe, String> {
-        if let State::Loaded {
-            kept,
-            keys,
-            generation,
-        } = &mut self.state
-        {
-            let (kept, keys, generation) = (std::mem::take(kept), keys.clone(), *generation);
-            self.state = State::Ready(self.read_keys(kept, &keys, generation)?);
+        if let State::Loaded(_) = &self.state {
+            let k = self
+                .keys_file
+                .clone()
+                .ok_or_else(|| "the index has no keys".to_string())?;
+            self.state = State::Ready(self.read_keys(&k)?);
         }
         match &mut self.state {
             State::Ready(d) => Ok(d),
-            State::Loaded { .. } => unreachable!("decoded above"),
+            State::Loaded(_) => unreachable!("decoded above"),
         }
     }
 
@@ -586,6 +697,7 @@ impl Engine {
         jobs: Vec<(u32, &Transcript, Option<Mark>)>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Refresh, String> {
+        self.rank = self.ranks(found);
         self.dedupe()?;
         let jobs: Vec<(u32, &Transcript, Option<&Mark>)> = jobs
             .iter()
@@ -595,7 +707,6 @@ impl Engine {
             how: Refreshed::Updated,
             ..Refresh::default()
         };
-        self.rank = self.ranks(found);
         let rank_of: HashMap<&std::path::Path, u32> = found
             .iter()
             .enumerate()
@@ -604,7 +715,12 @@ impl Engine {
         let State::Ready(d) = &mut self.state else {
             unreachable!("decoded above")
         };
-        let (marks, models, rank) = (&mut self.marks, &mut self.models, &mut self.rank);
+        let (marks, models, rank, journal) = (
+            &mut self.marks,
+            &mut self.models,
+            &mut self.rank,
+            &mut self.journal,
+        );
         let mut tails = Vec::new();
         read_parts(&jobs, progress, |t, seen, part| {
             let mut p = match part {
@@ -631,6 +747,7 @@ impl Engine {
             adopt_models(models, &mut p);
             refresh.read_bytes += p.read;
             for e in p.entries {
+                journal.push(e.clone());
                 d.push_late(e, models, rank).map_err(|_| {
                     "an appended line repeats a message of a file ordered after it".to_string()
                 })?;
@@ -691,7 +808,7 @@ impl Engine {
     pub fn entries(&self) -> Result<Cow<'_, [Entry]>, String> {
         let kept = match &self.state {
             State::Ready(d) => d.kept(),
-            State::Loaded { kept, .. } => kept,
+            State::Loaded(kept) => kept,
         };
         if self.tails.is_empty() {
             return Ok(Cow::Borrowed(kept));
@@ -699,11 +816,10 @@ impl Engine {
         // Rare (a line being written as it was read): a copy of the state takes the tails.
         let mut d = match &self.state {
             State::Ready(d) => d.clone(),
-            State::Loaded {
-                kept,
-                keys,
-                generation,
-            } => self.read_keys(kept.clone(), keys, *generation)?,
+            State::Loaded(_) => {
+                let k = self.keys_file.as_ref().ok_or("the index has no keys")?;
+                self.read_keys(k)?
+            }
         };
         for e in &self.tails {
             // A partial line repeating a message of a later file: added last, not in order

@@ -100,8 +100,9 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
             return;
         }
         if last_save.is_none_or(|t| t.elapsed() >= SAVE_EVERY) {
-            if let Err(e) = engine.save(&options.state) {
-                warn(format!("the usage index was not saved: {e}"));
+            match engine.save(&options.state) {
+                Ok(saved) => engine.saved(saved),
+                Err(e) => warn(format!("the usage index was not saved: {e}")),
             }
             last_save = Some(Instant::now());
         }
