@@ -130,7 +130,11 @@ fn refresh(path: Path) -> (Engine, Scan) {
     let mut unreadable = Vec::new();
     // The index loads while the folders are listed.
     let (mut engine, not_loaded) = std::thread::scope(|scope| {
-        let loading = scope.spawn(|| Engine::load(&StateDir::default_location(), path));
+        let loading = scope.spawn(|| {
+            let loaded = Engine::load(&StateDir::default_location(), path);
+            loaded.0.prefetch();
+            loaded
+        });
         for found in transcripts(&roots_from_env()) {
             match found {
                 Found::File(t) => files.push(t),

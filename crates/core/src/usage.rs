@@ -182,10 +182,13 @@ pub enum Path {
 #[derive(Debug, Clone, Default)]
 pub struct Dedupe {
     path: Path,
+    /// Slots in the order they were made (a slot's index never changes: the maps point at it).
     kept: Vec<Entry>,
-    /// Where each slot's first copy was read (file, seq): a run over every file in order
-    /// creates slots in this order, and [`Dedupe::reorder`] restores it after late pushes.
+    /// Where each slot's first copy was read (file, seq).
     origin: Vec<(u32, u32)>,
+    /// The slots in the order a run over every file in order makes them (by origin): the order
+    /// reports read them in. Late pushes append; [`Dedupe::reorder`] puts them in place.
+    order: Vec<u32>,
     /// For each message id, the file its last copy came from. A late push is exact only when
     /// no copy of its message came from a file ordered after its own.
     last_file: Map<IdHash, u32>,
@@ -214,8 +217,7 @@ impl Dedupe {
     /// Add the next entry in file order, then line order.
     pub fn push(&mut self, e: Entry, models: &Models) {
         let Some(msg) = e.message_id else {
-            self.origin.push((e.file, e.seq));
-            self.kept.push(e);
+            self.new_slot(e);
             return;
         };
         self.last_file.insert(msg, e.file);
@@ -247,11 +249,7 @@ impl Dedupe {
                 i
             }
             Some(_) => return,
-            None => {
-                self.origin.push((e.file, e.seq));
-                self.kept.push(e);
-                self.kept.len() - 1
-            }
+            None => self.new_slot(e),
         };
         let e = &self.kept[slot];
         match e.request_id {
@@ -296,86 +294,52 @@ impl Dedupe {
         Ok(())
     }
 
-    /// Put the slots back in the order a run over every file in order creates them.
-    pub fn reorder(&mut self, rank: &[u32]) {
-        let file_rank = |f: u32| rank.get(f as usize).copied().unwrap_or(u32::MAX);
-        let key: Vec<u64> = self
-            .origin
-            .iter()
-            .map(|&(file, seq)| u64::from(file_rank(file)) << 32 | u64::from(seq))
-            .collect();
-        // Slots are in order up to the first late one: sort only the rest, then merge.
-        let sorted = key
-            .windows(2)
-            .position(|w| w[0] > w[1])
-            .map_or(key.len(), |i| i + 1);
-        if sorted == key.len() {
-            return;
-        }
-        let mut rest: Vec<usize> = (sorted..key.len()).collect();
-        rest.sort_by_key(|&i| key[i]);
-        // One merge: where each slot goes, then the entries and origins moved there.
-        let mut new_slot = vec![0; key.len()];
-        let (mut a, mut b) = (0, 0);
-        for to in 0..key.len() {
-            if b == rest.len() || (a < sorted && key[a] <= key[rest[b]]) {
-                new_slot[a] = to;
-                a += 1;
-            } else {
-                new_slot[rest[b]] = to;
-                b += 1;
-            }
-        }
-        let late: Vec<(Entry, (u32, u32))> = {
-            let mut tail: Vec<Option<(Entry, (u32, u32))>> = self
-                .kept
-                .drain(sorted..)
-                .zip(self.origin.drain(sorted..))
-                .map(Some)
-                .collect();
-            rest.iter()
-                .map(|&i| tail[i - sorted].take().expect("each slot once"))
-                .collect()
-        };
-        let old_kept = std::mem::take(&mut self.kept);
-        let old_origin = std::mem::take(&mut self.origin);
-        self.kept.reserve(key.len());
-        self.origin.reserve(key.len());
-        let mut early = old_kept.into_iter().zip(old_origin).enumerate().peekable();
-        let mut late = late.into_iter().zip(&rest).peekable();
-        for _ in 0..key.len() {
-            let take_early = match (early.peek(), late.peek()) {
-                (Some((i, _)), Some((_, &j))) => key[*i] <= key[j],
-                (Some(_), None) => true,
-                _ => false,
-            };
-            let (e, o) = if take_early {
-                early.next().expect("peeked").1
-            } else {
-                late.next().expect("peeked").0
-            };
-            self.kept.push(e);
-            self.origin.push(o);
-        }
-        for v in self.by_request.values_mut() {
-            *v = new_slot[*v];
-        }
-        for v in self.by_time.values_mut() {
-            *v = new_slot[*v];
-        }
-        for v in self.by_session.values_mut() {
-            *v = new_slot[*v];
-        }
-        for list in self.more_by_session.values_mut() {
-            for v in list {
-                *v = new_slot[*v];
-            }
-        }
+    fn new_slot(&mut self, e: Entry) -> usize {
+        let slot = self.kept.len();
+        self.order.push(slot as u32);
+        self.origin.push((e.file, e.seq));
+        self.kept.push(e);
+        slot
     }
 
-    /// The surviving entries so far, in first-seen order.
-    pub fn kept(&self) -> &[Entry] {
-        &self.kept
+    /// Put the slots in the order a run over every file in order makes them. Slots keep their
+    /// indexes; only the order reports read them in changes.
+    pub fn reorder(&mut self, rank: &[u32]) {
+        let file_rank = |f: u32| rank.get(f as usize).copied().unwrap_or(u32::MAX);
+        let key = |slot: u32| {
+            let (file, seq) = self.origin[slot as usize];
+            u64::from(file_rank(file)) << 32 | u64::from(seq)
+        };
+        // In order up to the first late slot: sort only the rest, then merge.
+        let sorted = self
+            .order
+            .windows(2)
+            .position(|w| key(w[0]) > key(w[1]))
+            .map_or(self.order.len(), |i| i + 1);
+        if sorted == self.order.len() {
+            return;
+        }
+        let mut rest = self.order.split_off(sorted);
+        rest.sort_by_key(|&s| key(s));
+        let early = std::mem::take(&mut self.order);
+        let mut merged = Vec::with_capacity(early.len() + rest.len());
+        let (mut a, mut b) = (early.iter().peekable(), rest.iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&&x), Some(&&y)) if key(x) <= key(y) => a.next(),
+                (Some(_), Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+                (None, None) => break,
+            };
+            merged.extend(next.copied());
+        }
+        self.order = merged;
+    }
+
+    /// The surviving entries so far, in the order reports read them.
+    pub fn kept(&self) -> impl ExactSizeIterator<Item = &Entry> + '_ {
+        self.order.iter().map(|&s| &self.kept[s as usize])
     }
 
     /// Which reports this deduplication serves.
@@ -383,9 +347,13 @@ impl Dedupe {
         self.path
     }
 
-    /// The surviving entries, in first-seen order.
+    /// The surviving entries, in the order reports read them.
     pub fn finish(self) -> Vec<Entry> {
-        self.kept
+        let mut slots: Vec<Option<Entry>> = self.kept.into_iter().map(Some).collect();
+        self.order
+            .iter()
+            .map(|&s| slots[s as usize].take().expect("each slot once"))
+            .collect()
     }
 }
 
@@ -1192,7 +1160,7 @@ mod tests {
                     .try_for_each(|e| inc.push_late(e, &models, &rank));
                 if late.is_ok() {
                     inc.reorder(&rank);
-                    assert_eq!(inc.kept(), full.kept());
+                    assert!(inc.kept().eq(full.kept()));
                     exact += 1;
                 } else {
                     refused += 1;

@@ -118,14 +118,18 @@ impl<'a> Reader<'a> {
     }
     pub fn uv(&mut self) -> Result<u64, Malformed> {
         let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.u8()?;
-            v |= u64::from(b & 0x7F) << shift;
+        for (i, &b) in self.rest.iter().enumerate().take(10) {
+            v |= u64::from(b & 0x7F) << (7 * i);
             if b & 0x80 == 0 {
+                self.rest = &self.rest[i + 1..];
                 return Ok(v);
             }
         }
-        Err(Malformed("number too long"))
+        Err(Malformed(if self.rest.len() < 10 {
+            "ends early"
+        } else {
+            "number too long"
+        }))
     }
     pub fn iv(&mut self) -> Result<i64, Malformed> {
         let u = self.uv()?;

@@ -166,19 +166,32 @@ fn put_slot(w: &mut Writer, slot: usize) {
 impl Dedupe {
     /// In two parts: what reports need (the kept entries' times, models, files, tokens and
     /// costs), and what only later pushes need (ids, where each slot came from, the key maps).
-    pub fn encode(&self, report: &mut Writer, keys: &mut Writer) {
-        self.encode_report(report);
+    pub fn encode(&self, slots: &mut Writer, keys: &mut Writer) {
+        self.encode_slots(slots);
         self.encode_keys(keys);
     }
 
-    /// The part reports need.
-    pub fn encode_report(&self, report: &mut Writer) {
-        report.u8(self.path as u8);
-        report.u64(self.kept.len() as u64);
+    fn put_reports<'e>(
+        w: &mut Writer,
+        path: Path,
+        entries: impl ExactSizeIterator<Item = &'e Entry>,
+    ) {
+        w.u8(path as u8);
+        w.u64(entries.len() as u64);
         let mut prev = 0;
-        for e in &self.kept {
-            put_report(report, e, &mut prev);
+        for e in entries {
+            put_report(w, e, &mut prev);
         }
+    }
+
+    /// The part reports need, in the order they read it ([`Dedupe::decode_report`]).
+    pub fn encode_report(&self, report: &mut Writer) {
+        Self::put_reports(report, self.path, self.kept());
+    }
+
+    /// The same fields for every slot in slot order: with [`Dedupe::encode_keys`], a snapshot.
+    pub fn encode_slots(&self, slots: &mut Writer) {
+        Self::put_reports(slots, self.path, self.kept.iter());
     }
 
     /// The part only later pushes need.
@@ -231,6 +244,12 @@ impl Dedupe {
             }
         });
         keys.section(|w| {
+            w.u64(self.order.len() as u64);
+            for &s in &self.order {
+                w.uv(u64::from(s));
+            }
+        });
+        keys.section(|w| {
             w.u64(self.more_by_session.len() as u64);
             for (&(a, b), slots) in &self.more_by_session {
                 w.u64(a);
@@ -258,7 +277,7 @@ impl Dedupe {
         Ok((path, kept))
     }
 
-    /// The whole state, from both parts.
+    /// The whole state, from [`Dedupe::encode_slots`] and [`Dedupe::encode_keys`].
     pub fn decode(
         report: &mut Reader<'_>,
         keys: &mut Reader<'_>,
@@ -271,7 +290,7 @@ impl Dedupe {
         })
     }
 
-    /// The whole state, from the report part already decoded and the keys. The keys are decoded
+    /// The whole state, from the slots already decoded and the keys. The keys are decoded
     /// in two halves that `join` runs, side by side if it can.
     pub fn with_keys(
         path: Path,
@@ -280,12 +299,13 @@ impl Dedupe {
         b: Bounds,
         join: Join<'_>,
     ) -> Result<Dedupe, Malformed> {
-        let mut sections = Vec::with_capacity(6);
-        for _ in 0..6 {
+        let mut sections = Vec::with_capacity(7);
+        for _ in 0..7 {
             sections.push(keys.section()?);
         }
-        let [mut slots_r, mut req_r, mut time_r, mut last_r, mut sess_r, mut more_r]: [Reader<'_>;
-            6] = sections.try_into().map_err(|_| Malformed("sections"))?;
+        let sections: [Reader<'_>; 7] = sections.try_into().map_err(|_| Malformed("sections"))?;
+        let [mut slots_r, mut req_r, mut time_r, mut last_r, mut sess_r, mut order_r, mut more_r] =
+            sections;
         let slots = kept.len();
         let slot = move |s: &mut Reader<'_>| -> Result<usize, Malformed> {
             usize::try_from(s.uv()?)
@@ -377,10 +397,25 @@ impl Dedupe {
         let (origin, by_request, by_time) = first.ok_or(Malformed("keys not decoded"))??;
         let (last_file, by_session, more_by_session) =
             second.ok_or(Malformed("keys not decoded"))??;
+        // The order: every slot exactly once.
+        let n = order_r.count(1)?;
+        let mut seen = vec![false; slots];
+        let mut order = Vec::with_capacity(n);
+        for _ in 0..n {
+            let s = slot(&mut order_r)?;
+            if std::mem::replace(&mut seen[s], true) {
+                return Err(Malformed("a slot twice in the order"));
+            }
+            order.push(s as u32);
+        }
+        if n != slots {
+            return Err(Malformed("the order misses slots"));
+        }
         Ok(Dedupe {
             path,
             kept,
             origin,
+            order,
             last_file,
             by_request,
             by_time,
@@ -454,7 +489,7 @@ mod tests {
         let (mut r, mut k) = (Reader::new(&report), Reader::new(&keys));
         let mut back = Dedupe::decode(&mut r, &mut k, b).unwrap();
         assert!(r.is_empty() && k.is_empty());
-        assert_eq!(back.kept(), d.kept());
+        assert!(back.kept().eq(d.kept()));
         assert_eq!(back.origin, d.origin);
 
         // What reports read is all there without the keys.
@@ -472,7 +507,7 @@ mod tests {
         back.push_late(entry(Some(1), Some(10), 1, 1, 9), &models, &rank)
             .unwrap();
         d.push(entry(Some(1), Some(10), 1, 1, 9), &models);
-        assert_eq!(back.kept(), d.kept());
+        assert!(back.kept().eq(d.kept()));
         assert_eq!(back.kept().len(), 3);
     }
 

@@ -87,8 +87,38 @@ pub struct Progress {
 /// The deduplication state: as loaded (the kept entries with the fields reports read; the keys
 /// stay on disk until more must be pushed) or whole.
 enum State {
-    Loaded(Vec<Entry>),
-    Ready(Dedupe),
+    Loaded(Box<Report>),
+    Ready(Box<Dedupe>),
+}
+
+/// The kept entries as the main file holds them, decoded when a report first asks (a refresh
+/// that pushes more reads the keys file instead and never needs them).
+struct Report {
+    bytes: Vec<u8>,
+    /// Where the report part starts in `bytes`.
+    at: usize,
+    bounds: Bounds,
+    path: Path,
+    entries: std::sync::OnceLock<Result<Vec<Entry>, String>>,
+}
+
+impl Report {
+    fn entries(&self) -> Result<&[Entry], String> {
+        self.entries
+            .get_or_init(|| {
+                let mut r = Reader::new(&self.bytes[self.at..]);
+                let bad = |why: &str| format!("the index was unreadable ({why})");
+                let (path, kept) =
+                    Dedupe::decode_report(&mut r, self.bounds).map_err(|m| bad(m.0))?;
+                if path != self.path || !r.is_empty() {
+                    return Err(bad("trailing data"));
+                }
+                Ok(kept)
+            })
+            .as_ref()
+            .map(Vec::as_slice)
+            .map_err(Clone::clone)
+    }
 }
 
 /// The keys file a state can be rebuilt from: a snapshot of the whole deduplication state, then
@@ -301,7 +331,7 @@ impl Engine {
             path,
             marks: Vec::new(),
             models: Models::default(),
-            state: State::Ready(Dedupe::new(path)),
+            state: State::Ready(Box::new(Dedupe::new(path))),
             tails: Vec::new(),
             rank: Vec::new(),
             dirty: Default::default(),
@@ -333,7 +363,7 @@ impl Engine {
             }
         };
         let keys = dir.path(&format!("{}.keys", Self::file_name(path)));
-        match Self::decode(&bytes, path, keys) {
+        match Self::decode(bytes, path, keys) {
             Ok(engine) => (engine, None),
             Err(why) => (Self::new(path), Some(format!("the index was {why}"))),
         }
@@ -372,8 +402,8 @@ impl Engine {
         w.u64(checksum(body));
     }
 
-    fn decode(bytes: &[u8], path: Path, keys: PathBuf) -> Result<Self, String> {
-        let (mut r, generation) = Self::open_file(bytes, path)?;
+    fn decode(bytes: Vec<u8>, path: Path, keys: PathBuf) -> Result<Self, String> {
+        let (mut r, generation) = Self::open_file(&bytes, path)?;
         let bad = |m: Malformed| format!("unreadable ({})", m.0);
         let mut marks = Vec::new();
         let mut keys_at = (0, 0);
@@ -405,11 +435,14 @@ impl Engine {
         let mut engine = Self::new(path);
         engine.marks = marks;
         engine.models = models;
-        let (stored_path, kept) = Dedupe::decode_report(&mut r, engine.bounds()).map_err(bad)?;
-        if stored_path != path || !r.is_empty() {
-            return Err("unreadable (trailing data)".into());
-        }
-        engine.state = State::Loaded(kept);
+        let at = bytes.len() - r.rest_len();
+        engine.state = State::Loaded(Box::new(Report {
+            bytes,
+            at,
+            bounds: engine.bounds(),
+            path,
+            entries: Default::default(),
+        }));
         engine.keys_file = Some(KeysFile {
             path: keys,
             generation,
@@ -500,7 +533,7 @@ impl Engine {
         // The size of the report part, then the report part and the keys.
         let mut body = Writer::default();
         body.u64(0);
-        d.encode_report(&mut body);
+        d.encode_slots(&mut body);
         let report_len = (body.buf.len() - 8) as u64;
         body.buf[..8].copy_from_slice(&report_len.to_le_bytes());
         d.encode_keys(&mut body);
@@ -602,11 +635,19 @@ impl Engine {
                 .keys_file
                 .clone()
                 .ok_or_else(|| "the index has no keys".to_string())?;
-            self.state = State::Ready(self.read_keys(&k)?);
+            self.state = State::Ready(Box::new(self.read_keys(&k)?));
         }
         match &mut self.state {
             State::Ready(d) => Ok(d),
             State::Loaded(_) => unreachable!("decoded above"),
+        }
+    }
+
+    /// Decode the kept entries of a loaded index now (a shell can do it while it lists the
+    /// folders); later [`Engine::entries`] calls find them ready.
+    pub fn prefetch(&self) {
+        if let State::Loaded(report) = &self.state {
+            let _ = report.entries();
         }
     }
 
@@ -796,7 +837,7 @@ impl Engine {
         });
         debug_assert!(read.is_ok(), "the sink above never fails");
         self.rank = (0..self.marks.len() as u32).collect();
-        self.state = State::Ready(dedupe);
+        self.state = State::Ready(Box::new(dedupe));
         self.tails = tails;
         *self.dirty.get_mut() = true;
         refresh
@@ -806,16 +847,15 @@ impl Engine {
     /// partial last lines added (those are not kept: their line may still grow). Fields only
     /// deduplication reads (ids, session, `seq`) may be empty.
     pub fn entries(&self) -> Result<Cow<'_, [Entry]>, String> {
-        let kept = match &self.state {
-            State::Ready(d) => d.kept(),
-            State::Loaded(kept) => kept,
-        };
         if self.tails.is_empty() {
-            return Ok(Cow::Borrowed(kept));
+            return Ok(match &self.state {
+                State::Ready(d) => Cow::Owned(d.kept().cloned().collect()),
+                State::Loaded(report) => Cow::Borrowed(report.entries()?),
+            });
         }
         // Rare (a line being written as it was read): a copy of the state takes the tails.
         let mut d = match &self.state {
-            State::Ready(d) => d.clone(),
+            State::Ready(d) => (**d).clone(),
             State::Loaded(_) => {
                 let k = self.keys_file.as_ref().ok_or("the index has no keys")?;
                 self.read_keys(k)?
