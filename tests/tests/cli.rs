@@ -375,3 +375,53 @@ fn usage_survives_bad_input_and_counts_it() {
         clean["totals"]
     );
 }
+
+/// A state dir that cannot be written costs speed, not results: the report is the same, the
+/// index is reported as not saved, and a writable state dir then gives an unchanged second run.
+#[test]
+fn usage_index_in_the_state_dir_and_without_one() {
+    let fixtures = ccpulse_tests::fixtures_dir().join("claude-code/i-apikey");
+    let home = tempfile::tempdir().unwrap();
+    let blocker = home.path().join("not-a-dir");
+    std::fs::write(&blocker, b"").unwrap();
+    let run = |state: &std::path::Path| {
+        let out = std::process::Command::new(cli_bin())
+            .args(["usage", "daily", "--json", "-z", "UTC"])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("CLAUDE_CONFIG_DIR", &fixtures)
+            .env("CCPULSE_STATE_DIR", state)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut report = json(&out);
+        let scan = report.as_object_mut().unwrap().remove("scan").unwrap();
+        (
+            report,
+            scan,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (unsaved, scan, stderr) = run(&blocker.join("state"));
+    assert_eq!(scan["index"], "built");
+    assert!(stderr.contains("the usage index was not saved"), "{stderr}");
+
+    let state = home.path().join("state");
+    let (first, scan, _) = run(&state);
+    assert_eq!(
+        (&scan["index"], &scan["indexNote"]),
+        (&"built".into(), &"no index yet".into())
+    );
+    assert!(scan["readBytes"].as_u64().unwrap() > 0);
+    let (second, scan, _) = run(&state);
+    assert_eq!(
+        (&scan["index"], &scan["readBytes"]),
+        (&"unchanged".into(), &0.into())
+    );
+    assert_eq!(first, unsaved);
+    assert_eq!(second, first);
+}
