@@ -279,6 +279,27 @@ fn usage_reports_match_the_reference_on_real_transcripts() {
     }
 }
 
+/// Agent-progress wrappers (daily only) and advisor iterations, as ccusage 20 counts them
+/// (`tests/fixtures/ccusage-edge/`).
+#[test]
+fn usage_counts_agent_progress_and_advisors_like_the_reference() {
+    let fixtures = ccpulse_tests::fixtures_dir();
+    let root = fixtures.join("ccusage-edge");
+    let home = tempfile::tempdir().unwrap();
+    for report in ["daily", "weekly", "session"] {
+        let args = ["usage", report, "--json", "-z", "UTC"];
+        let (got, scan) = usage_json(home.path(), root.to_str().unwrap(), &args);
+        let reference = format!("edge-{report}-utc.json");
+        let want: Value = serde_json::from_slice(
+            &std::fs::read(fixtures.join("ccusage").join(&reference)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(got, want, "{reference}");
+        // Progress lines are left out of the other reports, but they are not unreadable.
+        assert_eq!(scan["skippedLines"], 0, "{report}");
+    }
+}
+
 /// Truncated lines, binary garbage, invalid UTF-8, wrong types, deep nesting and a 100 MB line:
 /// no crash, the bad usage lines are counted, and the good lines give the same report as alone.
 #[test]

@@ -180,7 +180,12 @@ enum PartError {
 }
 
 /// Read `t` from `from` (a file seen before) or from the start, up to its current end.
-fn read_part(t: &Transcript, file: u32, from: Option<&Mark>) -> Result<Part, PartError> {
+fn read_part(
+    t: &Transcript,
+    file: u32,
+    from: Option<&Mark>,
+    progress: bool,
+) -> Result<Part, PartError> {
     let io = |e: std::io::Error| PartError::Io(e.to_string());
     let mut f = std::fs::File::open(&t.path).map_err(io)?;
     let (consumed, start) = match from {
@@ -202,11 +207,18 @@ fn read_part(t: &Transcript, file: u32, from: Option<&Mark>) -> Result<Part, Par
     let session = id_hash(&session.session_id);
     let mut models = Models::default();
     let mark = from.cloned().unwrap_or_default();
-    let (entries, skipped) =
-        entries_in(&new[..complete], file, mark.next_seq, session, &mut models);
+    let (entries, skipped) = entries_in(
+        &new[..complete],
+        file,
+        mark.next_seq,
+        session,
+        progress,
+        &mut models,
+    );
     let next_seq = mark.next_seq + entries.len() as u32;
     let tail_bytes = &new[complete..];
-    let (tail, tail_skipped) = entries_in(tail_bytes, file, next_seq, session, &mut models);
+    let (tail, tail_skipped) =
+        entries_in(tail_bytes, file, next_seq, session, progress, &mut models);
     let end = consumed + complete as u64;
     let window_start = (end - end.min(WINDOW) - start) as usize;
     let mark = Mark {
@@ -238,6 +250,7 @@ fn read_part(t: &Transcript, file: u32, from: Option<&Mark>) -> Result<Part, Par
 /// the sink, so memory stays flat however large the history. A sink error stops the readers.
 fn read_parts(
     jobs: &[(u32, &Transcript, Option<&Mark>)],
+    path: Path,
     progress: &mut dyn FnMut(Progress),
     mut sink: impl FnMut(&Transcript, bool, Result<Part, PartError>) -> Result<(), String>,
 ) -> Result<(), String> {
@@ -274,7 +287,10 @@ fn read_parts(
                     }
                 }
                 let (id, t, from) = jobs[i];
-                if tx.send((i, read_part(t, id, from))).is_err() {
+                if tx
+                    .send((i, read_part(t, id, from, path == Path::Daily)))
+                    .is_err()
+                {
                     return;
                 }
             });
@@ -763,7 +779,7 @@ impl Engine {
             &mut self.journal,
         );
         let mut tails = Vec::new();
-        read_parts(&jobs, progress, |t, seen, part| {
+        read_parts(&jobs, self.path, progress, |t, seen, part| {
             let mut p = match part {
                 Ok(p) => p,
                 Err(PartError::Rewritten) => {
@@ -817,7 +833,7 @@ impl Engine {
         let mut tails = Vec::new();
         let all: Vec<(u32, &Transcript, Option<&Mark>)> =
             found.iter().map(|t| (0, t, None)).collect();
-        let read = read_parts(&all, progress, |t, _, part| {
+        let read = read_parts(&all, self.path, progress, |t, _, part| {
             match part {
                 Ok(mut p) => {
                     // Ids in path order, given to the files that could be read.
