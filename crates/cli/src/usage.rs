@@ -9,10 +9,10 @@ use chrono_tz::Tz;
 use clap::{Args, Subcommand};
 
 use ccpulse_core::usage::{
-    blocks, daily, monthly, sessions, weekly, BlockOptions, DailyReport, Entry, Path, Range, Sums,
+    blocks, daily, monthly, sessions, weekly, BlockOptions, DailyReport, Path, Range, Sums,
 };
 use ccpulse_sources::state_dir::StateDir;
-use ccpulse_sources::usage_log::index::{Engine, Progress, Refreshed};
+use ccpulse_sources::usage_log::index::{Engine, Entries, Progress, Refreshed};
 use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env, transcripts, Found};
 
 #[derive(Subcommand)]
@@ -239,7 +239,7 @@ pub fn run(report: Report) -> anyhow::Result<()> {
 
 fn write_report(
     report: Report,
-    entries: &[Entry],
+    entries: &Entries<'_>,
     engine: &Engine,
     scan: &Scan,
 ) -> anyhow::Result<()> {
@@ -259,7 +259,7 @@ fn write_report(
     let json = filters.json;
     let lines: Vec<(String, Sums)> = match &report {
         Report::Daily(_) => {
-            let r: DailyReport = daily(entries, models, zone, range);
+            let r: DailyReport = daily(entries.iter(), models, zone, range);
             if json {
                 return write_json(&r, scan);
             }
@@ -269,14 +269,14 @@ fn write_report(
                 .collect()
         }
         Report::Weekly { start_of_week, .. } => {
-            let r = weekly(entries, models, zone, range, *start_of_week);
+            let r = weekly(entries.iter(), models, zone, range, *start_of_week);
             if json {
                 return write_json(&r, scan);
             }
             r.weekly.into_iter().map(|w| (w.week, w.sums)).collect()
         }
         Report::Session(_) => {
-            let r = sessions(entries, models, &engine.sessions(), zone, range);
+            let r = sessions(entries.iter(), models, &engine.sessions(), zone, range);
             if json {
                 return write_json(&r, scan);
             }
@@ -297,7 +297,14 @@ fn write_report(
                 token_limit: *token_limit,
                 ..BlockOptions::default()
             };
-            let r = blocks(entries, models, zone, range, options, chrono::Utc::now());
+            let r = blocks(
+                entries.iter(),
+                models,
+                zone,
+                range,
+                options,
+                chrono::Utc::now(),
+            );
             if json {
                 return write_json(&r, scan);
             }
@@ -325,7 +332,7 @@ fn write_report(
                 .collect()
         }
         Report::Monthly(_) => {
-            let r = monthly(entries, models, zone, range);
+            let r = monthly(entries.iter(), models, zone, range);
             if json {
                 return write_json(&r, scan);
             }

@@ -450,7 +450,12 @@ impl LocalDates {
 }
 
 /// One row per local date in `zone`, oldest first; entries in dedupe order.
-pub fn daily(entries: &[Entry], models: &Models, zone: Tz, range: Range) -> DailyReport {
+pub fn daily<'e>(
+    entries: impl IntoIterator<Item = &'e Entry>,
+    models: &Models,
+    zone: Tz,
+    range: Range,
+) -> DailyReport {
     let mut days: BTreeMap<NaiveDate, Sums> = BTreeMap::new();
     let mut dates = LocalDates::new(zone);
     for e in entries {
@@ -621,8 +626,8 @@ fn totals_of<'a>(rows: impl Iterator<Item = &'a Sums> + Clone) -> Totals {
 
 /// Weeks starting on `start` (the reference's default is Sunday). `entries` come from the
 /// [`Path::Entries`] deduplication.
-pub fn weekly(
-    entries: &[Entry],
+pub fn weekly<'e>(
+    entries: impl IntoIterator<Item = &'e Entry>,
     models: &Models,
     zone: Tz,
     range: Range,
@@ -644,7 +649,12 @@ pub fn weekly(
 }
 
 /// Calendar months. `entries` come from the [`Path::Entries`] deduplication.
-pub fn monthly(entries: &[Entry], models: &Models, zone: Tz, range: Range) -> MonthlyReport {
+pub fn monthly<'e>(
+    entries: impl IntoIterator<Item = &'e Entry>,
+    models: &Models,
+    zone: Tz,
+    range: Range,
+) -> MonthlyReport {
     let days = daily(entries, models, zone, range).daily;
     let monthly: Vec<MonthRow> = bucket(&days, |d| d.date[..7].to_string())
         .into_iter()
@@ -719,8 +729,8 @@ pub struct SessionReport {
 /// One row per session file (subagent files join their session), most expensive first; sessions
 /// with no tokens are left out. `entries` come from the [`Path::Entries`] deduplication; the range
 /// filters entries by their local date in `zone`.
-pub fn sessions(
-    entries: &[Entry],
+pub fn sessions<'e>(
+    entries: impl IntoIterator<Item = &'e Entry>,
     models: &Models,
     files: &[SessionFile],
     zone: Tz,
@@ -972,15 +982,15 @@ fn gap(start: DateTime<Utc>, end: DateTime<Utc>) -> Block {
 /// start or after the previous entry opens a new block (and, after a pause, a gap block).
 /// `entries` come from the [`Path::Entries`] deduplication; `range` filters by the block's local
 /// start date.
-pub fn blocks(
-    entries: &[Entry],
+pub fn blocks<'e>(
+    entries: impl IntoIterator<Item = &'e Entry>,
     models: &Models,
     zone: Tz,
     range: Range,
     o: BlockOptions,
     now: DateTime<Utc>,
 ) -> BlocksReport {
-    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    let mut sorted: Vec<&Entry> = entries.into_iter().collect();
     sorted.sort_by_key(|e| e.at);
     let hour_floor = |t: DateTime<Utc>| {
         let ms = t.timestamp_millis().div_euclid(3_600_000) * 3_600_000;

@@ -81,8 +81,8 @@ fn reports(e: &Engine) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "kept": kept,
-        "daily": daily(&entries, e.models(), chrono_tz::UTC, Range::default()),
-        "sessions": sessions(&entries, e.models(), &e.sessions(), chrono_tz::UTC, Range::default()),
+        "daily": daily(entries.iter(), e.models(), chrono_tz::UTC, Range::default()),
+        "sessions": sessions(entries.iter(), e.models(), &e.sessions(), chrono_tz::UTC, Range::default()),
     })
 }
 

@@ -270,7 +270,7 @@ fn active_block_burn_rate_and_projection() {
         ..BlockOptions::default()
     };
     let r = blocks(
-        &entries,
+        entries.iter(),
         models,
         chrono_tz::UTC,
         Range::default(),
@@ -302,7 +302,7 @@ fn active_block_burn_rate_and_projection() {
     // Five hours after the last entry the block is over: no burn rate, no projection.
     let later = now + chrono::Duration::hours(5);
     let r = blocks(
-        &entries,
+        entries.iter(),
         models,
         chrono_tz::UTC,
         Range::default(),
@@ -316,7 +316,7 @@ fn active_block_burn_rate_and_projection() {
         ..BlockOptions::default()
     };
     assert!(blocks(
-        &entries,
+        entries.iter(),
         models,
         chrono_tz::UTC,
         Range::default(),

@@ -16,7 +16,6 @@
 //! checksum before `consumed` differs); when an appended line's message was also read from a file
 //! ordered after its own (only a run in order can tell which copy counts).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -862,11 +861,11 @@ impl Engine {
     /// The kept entries in the order a run over every file gives them, with the entries of
     /// partial last lines added (those are not kept: their line may still grow). Fields only
     /// deduplication reads (ids, session, `seq`) may be empty.
-    pub fn entries(&self) -> Result<Cow<'_, [Entry]>, String> {
+    pub fn entries(&self) -> Result<Entries<'_>, String> {
         if self.tails.is_empty() {
             return Ok(match &self.state {
-                State::Ready(d) => Cow::Owned(d.kept().cloned().collect()),
-                State::Loaded(report) => Cow::Borrowed(report.entries()?),
+                State::Ready(d) => Entries::Kept(d),
+                State::Loaded(report) => Entries::Slice(report.entries()?),
             });
         }
         // Rare (a line being written as it was read): a copy of the state takes the tails.
@@ -885,7 +884,7 @@ impl Engine {
             }
         }
         d.reorder(&self.rank);
-        Ok(Cow::Owned(d.finish()))
+        Ok(Entries::Owned(d.finish()))
     }
 
     pub fn models(&self) -> &Models {
@@ -923,6 +922,23 @@ impl Default for Refresh {
             how: Refreshed::Unchanged,
             read_bytes: 0,
             unreadable: Vec::new(),
+        }
+    }
+}
+
+/// The kept entries for a report, in the order reports read them.
+pub enum Entries<'a> {
+    Slice(&'a [Entry]),
+    Kept(&'a Dedupe),
+    Owned(Vec<Entry>),
+}
+
+impl Entries<'_> {
+    pub fn iter(&self) -> Box<dyn ExactSizeIterator<Item = &Entry> + '_> {
+        match self {
+            Entries::Slice(s) => Box::new(s.iter()),
+            Entries::Kept(d) => Box::new(d.kept()),
+            Entries::Owned(v) => Box::new(v.iter()),
         }
     }
 }

@@ -133,7 +133,7 @@ fn today(engine: &Engine, zone: Tz) -> LocalUsage {
     };
     let (tokens, cost) = match engine.entries() {
         Ok(entries) => {
-            let r = daily(&entries, engine.models(), zone, range);
+            let r = daily(entries.iter(), engine.models(), zone, range);
             (r.totals.total_tokens, r.totals.total_cost)
         }
         Err(e) => {
