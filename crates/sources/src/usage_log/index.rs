@@ -334,8 +334,9 @@ fn adopt_models(models: &mut Models, part: &mut Part) {
 
 /// What a refresh must do with the files found.
 enum Plan<'a> {
-    /// Read these (file id, transcript, mark if seen before), in file order.
-    Read(Vec<(u32, &'a Transcript, Option<Mark>)>),
+    /// Read these (file id, or for a new file its rank; transcript; mark if seen before), in
+    /// file order; and the rank of every known file.
+    Read(Vec<(u32, &'a Transcript, Option<Mark>)>, Vec<u32>),
     Rebuild(String),
 }
 
@@ -667,7 +668,7 @@ impl Engine {
     }
 
     /// Compare the files found with what the index knows.
-    fn plan<'a>(&self, found: &'a [Transcript]) -> Plan<'a> {
+    fn plan<'a>(&self, found: &[&'a Transcript]) -> Plan<'a> {
         let known: HashMap<&str, u32> = self
             .marks
             .iter()
@@ -675,15 +676,17 @@ impl Engine {
             .map(|(i, m)| (m.path.as_str(), i as u32))
             .collect();
         let mut seen = vec![false; self.marks.len()];
+        let mut rank = vec![u32::MAX; self.marks.len()];
         let mut read = Vec::new();
-        for t in found {
+        for (i, &t) in found.iter().enumerate() {
             let name = t.path.to_string_lossy();
             let Some(&id) = known.get(name.as_ref()) else {
                 // A new file: its id is given once it has been read.
-                read.push((u32::MAX, t, None));
+                read.push((i as u32, t, None));
                 continue;
             };
             seen[id as usize] = true;
+            rank[id as usize] = i as u32;
             let m = &self.marks[id as usize];
             if (m.dev, m.ino) != (t.dev, t.ino) {
                 return Plan::Rebuild(format!("{name} was replaced"));
@@ -699,7 +702,7 @@ impl Engine {
         if let Some(gone) = seen.iter().position(|s| !s) {
             return Plan::Rebuild(format!("{} was deleted", self.marks[gone].path));
         }
-        Plan::Read(read)
+        Plan::Read(read, rank)
     }
 
     /// Bring the engine up to date with `found` (as [`super::paths::transcripts`] lists them).
@@ -712,20 +715,22 @@ impl Engine {
                 .as_encoded_bytes()
                 .cmp(b.path.as_os_str().as_encoded_bytes())
         });
-        let found: Vec<Transcript> = found.into_iter().cloned().collect();
         if self.marks.is_empty() && !found.is_empty() {
             return self.rebuild(&found, "no index yet".into(), progress);
         }
         let outcome = match self.plan(&found) {
-            Plan::Read(jobs) if jobs.is_empty() => {
+            Plan::Read(jobs, rank) if jobs.is_empty() => {
                 self.tails.clear();
-                self.rank = self.ranks(&found);
+                self.rank = rank;
                 Ok(Refresh {
                     how: Refreshed::Unchanged,
                     ..Refresh::default()
                 })
             }
-            Plan::Read(jobs) => self.update(&found, jobs, progress),
+            Plan::Read(jobs, rank) => {
+                self.rank = rank;
+                self.update(jobs, progress)
+            }
             Plan::Rebuild(why) => Err(why),
         };
         match outcome {
@@ -734,26 +739,12 @@ impl Engine {
         }
     }
 
-    /// `rank[file id]`: the file's place in path order.
-    fn ranks(&self, found: &[Transcript]) -> Vec<u32> {
-        let by_name: HashMap<String, u32> = found
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.path.to_string_lossy().into_owned(), i as u32))
-            .collect();
-        self.marks
-            .iter()
-            .map(|m| by_name.get(&m.path).copied().unwrap_or(u32::MAX))
-            .collect()
-    }
-
+    /// Read `jobs` onto the kept state; `self.rank` holds the ranks of the known files.
     fn update(
         &mut self,
-        found: &[Transcript],
         jobs: Vec<(u32, &Transcript, Option<Mark>)>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Refresh, String> {
-        self.rank = self.ranks(found);
         self.dedupe()?;
         let jobs: Vec<(u32, &Transcript, Option<&Mark>)> = jobs
             .iter()
@@ -763,11 +754,6 @@ impl Engine {
             how: Refreshed::Updated,
             ..Refresh::default()
         };
-        let rank_of: HashMap<&std::path::Path, u32> = found
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.path.as_path(), i as u32))
-            .collect();
         let State::Ready(d) = &mut self.state else {
             unreachable!("decoded above")
         };
@@ -795,10 +781,11 @@ impl Engine {
             if seen {
                 marks[p.file as usize] = p.mark.clone();
             } else {
-                // A new file: the next free id (files that could not be read get none).
+                // A new file: its rank came as its id; now the next free id (files that could
+                // not be read get none).
+                rank.push(p.file);
                 p.set_file(marks.len() as u32);
                 marks.push(p.mark.clone());
-                rank.push(rank_of[t.path.as_path()]);
             }
             adopt_models(models, &mut p);
             refresh.read_bytes += p.read;
@@ -819,7 +806,7 @@ impl Engine {
 
     fn rebuild(
         &mut self,
-        found: &[Transcript],
+        found: &[&Transcript],
         why: String,
         progress: &mut dyn FnMut(Progress),
     ) -> Refresh {
@@ -831,7 +818,7 @@ impl Engine {
         let mut dedupe = Dedupe::new(self.path);
         let mut tails = Vec::new();
         let all: Vec<(u32, &Transcript, Option<&Mark>)> =
-            found.iter().map(|t| (0, t, None)).collect();
+            found.iter().map(|&t| (0, t, None)).collect();
         let read = read_parts(&all, self.path, progress, |t, _, part| {
             match part {
                 Ok(mut p) => {
