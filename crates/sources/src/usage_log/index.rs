@@ -30,7 +30,7 @@ use crate::state_dir::StateDir;
 
 const MAGIC: &[u8; 8] = b"CCPUIDX\0";
 /// Bump when the layout or the meaning of a field changes: an index of another version is rebuilt.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// Bytes before `consumed` whose checksum tells an appended file from a rewritten one.
 const WINDOW: u64 = 4096;
 /// How far readers may run ahead of the thread that takes their parts (files): enough to keep
