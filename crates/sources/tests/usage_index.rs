@@ -347,3 +347,22 @@ fn updates_are_journaled_and_a_torn_record_is_ignored() {
     assert!(appended_records >= 3, "journal records: {appended_records}");
     assert!(appended_records < 40, "the journal was never compacted");
 }
+
+/// A first read says how far it has come (the CLI's progress bar and the tray's "Reading
+/// transcripts: x of y files"), ending at every file and byte.
+#[test]
+fn a_first_read_reports_its_progress() {
+    let root = history();
+    let files = found(root.path());
+    let total: u64 = files.iter().map(|t| t.len).sum();
+    let mut seen = Vec::new();
+    let mut e = Engine::new(Path::Daily);
+    e.refresh(&files, &mut |p| seen.push(p));
+    let last = seen.last().expect("progress was reported");
+    assert_eq!(
+        (last.files_done, last.files_total),
+        (files.len(), files.len())
+    );
+    assert_eq!((last.bytes_done, last.bytes_total), (total, total));
+    assert!(seen.windows(2).all(|w| w[0].files_done < w[1].files_done));
+}

@@ -651,6 +651,8 @@ impl Engine {
                 .keys_file
                 .clone()
                 .ok_or_else(|| "the index has no keys".to_string())?;
+            // The loaded entries go first: the keys file holds them all again.
+            self.state = State::Ready(Box::new(Dedupe::new(self.path)));
             self.state = State::Ready(Box::new(self.read_keys(&k)?));
         }
         match &mut self.state {
