@@ -132,7 +132,10 @@ fn refresh(path: Path) -> (Engine, Scan) {
     let (mut engine, not_loaded) = std::thread::scope(|scope| {
         let loading = scope.spawn(|| {
             let loaded = Engine::load(&StateDir::default_location(), path);
-            loaded.0.prefetch();
+            // Most runs find nothing new: then decoding now, beside the listing, saves time.
+            if loaded.0.looks_unchanged(16) {
+                loaded.0.prefetch();
+            }
             loaded
         });
         for found in transcripts(&roots_from_env()) {

@@ -65,6 +65,7 @@ impl std::fmt::Display for Malformed {
 impl std::error::Error for Malformed {}
 
 /// Reads values back in the order they were written.
+#[derive(Clone)]
 pub struct Reader<'a> {
     rest: &'a [u8],
 }

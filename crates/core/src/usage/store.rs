@@ -171,16 +171,22 @@ impl Dedupe {
         self.encode_keys(keys);
     }
 
+    /// In two halves, each a section of its own, so they can be decoded side by side.
     fn put_reports<'e>(
         w: &mut Writer,
         path: Path,
-        entries: impl ExactSizeIterator<Item = &'e Entry>,
+        mut entries: impl ExactSizeIterator<Item = &'e Entry>,
     ) {
         w.u8(path as u8);
-        w.u64(entries.len() as u64);
-        let mut prev = 0;
-        for e in entries {
-            put_report(w, e, &mut prev);
+        let n = entries.len();
+        for half in [n / 2, n - n / 2] {
+            w.section(|w| {
+                w.u64(half as u64);
+                let mut prev = 0;
+                for e in entries.by_ref().take(half) {
+                    put_report(w, e, &mut prev);
+                }
+            });
         }
     }
 
@@ -264,17 +270,48 @@ impl Dedupe {
 
     /// The kept entries with the fields reports read (ids, session and `seq` are left empty).
     pub fn decode_report(r: &mut Reader<'_>, b: Bounds) -> Result<(Path, Vec<Entry>), Malformed> {
+        let (path, [mut first, second]) = Self::decode_report_with(r, b, &|a, b| {
+            a();
+            b();
+        })?;
+        first.extend(second);
+        Ok((path, first))
+    }
+
+    /// [`Dedupe::decode_report`] in its two halves, run by `join`. The first half's vector has
+    /// room for both.
+    pub fn decode_report_with(
+        r: &mut Reader<'_>,
+        b: Bounds,
+        join: Join<'_>,
+    ) -> Result<(Path, [Vec<Entry>; 2]), Malformed> {
         let path = match r.u8()? {
             0 => Path::Daily,
             1 => Path::Entries,
             _ => return Err(Malformed("dedupe path")),
         };
-        let n = r.count(REPORT_MIN)?;
-        let mut prev = 0;
-        let kept = (0..n)
-            .map(|_| get_report(r, b, &mut prev))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((path, kept))
+        let (mut first, mut second) = (r.section()?, r.section()?);
+        let total = first.clone().count(REPORT_MIN)? + second.clone().count(REPORT_MIN)?;
+        let half = |r: &mut Reader<'_>, room: usize| -> Result<Vec<Entry>, Malformed> {
+            let n = r.count(REPORT_MIN)?;
+            let mut kept = Vec::with_capacity(room.max(n));
+            let mut prev = 0;
+            for _ in 0..n {
+                kept.push(get_report(r, b, &mut prev)?);
+            }
+            if r.is_empty() {
+                Ok(kept)
+            } else {
+                Err(Malformed("trailing data"))
+            }
+        };
+        let (mut a, mut z) = (None, None);
+        join(&mut || a = Some(half(&mut first, total)), &mut || {
+            z = Some(half(&mut second, 0))
+        });
+        let first = a.ok_or(Malformed("not decoded"))??;
+        let second = z.ok_or(Malformed("not decoded"))??;
+        Ok((path, [first, second]))
     }
 
     /// The whole state, from [`Dedupe::encode_slots`] and [`Dedupe::encode_keys`].

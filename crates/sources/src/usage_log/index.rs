@@ -29,8 +29,16 @@ use super::paths::Transcript;
 use crate::state_dir::StateDir;
 
 const MAGIC: &[u8; 8] = b"CCPUIDX\0";
+
+/// Two pieces of decoding side by side (the core spawns nothing; see `store::Join`).
+fn both(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
+    std::thread::scope(|scope| {
+        scope.spawn(a);
+        b();
+    });
+}
 /// Bump when the layout or the meaning of a field changes: an index of another version is rebuilt.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 /// Bytes before `consumed` whose checksum tells an appended file from a rewritten one.
 const WINDOW: u64 = 4096;
 /// How far readers may run ahead of the thread that takes their parts (files): enough to keep
@@ -98,24 +106,28 @@ struct Report {
     at: usize,
     bounds: Bounds,
     path: Path,
-    entries: std::sync::OnceLock<Result<Vec<Entry>, String>>,
+    entries: std::sync::OnceLock<Result<[Vec<Entry>; 2], String>>,
 }
 
 impl Report {
-    fn entries(&self) -> Result<&[Entry], String> {
+    fn entries(&self) -> Result<&[Vec<Entry>; 2], String> {
+        self.entries_with(&both)
+    }
+
+    /// The entries, decoded by halves that `join` runs.
+    fn entries_with(&self, join: store::Join<'_>) -> Result<&[Vec<Entry>; 2], String> {
         self.entries
             .get_or_init(|| {
                 let mut r = Reader::new(&self.bytes[self.at..]);
                 let bad = |why: &str| format!("the index was unreadable ({why})");
                 let (path, kept) =
-                    Dedupe::decode_report(&mut r, self.bounds).map_err(|m| bad(m.0))?;
+                    Dedupe::decode_report_with(&mut r, self.bounds, join).map_err(|m| bad(m.0))?;
                 if path != self.path || !r.is_empty() {
                     return Err(bad("trailing data"));
                 }
                 Ok(kept)
             })
             .as_ref()
-            .map(Vec::as_slice)
             .map_err(Clone::clone)
     }
 }
@@ -614,13 +626,9 @@ impl Engine {
             .ok_or_else(|| bad("unreadable (sizes)".into()))?;
         let (report, keys) = body.split_at(split);
         let (mut rr, mut kr) = (Reader::new(report), Reader::new(keys));
-        let (path, kept) = Dedupe::decode_report(&mut rr, self.bounds()).map_err(malformed)?;
-        let both = |a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)| {
-            std::thread::scope(|scope| {
-                scope.spawn(a);
-                b();
-            });
-        };
+        let (path, [mut kept, rest]) =
+            Dedupe::decode_report_with(&mut rr, self.bounds(), &both).map_err(malformed)?;
+        kept.extend(rest);
         let mut d =
             Dedupe::with_keys(path, kept, &mut kr, self.bounds(), &both).map_err(malformed)?;
         if !rr.is_empty() || !kr.is_empty() {
@@ -661,11 +669,35 @@ impl Engine {
         }
     }
 
-    /// Decode the kept entries of a loaded index now (a shell can do it while it lists the
-    /// folders); later [`Engine::entries`] calls find them ready.
+    /// A guess, before the folders are listed, that nothing changed: the `n` files written to
+    /// last (where Claude Code appends) still have the size and time the index knows. A shell
+    /// can then decode the kept entries while it lists ([`Engine::prefetch`]) instead of after.
+    pub fn looks_unchanged(&self, n: usize) -> bool {
+        if !matches!(self.state, State::Loaded(_)) {
+            return false;
+        }
+        let mut recent: Vec<&Mark> = self.marks.iter().collect();
+        let n = n.min(recent.len());
+        if n == 0 {
+            return false;
+        }
+        recent.select_nth_unstable_by_key(n - 1, |m| std::cmp::Reverse(m.modified));
+        recent[..n].iter().all(|m| {
+            std::fs::metadata(&m.path).is_ok_and(|meta| {
+                let t = Transcript::from_metadata(PathBuf::from(&m.path), &meta);
+                (t.len, t.modified, t.dev, t.ino) == (m.len, m.modified, m.dev, m.ino)
+            })
+        })
+    }
+
+    /// Decode the kept entries of a loaded index now, on this thread only (the shell lists
+    /// folders on the others); later [`Engine::entries`] calls find them ready.
     pub fn prefetch(&self) {
         if let State::Loaded(report) = &self.state {
-            let _ = report.entries();
+            let _ = report.entries_with(&|a, b| {
+                a();
+                b();
+            });
         }
     }
 
@@ -854,7 +886,7 @@ impl Engine {
         if self.tails.is_empty() {
             return Ok(match &self.state {
                 State::Ready(d) => Entries::Kept(d),
-                State::Loaded(report) => Entries::Slice(report.entries()?),
+                State::Loaded(report) => Entries::Halves(report.entries()?),
             });
         }
         // Rare (a line being written as it was read): a copy of the state takes the tails.
@@ -917,15 +949,15 @@ impl Default for Refresh {
 
 /// The kept entries for a report, in the order reports read them.
 pub enum Entries<'a> {
-    Slice(&'a [Entry]),
+    Halves(&'a [Vec<Entry>; 2]),
     Kept(&'a Dedupe),
     Owned(Vec<Entry>),
 }
 
 impl Entries<'_> {
-    pub fn iter(&self) -> Box<dyn ExactSizeIterator<Item = &Entry> + '_> {
+    pub fn iter(&self) -> Box<dyn Iterator<Item = &Entry> + '_> {
         match self {
-            Entries::Slice(s) => Box::new(s.iter()),
+            Entries::Halves(h) => Box::new(h.iter().flatten()),
             Entries::Kept(d) => Box::new(d.kept()),
             Entries::Owned(v) => Box::new(v.iter()),
         }

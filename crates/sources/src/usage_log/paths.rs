@@ -55,7 +55,7 @@ pub struct Transcript {
 }
 
 impl Transcript {
-    fn from_metadata(path: PathBuf, m: &std::fs::Metadata) -> Self {
+    pub fn from_metadata(path: PathBuf, m: &std::fs::Metadata) -> Self {
         let modified = m
             .modified()
             .ok()
