@@ -2,7 +2,7 @@
 //!
 //! Limit hits carry the reset time: from `apiErrorParams.rate_limit_info` when present, else read
 //! from the message text ("You've hit your 5-hour limit · resets 1:31am (UTC)"), or from the old
-//! "Claude AI usage limit reached|<epoch seconds>" form.
+//! `"Claude AI usage limit reached|<epoch seconds>"` form.
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;

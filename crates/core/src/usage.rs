@@ -342,11 +342,6 @@ impl Dedupe {
         self.order.iter().map(|&s| &self.kept[s as usize])
     }
 
-    /// Which reports this deduplication serves.
-    pub fn path(&self) -> Path {
-        self.path
-    }
-
     /// The surviving entries, in the order reports read them.
     pub fn finish(self) -> Vec<Entry> {
         let mut slots: Vec<Option<Entry>> = self.kept.into_iter().map(Some).collect();
@@ -360,15 +355,6 @@ impl Dedupe {
 /// A late entry whose message was also read from a file ordered after its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutOfOrder;
-
-/// [`Dedupe`] over a whole sequence.
-pub fn dedupe(entries: impl IntoIterator<Item = Entry>, path: Path, models: &Models) -> Vec<Entry> {
-    let mut d = Dedupe::new(path);
-    for e in entries {
-        d.push(e, models);
-    }
-    d.finish()
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -1066,6 +1052,15 @@ pub fn blocks<'e>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`Dedupe`] over a whole sequence.
+    fn dedupe(entries: impl IntoIterator<Item = Entry>, path: Path, models: &Models) -> Vec<Entry> {
+        let mut d = Dedupe::new(path);
+        for e in entries {
+            d.push(e, models);
+        }
+        d.finish()
+    }
 
     /// Test ids: distinct short names give distinct sums.
     fn h(s: &str) -> IdHash {

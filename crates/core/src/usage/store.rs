@@ -166,6 +166,7 @@ fn put_slot(w: &mut Writer, slot: usize) {
 impl Dedupe {
     /// In two parts: what reports need (the kept entries' times, models, files, tokens and
     /// costs), and what only later pushes need (ids, where each slot came from, the key maps).
+    #[cfg(test)]
     pub fn encode(&self, slots: &mut Writer, keys: &mut Writer) {
         self.encode_slots(slots);
         self.encode_keys(keys);
@@ -190,7 +191,7 @@ impl Dedupe {
         }
     }
 
-    /// The part reports need, in the order they read it ([`Dedupe::decode_report`]).
+    /// The part reports need, in the order they read it ([`Dedupe::decode_report_with`]).
     pub fn encode_report(&self, report: &mut Writer) {
         Self::put_reports(report, self.path, self.kept());
     }
@@ -269,6 +270,7 @@ impl Dedupe {
     }
 
     /// The kept entries with the fields reports read (ids, session and `seq` are left empty).
+    #[cfg(test)]
     pub fn decode_report(r: &mut Reader<'_>, b: Bounds) -> Result<(Path, Vec<Entry>), Malformed> {
         let (path, [mut first, second]) = Self::decode_report_with(r, b, &|a, b| {
             a();
@@ -278,7 +280,7 @@ impl Dedupe {
         Ok((path, first))
     }
 
-    /// [`Dedupe::decode_report`] in its two halves, run by `join`. The first half's vector has
+    /// The report part in its two halves, run by `join`. The first half's vector has
     /// room for both.
     pub fn decode_report_with(
         r: &mut Reader<'_>,
@@ -315,6 +317,7 @@ impl Dedupe {
     }
 
     /// The whole state, from [`Dedupe::encode_slots`] and [`Dedupe::encode_keys`].
+    #[cfg(test)]
     pub fn decode(
         report: &mut Reader<'_>,
         keys: &mut Reader<'_>,
