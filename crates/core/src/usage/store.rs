@@ -272,10 +272,7 @@ impl Dedupe {
     /// The kept entries with the fields reports read (ids, session and `seq` are left empty).
     #[cfg(test)]
     pub fn decode_report(r: &mut Reader<'_>, b: Bounds) -> Result<(Path, Vec<Entry>), Malformed> {
-        let (path, [mut first, second]) = Self::decode_report_with(r, b, &|a, b| {
-            a();
-            b();
-        })?;
+        let (path, [mut first, second]) = Self::decode_report_with(r, b, &sequential)?;
         first.extend(second);
         Ok((path, first))
     }
@@ -324,10 +321,7 @@ impl Dedupe {
         b: Bounds,
     ) -> Result<Dedupe, Malformed> {
         let (path, kept) = Self::decode_report(report, b)?;
-        Self::with_keys(path, kept, keys, b, &|a, b| {
-            a();
-            b();
-        })
+        Self::with_keys(path, kept, keys, b, &sequential)
     }
 
     /// The whole state, from the slots already decoded and the keys. The keys are decoded
@@ -468,6 +462,12 @@ impl Dedupe {
 /// Runs two pieces of work, one after the other or side by side: the core spawns nothing, so
 /// a shell that can run threads passes a `join` that does.
 pub type Join<'j> = &'j dyn Fn(&mut (dyn FnMut() + Send), &mut (dyn FnMut() + Send));
+
+/// A [`Join`] that runs the two one after the other.
+pub fn sequential(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
+    a();
+    b();
+}
 
 #[cfg(test)]
 mod tests {

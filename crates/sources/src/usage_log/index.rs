@@ -5,8 +5,8 @@
 //! point. A refresh stats every file and reads only what was appended; the deduplication state
 //! (kept entries and their keys) lives on, so appended lines are pushed onto it
 //! ([`Dedupe::push_late`]) and the slots reordered as a run in file order would have made them.
-//! The state persists in the state dir as one checksummed binary file, so a repeated CLI run reads
-//! nothing but that file and the directory listing.
+//! The state persists in the state dir in checksummed files (see ARCHITECTURE.md): a repeated
+//! CLI run reads nothing but the main one and the directory listing.
 //!
 //! A partial last line (no newline yet) is never consumed: its entry, if it has one, is added to
 //! each answer but not to the kept state, and it is read again until its newline arrives.
@@ -29,14 +29,6 @@ use super::paths::Transcript;
 use crate::state_dir::StateDir;
 
 const MAGIC: &[u8; 8] = b"CCPUIDX\0";
-
-/// Two pieces of decoding side by side (the core spawns nothing; see `store::Join`).
-fn both(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
-    std::thread::scope(|scope| {
-        scope.spawn(a);
-        b();
-    });
-}
 /// Bump when the layout or the meaning of a field changes: an index of another version is rebuilt.
 const VERSION: u32 = 3;
 /// Bytes before `consumed` whose checksum tells an appended file from a rewritten one.
@@ -47,6 +39,14 @@ const WINDOW: u64 = 4096;
 const AHEAD: usize = 32;
 /// Progress is reported every this many files.
 const BATCH: usize = 64;
+
+/// Two pieces of decoding side by side (the core spawns nothing; see `store::Join`).
+fn both(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
+    std::thread::scope(|scope| {
+        scope.spawn(a);
+        b();
+    });
+}
 
 /// What the engine knows of one file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,10 +71,23 @@ struct Mark {
     tail_entries: u32,
 }
 
+impl Mark {
+    /// The same file (a file replaced under the same name has a new identity).
+    fn same_file(&self, t: &Transcript) -> bool {
+        (self.dev, self.ino) == (t.dev, t.ino)
+    }
+
+    /// The same file, not written to since it was read.
+    fn unchanged(&self, t: &Transcript) -> bool {
+        self.same_file(t) && (self.len, self.modified) == (t.len, t.modified)
+    }
+}
+
 /// How a refresh went.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Refreshed {
     /// Nothing changed since the index was written.
+    #[default]
     Unchanged,
     /// Appended lines or new files were read.
     Updated,
@@ -684,8 +697,7 @@ impl Engine {
         recent.select_nth_unstable_by_key(n - 1, |m| std::cmp::Reverse(m.modified));
         recent[..n].iter().all(|m| {
             std::fs::metadata(&m.path).is_ok_and(|meta| {
-                let t = Transcript::from_metadata(PathBuf::from(&m.path), &meta);
-                (t.len, t.modified, t.dev, t.ino) == (m.len, m.modified, m.dev, m.ino)
+                m.unchanged(&Transcript::from_metadata(PathBuf::from(&m.path), &meta))
             })
         })
     }
@@ -694,10 +706,7 @@ impl Engine {
     /// folders on the others); later [`Engine::entries`] calls find them ready.
     pub fn prefetch(&self) {
         if let State::Loaded(report) = &self.state {
-            let _ = report.entries_with(&|a, b| {
-                a();
-                b();
-            });
+            let _ = report.entries_with(&store::sequential);
         }
     }
 
@@ -709,7 +718,6 @@ impl Engine {
             .enumerate()
             .map(|(i, m)| (m.path.as_str(), i as u32))
             .collect();
-        let mut seen = vec![false; self.marks.len()];
         let mut rank = vec![u32::MAX; self.marks.len()];
         let mut read = Vec::new();
         for (i, &t) in found.iter().enumerate() {
@@ -719,21 +727,20 @@ impl Engine {
                 read.push((i as u32, t, None));
                 continue;
             };
-            seen[id as usize] = true;
             rank[id as usize] = i as u32;
             let m = &self.marks[id as usize];
-            if (m.dev, m.ino) != (t.dev, t.ino) {
+            if !m.same_file(t) {
                 return Plan::Rebuild(format!("{name} was replaced"));
             }
             if t.len < m.consumed {
                 return Plan::Rebuild(format!("{name} was truncated"));
             }
-            let same = t.len == m.len && t.modified == m.modified;
-            if !same || m.tail_entries > 0 {
+            if !m.unchanged(t) || m.tail_entries > 0 {
                 read.push((id, t, Some(m.clone())));
             }
         }
-        if let Some(gone) = seen.iter().position(|s| !s) {
+        // A known file not found has no rank.
+        if let Some(gone) = rank.iter().position(|&r| r == u32::MAX) {
             return Plan::Rebuild(format!("{} was deleted", self.marks[gone].path));
         }
         Plan::Read(read, rank)
@@ -929,22 +936,12 @@ impl Engine {
 }
 
 /// What one refresh did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Refresh {
     pub how: Refreshed,
     /// Bytes read from transcripts.
     pub read_bytes: u64,
     pub unreadable: Vec<(PathBuf, String)>,
-}
-
-impl Default for Refresh {
-    fn default() -> Self {
-        Self {
-            how: Refreshed::Unchanged,
-            read_bytes: 0,
-            unreadable: Vec::new(),
-        }
-    }
 }
 
 /// The kept entries for a report, in the order reports read them.
