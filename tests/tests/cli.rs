@@ -204,25 +204,35 @@ async fn watch_redraws_when_the_status_changes() -> Result<()> {
 
 /// `ccpulse <args>` over the transcripts in `config_dir`: the report, and its `scan` section.
 fn usage_json(home: &std::path::Path, config_dir: &str, args: &[&str]) -> (Value, Value) {
-    let out = std::process::Command::new(cli_bin())
-        .args(args)
+    let (report, scan, _) = usage_run(home, config_dir, None, args);
+    (report, scan)
+}
+
+/// [`usage_json`] with a state dir (else the default under `home`), and what it wrote to stderr.
+fn usage_run(
+    home: &std::path::Path,
+    config_dir: &str,
+    state: Option<&std::path::Path>,
+    args: &[&str],
+) -> (Value, Value, String) {
+    let mut cmd = std::process::Command::new(cli_bin());
+    cmd.args(args)
         .env_clear()
         .env("HOME", home)
-        .env("CLAUDE_CONFIG_DIR", config_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .env("CLAUDE_CONFIG_DIR", config_dir);
+    if let Some(state) = state {
+        cmd.env("CCPULSE_STATE_DIR", state);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
     let mut report = json(&out);
     let scan = report
         .as_object_mut()
         .unwrap()
         .remove("scan")
         .expect("a scan section");
-    (report, scan)
+    (report, scan, stderr)
 }
 
 /// The real Claude Code transcripts give exactly what ccusage 20 reports for them
@@ -405,27 +415,10 @@ fn usage_index_in_the_state_dir_and_without_one() {
     let home = tempfile::tempdir().unwrap();
     let blocker = home.path().join("not-a-dir");
     std::fs::write(&blocker, b"").unwrap();
+    let config_dir = fixtures.to_str().unwrap();
     let run = |state: &std::path::Path| {
-        let out = std::process::Command::new(cli_bin())
-            .args(["usage", "daily", "--json", "-z", "UTC"])
-            .env_clear()
-            .env("HOME", home.path())
-            .env("CLAUDE_CONFIG_DIR", &fixtures)
-            .env("CCPULSE_STATE_DIR", state)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut report = json(&out);
-        let scan = report.as_object_mut().unwrap().remove("scan").unwrap();
-        (
-            report,
-            scan,
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let args = ["usage", "daily", "--json", "-z", "UTC"];
+        usage_run(home.path(), config_dir, Some(state), &args)
     };
     let (unsaved, scan, stderr) = run(&blocker.join("state"));
     assert_eq!(scan["index"], "built");
