@@ -123,21 +123,14 @@ fn write_json<T: serde::Serialize>(report: &T, scan: &Scan) -> anyhow::Result<()
 }
 
 /// Every transcript's entries, deduplicated the way `path` says, through the usage index in the
-/// state dir (only what was appended since the last run is read). The index is saved by
-/// [`save_index`].
+/// state dir (only what was appended since the last run is read), which the refresh brings up to
+/// date (in memory when the state dir cannot be written).
 fn refresh(path: Path) -> (Engine, Scan) {
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
-    // The index loads while the folders are listed.
+    // The index loads (and checks itself) while the folders are listed.
     let (mut engine, not_loaded) = std::thread::scope(|scope| {
-        let loading = scope.spawn(|| {
-            let loaded = Engine::load(&StateDir::default_location(), path);
-            // Most runs find nothing new: then decoding now, beside the listing, saves time.
-            if loaded.0.looks_unchanged(16) {
-                loaded.0.prefetch();
-            }
-            loaded
-        });
+        let loading = scope.spawn(|| Engine::load(&StateDir::default_location(), path));
         for found in transcripts(&roots_from_env()) {
             match found {
                 Found::File(t) => files.push(t),
@@ -150,6 +143,9 @@ fn refresh(path: Path) -> (Engine, Scan) {
     let refresh = engine.refresh(&files, &mut |p| bar.show(p));
     bar.clear();
     unreadable.extend(refresh.unreadable);
+    if let Some(note) = &refresh.note {
+        eprintln!("ccpulse: {note} (the next run reads everything again)");
+    }
     for (path, error) in &unreadable {
         eprintln!("ccpulse: cannot read {}: {error}", path.display());
     }
@@ -172,15 +168,6 @@ fn refresh(path: Path) -> (Engine, Scan) {
         index_note: note,
     };
     (engine, scan)
-}
-
-/// Save the index if it changed. A state dir that cannot be written costs speed, not results.
-fn save_index(engine: &Engine) {
-    if let Err(e) = engine.save(&StateDir::default_location()) {
-        eprintln!(
-            "ccpulse: the usage index was not saved (the next run reads everything again): {e}"
-        );
-    }
 }
 
 /// A one-line progress bar on standard error, shown only on a terminal and only for a read of
@@ -232,12 +219,13 @@ pub fn run(report: Report) -> anyhow::Result<()> {
         _ => Path::Entries,
     };
     let (engine, scan) = refresh(path);
-    // The index is written while the report is made.
-    std::thread::scope(|scope| {
-        scope.spawn(|| save_index(&engine));
-        let entries = engine.entries().map_err(anyhow::Error::msg)?;
-        write_report(report, &entries, &engine, &scan)
-    })
+    let entries = engine.entries();
+    write_report(report, &entries, &engine, &scan)?;
+    match entries.error() {
+        // Checked when loaded, so only a change under a running report gets here.
+        Some(e) => anyhow::bail!("the report above is incomplete: {e}; run it again"),
+        None => Ok(()),
+    }
 }
 
 fn write_report(

@@ -1,6 +1,7 @@
 //! Usage entries from transcripts: deduplication and the daily report, with the same results and
 //! JSON layout as ccusage 20 (docs/ccusage-reference.md §3, §4, §6, §8).
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -210,15 +211,28 @@ impl Dedupe {
         }
     }
 
+    /// Room for `n` entries, most of them different responses.
+    pub fn with_capacity(path: Path, n: usize) -> Self {
+        Self {
+            path,
+            kept: Vec::with_capacity(n),
+            origin: Vec::with_capacity(n),
+            order: Vec::with_capacity(n),
+            last_file: Map::with_capacity_and_hasher(n, Default::default()),
+            by_request: Map::with_capacity_and_hasher(n, Default::default()),
+            by_session: Map::with_capacity_and_hasher(n, Default::default()),
+            ..Self::default()
+        }
+    }
+
     fn time_key(&self, e: &Entry) -> Option<DateTime<Utc>> {
         (self.path == Path::Daily).then_some(e.at)
     }
 
-    /// Add the next entry in file order, then line order.
-    pub fn push(&mut self, e: Entry, models: &Models) {
+    /// Add the next entry in file order, then line order. The slot it made or replaced, if any.
+    pub fn push(&mut self, e: Entry, models: &Models) -> Option<usize> {
         let Some(msg) = e.message_id else {
-            self.new_slot(e);
-            return;
+            return Some(self.new_slot(e));
         };
         self.last_file.insert(msg, e.file);
         let exact = match e.request_id {
@@ -248,7 +262,7 @@ impl Dedupe {
                 self.kept[i] = e;
                 i
             }
-            Some(_) => return,
+            Some(_) => return None,
             None => self.new_slot(e),
         };
         let e = &self.kept[slot];
@@ -274,6 +288,7 @@ impl Dedupe {
             }
             Some(_) => {}
         }
+        Some(slot)
     }
 
     /// Add an entry read after entries of files ordered after its own (lines appended to a
@@ -281,7 +296,12 @@ impl Dedupe {
     /// once [`Dedupe::reorder`] has run, unless a copy of the same message was read from a file
     /// ordered after this one: then nothing is changed and only such a run can tell.
     /// `rank[file]` is a file's place in the order.
-    pub fn push_late(&mut self, e: Entry, models: &Models, rank: &[u32]) -> Result<(), OutOfOrder> {
+    pub fn push_late(
+        &mut self,
+        e: Entry,
+        models: &Models,
+        rank: &[u32],
+    ) -> Result<Option<usize>, OutOfOrder> {
         let file_rank = |f: u32| rank.get(f as usize).copied().unwrap_or(u32::MAX);
         if let Some(msg) = e.message_id {
             if let Some(&last) = self.last_file.get(&msg) {
@@ -290,8 +310,7 @@ impl Dedupe {
                 }
             }
         }
-        self.push(e, models);
-        Ok(())
+        Ok(self.push(e, models))
     }
 
     fn new_slot(&mut self, e: Entry) -> usize {
@@ -335,6 +354,16 @@ impl Dedupe {
             merged.extend(next.copied());
         }
         self.order = merged;
+    }
+
+    /// A slot's entry and where its first copy was read (file, seq): where reports place it.
+    pub fn slot(&self, slot: usize) -> (&Entry, (u32, u32)) {
+        (&self.kept[slot], self.origin[slot])
+    }
+
+    /// The surviving entries so far with where each is placed, in the order reports read them.
+    pub fn placed(&self) -> impl Iterator<Item = (&Entry, (u32, u32))> + '_ {
+        self.order.iter().map(|&s| self.slot(s as usize))
     }
 
     /// The surviving entries so far, in the order reports read them.
@@ -436,8 +465,8 @@ impl LocalDates {
 }
 
 /// One row per local date in `zone`, oldest first; entries in dedupe order.
-pub fn daily<'e>(
-    entries: impl IntoIterator<Item = &'e Entry>,
+pub fn daily(
+    entries: impl IntoIterator<Item = impl Borrow<Entry>>,
     models: &Models,
     zone: Tz,
     range: Range,
@@ -445,6 +474,7 @@ pub fn daily<'e>(
     let mut days: BTreeMap<NaiveDate, Sums> = BTreeMap::new();
     let mut dates = LocalDates::new(zone);
     for e in entries {
+        let e = e.borrow();
         let date = dates.date(e.at);
         if range.since.is_some_and(|s| date < s) || range.until.is_some_and(|u| date > u) {
             continue;
@@ -612,8 +642,8 @@ fn totals_of<'a>(rows: impl Iterator<Item = &'a Sums> + Clone) -> Totals {
 
 /// Weeks starting on `start` (the reference's default is Sunday). `entries` come from the
 /// [`Path::Entries`] deduplication.
-pub fn weekly<'e>(
-    entries: impl IntoIterator<Item = &'e Entry>,
+pub fn weekly(
+    entries: impl IntoIterator<Item = impl Borrow<Entry>>,
     models: &Models,
     zone: Tz,
     range: Range,
@@ -635,8 +665,8 @@ pub fn weekly<'e>(
 }
 
 /// Calendar months. `entries` come from the [`Path::Entries`] deduplication.
-pub fn monthly<'e>(
-    entries: impl IntoIterator<Item = &'e Entry>,
+pub fn monthly(
+    entries: impl IntoIterator<Item = impl Borrow<Entry>>,
     models: &Models,
     zone: Tz,
     range: Range,
@@ -715,8 +745,8 @@ pub struct SessionReport {
 /// One row per session file (subagent files join their session), most expensive first; sessions
 /// with no tokens are left out. `entries` come from the [`Path::Entries`] deduplication; the range
 /// filters entries by their local date in `zone`.
-pub fn sessions<'e>(
-    entries: impl IntoIterator<Item = &'e Entry>,
+pub fn sessions(
+    entries: impl IntoIterator<Item = impl Borrow<Entry>>,
     models: &Models,
     files: &[SessionFile],
     zone: Tz,
@@ -731,6 +761,7 @@ pub fn sessions<'e>(
     let mut groups: HashMap<&SessionFile, Acc> = HashMap::new();
     let mut dates = LocalDates::new(zone);
     for e in entries {
+        let e = e.borrow();
         let date = dates.date(e.at);
         if range.since.is_some_and(|s| date < s) || range.until.is_some_and(|u| date > u) {
             continue;
@@ -968,15 +999,15 @@ fn gap(start: DateTime<Utc>, end: DateTime<Utc>) -> Block {
 /// start or after the previous entry opens a new block (and, after a pause, a gap block).
 /// `entries` come from the [`Path::Entries`] deduplication; `range` filters by the block's local
 /// start date.
-pub fn blocks<'e>(
-    entries: impl IntoIterator<Item = &'e Entry>,
+pub fn blocks(
+    entries: impl IntoIterator<Item = impl Borrow<Entry>>,
     models: &Models,
     zone: Tz,
     range: Range,
     o: BlockOptions,
     now: DateTime<Utc>,
 ) -> BlocksReport {
-    let mut sorted: Vec<&Entry> = entries.into_iter().collect();
+    let mut sorted: Vec<Entry> = entries.into_iter().map(|e| e.borrow().clone()).collect();
     sorted.sort_by_key(|e| e.at);
     let hour_floor = |t: DateTime<Utc>| {
         let ms = t.timestamp_millis().div_euclid(3_600_000) * 3_600_000;
@@ -985,7 +1016,7 @@ pub fn blocks<'e>(
     let mut out = Vec::new();
     let mut start: Option<DateTime<Utc>> = None;
     let mut group: Vec<&Entry> = Vec::new();
-    for e in sorted {
+    for e in &sorted {
         match start {
             None => start = Some(hour_floor(e.at)),
             Some(s) => {
@@ -1162,7 +1193,7 @@ mod tests {
                 let late = in_order()
                     .into_iter()
                     .flat_map(|(entries, first)| entries[*first..].iter().cloned())
-                    .try_for_each(|e| inc.push_late(e, &models, &rank));
+                    .try_for_each(|e| inc.push_late(e, &models, &rank).map(drop));
                 if late.is_ok() {
                     inc.reorder(&rank);
                     assert!(inc.kept().eq(full.kept()));

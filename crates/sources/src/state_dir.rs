@@ -47,6 +47,10 @@ impl StateDir {
         Self { root: root.into() }
     }
 
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }

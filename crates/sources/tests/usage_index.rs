@@ -64,7 +64,7 @@ fn new_lines(tag: &str) -> Vec<u8> {
 /// What the reports make of an engine's entries: the daily and session reports as JSON, and the
 /// kept entries in order (their order decides the order of sums and of models listed).
 fn reports(e: &Engine) -> serde_json::Value {
-    let entries = e.entries().unwrap();
+    let entries = e.entries();
     let files = e.sessions();
     let kept: Vec<_> = entries
         .iter()
@@ -79,11 +79,13 @@ fn reports(e: &Engine) -> serde_json::Value {
             )
         })
         .collect();
-    serde_json::json!({
+    let out = serde_json::json!({
         "kept": kept,
         "daily": daily(entries.iter(), e.models(), chrono_tz::UTC, Range::default()),
         "sessions": sessions(entries.iter(), e.models(), &e.sessions(), chrono_tz::UTC, Range::default()),
-    })
+    });
+    assert_eq!(entries.error(), None);
+    out
 }
 
 /// A fresh engine's view of the same files: what the incremental one must equal.
@@ -95,6 +97,15 @@ fn full(root: &FsPath, path: Path) -> serde_json::Value {
 
 fn append(file: &FsPath, bytes: &[u8]) {
     let mut f = std::fs::OpenOptions::new().append(true).open(file).unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+fn append_or_create(file: &FsPath, bytes: &[u8]) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .unwrap();
     f.write_all(bytes).unwrap();
 }
 
@@ -112,10 +123,9 @@ fn appended_lines_and_new_files_are_read_alone_and_match_a_full_read() {
         assert_eq!(why.as_deref(), Some("no index yet"));
         let r = e.refresh(&found(root.path()), &mut |_| {});
         assert!(matches!(r.how, Refreshed::Built(_)), "{r:?}");
-        let saved = e.save(&dir).unwrap();
-        e.saved(saved);
+        assert_eq!(r.note, None, "written to the state dir");
 
-        // Nothing changed: nothing read, same answer from the saved index.
+        // Nothing changed: nothing read, same answer from the written index.
         let (mut e, why) = Engine::load(&dir, path);
         assert_eq!(why, None);
         let r = e.refresh(&found(root.path()), &mut |_| {});
@@ -140,8 +150,7 @@ fn appended_lines_and_new_files_are_read_alone_and_match_a_full_read() {
             "the reports are not empty"
         );
 
-        // And the update survives a save and a load.
-        e.save(&dir).unwrap();
+        // And the update was written.
         let (mut e, _) = Engine::load(&dir, path);
         let r = e.refresh(&found(root.path()), &mut |_| {});
         assert_eq!(r.how, Refreshed::Unchanged);
@@ -226,16 +235,15 @@ fn a_damaged_or_foreign_index_is_rebuilt_not_trusted() {
     let root = history();
     let state = tempfile::tempdir().unwrap();
     let dir = StateDir::at(state.path());
-    let mut e = Engine::new(Path::Daily);
+    let (mut e, _) = Engine::load(&dir, Path::Daily);
     e.refresh(&found(root.path()), &mut |_| {});
-    e.save(&dir).unwrap();
     let want = full(root.path(), Path::Daily);
     let main = state.path().join("usage-index-daily.bin");
     let keys = state.path().join("usage-index-daily.keys");
     let good = (std::fs::read(&main).unwrap(), std::fs::read(&keys).unwrap());
 
     type Damage = fn(&mut Vec<u8>, &mut Vec<u8>);
-    let cases: [(&str, Damage); 5] = [
+    let cases: [(&str, Damage); 6] = [
         ("damaged (checksum)", |m, _| {
             let at = m.len() - 3;
             m[at] ^= 1;
@@ -245,6 +253,12 @@ fn a_damaged_or_foreign_index_is_rebuilt_not_trusted() {
         ("not an index file", |m, _| m[0] = b'X'),
         // The keys of another save: found when appended lines need them.
         ("another generation", |_, k| k[13] ^= 1),
+        // Every bucket state damaged (past the 21-byte header): found when read.
+        ("keys were damaged (checksum)", |_, k| {
+            for i in (21..k.len()).step_by(7) {
+                k[i] ^= 1;
+            }
+        }),
     ];
     for (word, damage) in cases {
         let (mut m, mut k) = good.clone();
@@ -252,9 +266,13 @@ fn a_damaged_or_foreign_index_is_rebuilt_not_trusted() {
         std::fs::write(&main, &m).unwrap();
         std::fs::write(&keys, &k).unwrap();
         let (mut e, why) = Engine::load(&dir, Path::Daily);
-        if word == "another generation" {
+        if word.contains("keys") || word == "another generation" {
             assert_eq!(why, None);
-            append(&a_transcript(root.path()), &new_lines("g1"));
+            // A new file, last in path order, with copies of responses the index holds: their
+            // buckets' states must be read.
+            let last = root.path().join("projects/-p9/last.jsonl");
+            std::fs::create_dir_all(last.parent().unwrap()).unwrap();
+            append_or_create(&last, &new_lines(""));
             let r = e.refresh(&found(root.path()), &mut |_| {});
             match &r.how {
                 Refreshed::Built(why) => assert!(why.contains(word), "{why}"),
@@ -305,47 +323,59 @@ fn a_file_rewritten_while_it_is_read() {
     assert_eq!(reports(&e), full(root.path(), Path::Daily));
 }
 
-/// Updates are saved as journal records appended to the keys file (the snapshot is not written
-/// again) until the journal outgrows a quarter of the snapshot; a record a save did not finish
-/// is ignored; each load gives what a full read gives.
+/// An update appends the states of the buckets it changed to the keys file (nothing else is
+/// written again there) until replaced states outgrow the current ones: then the file is
+/// compacted. Bytes past what the main file vouches for (a write that did not finish) are
+/// ignored. Each load gives what a full read gives.
 #[test]
-fn updates_are_journaled_and_a_torn_record_is_ignored() {
+fn updates_append_bucket_states_and_a_torn_tail_is_ignored() {
     let root = history();
     let state = tempfile::tempdir().unwrap();
     let dir = StateDir::at(state.path());
     let keys = state.path().join("usage-index-entries.keys");
-    let mut e = Engine::new(Path::Entries);
+    let (mut e, _) = Engine::load(&dir, Path::Entries);
     e.refresh(&found(root.path()), &mut |_| {});
-    e.save(&dir).unwrap();
     let mut before = std::fs::read(&keys).unwrap();
     let file = a_transcript(root.path());
-    let mut appended_records = 0;
-    for i in 0..40 {
+    let (mut appended, mut compacted) = (0, 0);
+    for i in 0..400 {
         let (mut e, why) = Engine::load(&dir, Path::Entries);
         assert_eq!(why, None);
-        let line = new_lines(&format!("j{i}"));
-        append(
-            &file,
-            &line[..line.iter().position(|b| *b == b'\n').unwrap() + 1],
-        );
+        // New responses, then copies of them (deduplicated: the buckets are written again,
+        // the kept state does not grow).
+        append(&file, &new_lines(&format!("j{}", i.min(1))));
         let r = e.refresh(&found(root.path()), &mut |_| {});
-        assert_eq!(r.how, Refreshed::Updated, "round {i}");
-        assert_eq!(reports(&e), full(root.path(), Path::Entries), "round {i}");
-        e.save(&dir).unwrap();
+        assert_eq!((r.how, r.note), (Refreshed::Updated, None), "round {i}");
         let now = std::fs::read(&keys).unwrap();
         if now.len() > before.len() && now[..before.len()] == before[..] {
-            appended_records += 1;
+            appended += 1;
+        } else {
+            compacted += 1;
+            assert_eq!(reports(&e), full(root.path(), Path::Entries), "round {i}");
         }
         before = now;
-        // A record a crashed save left behind, past what the main file vouches for.
+        // What a write that did not finish leaves behind, past what the main file vouches for.
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(&keys)
             .unwrap();
         f.write_all(b"torn record").unwrap();
+        if appended >= 3 && compacted >= 2 {
+            break;
+        }
     }
-    assert!(appended_records >= 3, "journal records: {appended_records}");
-    assert!(appended_records < 40, "the journal was never compacted");
+    assert!(appended >= 3, "appended: {appended}");
+    assert!(
+        compacted >= 2,
+        "the keys file was never compacted ({appended} appended, {} bytes)",
+        before.len()
+    );
+    let (mut e, _) = Engine::load(&dir, Path::Entries);
+    assert_eq!(
+        e.refresh(&found(root.path()), &mut |_| {}).how,
+        Refreshed::Unchanged
+    );
+    assert_eq!(reports(&e), full(root.path(), Path::Entries));
 }
 
 /// A first read says how far it has come (the CLI's progress bar and the tray's "Reading

@@ -260,7 +260,7 @@ fn active_block_burn_rate_and_projection() {
 
     let mut engine = Engine::new(Path::Entries);
     engine.refresh(&files("i-apikey"), &mut |_| {});
-    let entries = engine.entries().unwrap();
+    let entries = engine.entries();
     let models = engine.models();
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T00:46:00Z")
         .unwrap()

@@ -137,26 +137,36 @@ impl Models {
     }
 }
 
-/// Whole entries (all fields), for a journal of entries pushed after a snapshot.
-pub fn encode_entries(w: &mut Writer, entries: &[Entry]) {
-    w.u64(entries.len() as u64);
-    let mut prev = 0;
-    for e in entries {
-        put_report(w, e, &mut prev);
-        put_keys(w, e);
-    }
+/// A whole entry (all fields). `prev`: the time of the entry before it, as for every stream of
+/// entries here (start a stream at 0).
+pub fn put_entry(w: &mut Writer, e: &Entry, prev: &mut i64) {
+    put_report(w, e, prev);
+    put_keys(w, e);
 }
 
-pub fn decode_entries(r: &mut Reader<'_>, b: Bounds) -> Result<Vec<Entry>, Malformed> {
-    let n = r.count(REPORT_MIN + 26)?;
-    let mut prev = 0;
-    (0..n)
-        .map(|_| {
-            let mut e = get_report(r, b, &mut prev)?;
-            get_keys(r, &mut e)?;
-            Ok(e)
-        })
-        .collect()
+pub fn get_entry(r: &mut Reader<'_>, b: Bounds, prev: &mut i64) -> Result<Entry, Malformed> {
+    let mut e = get_report(r, b, prev)?;
+    get_keys(r, &mut e)?;
+    Ok(e)
+}
+
+/// A kept entry as reports read it, and where it is placed among the others (the file and
+/// `seq` of its first copy: see [`Dedupe::placed`]).
+pub fn put_placed(w: &mut Writer, e: &Entry, at: (u32, u32), prev: &mut i64) {
+    put_report(w, e, prev);
+    w.uv(u64::from(at.0));
+    w.uv(u64::from(at.1));
+}
+
+pub fn get_placed(
+    r: &mut Reader<'_>,
+    b: Bounds,
+    prev: &mut i64,
+) -> Result<(Entry, (u32, u32)), Malformed> {
+    let e = get_report(r, b, prev)?;
+    let file = b.file(r.uv()?)?;
+    let seq = u32::try_from(r.uv()?).map_err(|_| Malformed("seq"))?;
+    Ok((e, (file, seq)))
 }
 
 fn put_slot(w: &mut Writer, slot: usize) {

@@ -1,24 +1,33 @@
-//! The usage engine: every transcript's entries, deduplicated, kept up to date incrementally.
+//! The usage engine: every transcript's entries, deduplicated, kept up to date incrementally, in
+//! memory that stays bounded however large the history grows.
 //!
 //! Per file the engine remembers its identity (device, inode), size, modification time, how far
 //! it was read (`consumed`: up to the last newline) and a checksum of the bytes just before that
-//! point. A refresh stats every file and reads only what was appended; the deduplication state
-//! (kept entries and their keys) lives on, so appended lines are pushed onto it
-//! ([`Dedupe::push_late`]) and the slots reordered as a run in file order would have made them.
-//! The state persists in the state dir in checksummed files (see ARCHITECTURE.md): a repeated
-//! CLI run reads nothing but the main one and the directory listing.
+//! point. A refresh stats every file and reads only what was appended.
 //!
-//! A partial last line (no newline yet) is never consumed: its entry, if it has one, is added to
-//! each answer but not to the kept state, and it is read again until its newline arrives.
+//! Deduplication splits exactly along message ids, so its state is kept in [`BUCKETS`] buckets
+//! by message id, each a [`Dedupe`] of its own, stored in the keys file and read only when an
+//! appended line's message falls in it. The kept entries, in the order a run over every file
+//! gives them, are a stream of checksummed chunks in the main file; reports read it a chunk at a
+//! time. An update merges the entries it made or replaced into a new stream. A first read
+//! spills what it reads into a nameless temporary file by bucket, deduplicates bucket by bucket
+//! and merges the buckets' kept entries into the stream. Layout in ARCHITECTURE.md.
+//!
+//! A partial last line (no newline yet) is never consumed: its entry, if it has one, is merged
+//! into each answer but not into the kept state, and it is read again until its newline arrives.
 //!
 //! Rebuilt from scratch, never patched: when the index is missing, damaged or of another
 //! version; when a file was deleted, truncated, replaced (new identity) or rewritten (the
 //! checksum before `consumed` differs); when an appended line's message was also read from a file
-//! ordered after its own (only a run in order can tell which copy counts).
+//! ordered after its own (only a run in order can tell which copy counts); when more than
+//! [`MOST_APPENDED`] bytes are new (a first read bounds its memory; an update holds what it read).
 
-use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use ccpulse_core::usage::codec::{checksum, Malformed, Reader, Writer};
 use ccpulse_core::usage::store::{self, Bounds};
@@ -26,26 +35,47 @@ use ccpulse_core::usage::{Dedupe, Entry, Models, Path, SessionFile};
 
 use super::entries::{entries_in, file_session, id_hash};
 use super::paths::Transcript;
+use super::spill::{Blob, Spill};
 use crate::state_dir::StateDir;
 
 const MAGIC: &[u8; 8] = b"CCPUIDX\0";
+const KEYS_MAGIC: &[u8; 8] = b"CCPUKEY\0";
 /// Bump when the layout or the meaning of a field changes: an index of another version is rebuilt.
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 /// Bytes before `consumed` whose checksum tells an appended file from a rewritten one.
 const WINDOW: u64 = 4096;
-/// How far readers may run ahead of the thread that takes their parts (files): enough to keep
-/// every core busy, few enough that their bytes and entries stay small next to what
-/// deduplication keeps.
-const AHEAD: usize = 32;
+/// How far readers may run ahead of the thread that takes their parts (groups of files):
+/// enough to keep every core busy, few enough that their bytes and entries stay small.
+const AHEAD: usize = 8;
+/// Files are read in groups of neighbours of about this many new bytes, or this many files.
+const GROUP_BYTES: u64 = 512 << 10;
+const GROUP_FILES: usize = 16;
 /// Progress is reported every this many files.
 const BATCH: usize = 64;
+/// Buckets of the deduplication state (by message id). Many, so an update reads few of them;
+/// not so many that a first read's open chunks (4 KiB each) add up.
+pub const BUCKETS: usize = 1024;
+/// Entries without a message id are never deduplicated: a stream of their own in a first read.
+const NO_ID: usize = BUCKETS;
+/// Kept entries per chunk of the main file's stream.
+const STREAM_CHUNK: u32 = 2048;
+/// More new bytes than this and a refresh reads everything again (in bounded memory) rather
+/// than holding what it read.
+pub const MOST_APPENDED: u64 = 64 << 20;
+/// Main file header: magic, version, path, meta length, meta checksum.
+const HEADER: usize = 8 + 4 + 1 + 8 + 8;
+/// Keys file header: magic, version, path, generation.
+const KEYS_HEADER: usize = 8 + 4 + 1 + 8;
 
-/// Two pieces of decoding side by side (the core spawns nothing; see `store::Join`).
-fn both(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
-    std::thread::scope(|scope| {
-        scope.spawn(a);
-        b();
-    });
+fn bucket(e: &Entry) -> usize {
+    e.message_id.map_or(NO_ID, |m| {
+        (m.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BUCKETS.trailing_zeros())) as usize
+    })
+}
+
+/// Where an entry goes in the stream: its file's place in path order, then its `seq`.
+fn key(rank: &[u32], at: (u32, u32)) -> u64 {
+    u64::from(rank.get(at.0 as usize).copied().unwrap_or(u32::MAX)) << 32 | u64::from(at.1)
 }
 
 /// What the engine knows of one file.
@@ -103,80 +133,6 @@ pub struct Progress {
     pub bytes_done: u64,
     pub bytes_total: u64,
 }
-
-/// The deduplication state: as loaded (the kept entries with the fields reports read; the keys
-/// stay on disk until more must be pushed) or whole.
-enum State {
-    Loaded(Box<Report>),
-    Ready(Box<Dedupe>),
-}
-
-/// The kept entries as the main file holds them, decoded when a report first asks (a refresh
-/// that pushes more reads the keys file instead and never needs them).
-struct Report {
-    bytes: Vec<u8>,
-    /// Where the report part starts in `bytes`.
-    at: usize,
-    bounds: Bounds,
-    path: Path,
-    entries: std::sync::OnceLock<Result<[Vec<Entry>; 2], String>>,
-}
-
-impl Report {
-    fn entries(&self) -> Result<&[Vec<Entry>; 2], String> {
-        self.entries_with(&both)
-    }
-
-    /// The entries, decoded by halves that `join` runs.
-    fn entries_with(&self, join: store::Join<'_>) -> Result<&[Vec<Entry>; 2], String> {
-        self.entries
-            .get_or_init(|| {
-                let mut r = Reader::new(&self.bytes[self.at..]);
-                let bad = |why: &str| format!("the index was unreadable ({why})");
-                let (path, kept) =
-                    Dedupe::decode_report_with(&mut r, self.bounds, join).map_err(|m| bad(m.0))?;
-                if path != self.path || !r.is_empty() {
-                    return Err(bad("trailing data"));
-                }
-                Ok(kept)
-            })
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-}
-
-/// The keys file a state can be rebuilt from: a snapshot of the whole deduplication state, then
-/// a journal of records, each the entries pushed by one update. Only `len` bytes of it are
-/// valid (a record written by a save that did not finish is ignored, then overwritten).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeysFile {
-    path: PathBuf,
-    generation: u64,
-    len: u64,
-    /// Where the journal starts (the header and the snapshot end there).
-    journal_at: u64,
-}
-
-pub struct Engine {
-    path: Path,
-    marks: Vec<Mark>,
-    models: Models,
-    state: State,
-    /// Entries of partial last lines; not part of the kept state.
-    tails: Vec<Entry>,
-    /// `rank[file id]`: the file's place in path order, as of the last refresh.
-    rank: Vec<u32>,
-    /// The index changed since it was loaded or saved.
-    dirty: std::sync::atomic::AtomicBool,
-    /// The keys file on disk, and the entries pushed since it was written (in push order): a
-    /// save appends them as a journal record instead of writing every key again.
-    keys_file: Option<KeysFile>,
-    journal: Vec<Entry>,
-}
-
-/// What a save wrote, for [`Engine::saved`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Saved(Option<KeysFile>);
 
 /// One file's newly read part.
 struct Part {
@@ -270,51 +226,61 @@ fn read_part(
 }
 
 /// Read `jobs` (file id, transcript, where to start) on all cores while the calling thread
-/// hands each part to `sink`, in the order given. Readers stay at most [`AHEAD`] files ahead of
-/// the sink, so memory stays flat however large the history. A sink error stops the readers.
+/// hands each part to `sink`, in the order given. Files are read in groups of neighbours (fewer
+/// hand-overs for many small files); readers stay at most [`AHEAD`] groups ahead of the sink,
+/// so memory stays flat however large the history. A sink error stops the readers.
 fn read_parts(
     jobs: &[(u32, &Transcript, Option<&Mark>)],
     path: Path,
     progress: &mut dyn FnMut(Progress),
     mut sink: impl FnMut(&Transcript, bool, Result<Part, PartError>) -> Result<(), String>,
 ) -> Result<(), String> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::{mpsc, Condvar, Mutex};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{mpsc, Condvar};
 
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let new_bytes = |(_, t, m): &(u32, &Transcript, Option<&Mark>)| {
+        t.len.saturating_sub(m.map_or(0, |m| m.consumed))
+    };
     let mut p = Progress {
         files_total: jobs.len(),
-        bytes_total: jobs
-            .iter()
-            .map(|(_, t, m)| t.len.saturating_sub(m.map_or(0, |m| m.consumed)))
-            .sum(),
+        bytes_total: jobs.iter().map(new_bytes).sum(),
         ..Progress::default()
     };
+    // Groups: consecutive jobs up to GROUP_BYTES, or GROUP_FILES files.
+    let mut groups = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, job) in jobs.iter().enumerate() {
+        bytes += new_bytes(job);
+        if bytes >= GROUP_BYTES || i + 1 - start == GROUP_FILES || i + 1 == jobs.len() {
+            groups.push(start..i + 1);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let sunk = (Mutex::new(0usize), Condvar::new());
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel();
-        for _ in 0..threads.min(jobs.len()) {
+        for _ in 0..run_threads().min(groups.len()) {
             let tx = tx.clone();
-            let (next, stop, sunk) = (&next, &stop, &sunk);
+            let (next, stop, sunk, groups) = (&next, &stop, &sunk, &groups);
             scope.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= jobs.len() || stop.load(Ordering::Relaxed) {
+                let g = next.fetch_add(1, Ordering::Relaxed);
+                if g >= groups.len() || stop.load(Ordering::Relaxed) {
                     return;
                 }
                 {
                     let (done, cv) = sunk;
                     let mut done = done.lock().expect("progress lock");
-                    while i >= *done + AHEAD && !stop.load(Ordering::Relaxed) {
+                    while g >= *done + AHEAD && !stop.load(Ordering::Relaxed) {
                         done = cv.wait(done).expect("progress lock");
                     }
                 }
-                let (id, t, from) = jobs[i];
-                if tx
-                    .send((i, read_part(t, id, from, path == Path::Daily)))
-                    .is_err()
-                {
+                let parts: Vec<_> = jobs[groups[g].clone()]
+                    .iter()
+                    .map(|&(id, t, from)| read_part(t, id, from, path == Path::Daily))
+                    .collect();
+                if tx.send((g, parts)).is_err() {
                     return;
                 }
             });
@@ -323,24 +289,26 @@ fn read_parts(
         let mut waiting = std::collections::BTreeMap::new();
         let mut want = 0;
         let mut result = Ok(());
-        for (i, part) in rx.iter() {
-            waiting.insert(i, part);
-            while let Some(part) = waiting.remove(&want) {
-                p.files_done += 1;
-                p.bytes_done += part.as_ref().map_or(0, |p| p.read);
-                if result.is_ok() {
-                    result = sink(jobs[want].1, jobs[want].2.is_some(), part);
-                    if result.is_err() {
-                        stop.store(true, Ordering::Relaxed);
+        for (g, parts) in rx.iter() {
+            waiting.insert(g, parts);
+            while let Some(parts) = waiting.remove(&want) {
+                for (i, part) in groups[want].clone().zip(parts) {
+                    p.files_done += 1;
+                    p.bytes_done += part.as_ref().map_or(0, |p| p.read);
+                    if result.is_ok() {
+                        result = sink(jobs[i].1, jobs[i].2.is_some(), part);
+                        if result.is_err() {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    if p.files_done % BATCH == 0 || p.files_done == jobs.len() {
+                        progress(p);
                     }
                 }
                 want += 1;
                 let (done, cv) = &sunk;
                 *done.lock().expect("progress lock") = want;
                 cv.notify_all();
-                if want % BATCH == 0 || want == jobs.len() {
-                    progress(p);
-                }
             }
         }
         result
@@ -357,28 +325,158 @@ fn adopt_models(models: &mut Models, part: &mut Part) {
     }
 }
 
-/// What a refresh must do with the files found.
-enum Plan<'a> {
-    /// Read these (file id, or for a new file its rank; transcript; mark if seen before), in
-    /// file order; and the rank of every known file.
-    Read(Vec<(u32, &'a Transcript, Option<Mark>)>, Vec<u32>),
-    Rebuild(String),
+/// Where the index lives: the state dir, or memory when it cannot be written.
+#[derive(Clone)]
+enum Home {
+    Dir(StateDir),
+    Memory,
+}
+
+/// A bucket's state in the keys file (`len` 0: empty).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Place {
+    at: u64,
+    len: u64,
+    sum: u64,
+}
+
+/// The keys file: a header, then bucket states appended one after the other; the table says
+/// which is each bucket's current one. Bytes past `len` (a write that did not finish) are
+/// ignored, then overwritten.
+struct Keys {
+    /// Opened when an update first needs it.
+    blob: OnceLock<Result<Blob, String>>,
+    generation: u64,
+    len: u64,
+    table: Vec<Place>,
+}
+
+impl Keys {
+    fn none() -> Self {
+        Self {
+            blob: OnceLock::new(),
+            generation: 0,
+            len: 0,
+            table: vec![Place::default(); BUCKETS],
+        }
+    }
+
+    /// Bytes of the bucket states the table names.
+    fn live(&self) -> u64 {
+        self.table.iter().map(|p| p.len).sum()
+    }
+}
+
+/// The main file's stream of kept entries.
+struct Main {
+    blob: Blob,
+    /// Where the first chunk starts and the last ends.
+    at: u64,
+    end: u64,
+}
+
+/// A kept entry and its place among the others (see [`Dedupe::placed`]).
+type Placed = (Entry, (u32, u32));
+
+/// Entries made or replaced, by their place in the stream.
+type Delta = BTreeMap<u64, Placed>;
+
+/// What [`Engine::push_pending`] did: the entries it made or replaced, and where it wrote the
+/// buckets' new states (and the keys file's new length).
+struct Pushed {
+    delta: Delta,
+    places: Vec<(usize, Place)>,
+    len: u64,
+}
+
+pub struct Engine {
+    path: Path,
+    home: Home,
+    marks: Vec<Mark>,
+    models: Models,
+    /// Entries of partial last lines; not part of the kept state.
+    tails: Delta,
+    /// `rank[file id]`: the file's place in path order, as of the last refresh.
+    rank: Vec<u32>,
+    keys: Keys,
+    /// `None`: no entries yet.
+    main: Option<Main>,
+}
+
+/// A place for a new file of the index, renamed over the old one once complete.
+enum Out {
+    Disk(std::io::BufWriter<tempfile::NamedTempFile>, PathBuf),
+    Memory(Vec<u8>),
+}
+
+impl Out {
+    fn new(home: &Home, name: &str) -> std::io::Result<Self> {
+        Ok(match home {
+            Home::Dir(d) => {
+                std::fs::create_dir_all(d.root())?;
+                let tmp = tempfile::NamedTempFile::new_in(d.root())?;
+                Out::Disk(
+                    std::io::BufWriter::with_capacity(1 << 16, tmp),
+                    d.path(name),
+                )
+            }
+            Home::Memory => Out::Memory(Vec::new()),
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Out::Disk(w, _) => w.write_all(bytes),
+            Out::Memory(v) => {
+                v.extend_from_slice(bytes);
+                Ok(())
+            }
+        }
+    }
+
+    /// Put the file in place; it stays open for reading.
+    fn commit(self) -> std::io::Result<Blob> {
+        match self {
+            Out::Disk(w, path) => {
+                let tmp = w.into_inner().map_err(|e| e.into_error())?;
+                let file = tmp.persist(&path).map_err(|e| e.error)?;
+                Ok(Blob::Disk(Mutex::new(file)))
+            }
+            Out::Memory(v) => Ok(Blob::Memory(Mutex::new(v))),
+        }
+    }
+}
+
+fn io_error(what: &str) -> impl Fn(std::io::Error) -> String + '_ {
+    move |e| format!("cannot write {what}: {e}")
+}
+
+fn run_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Engine {
-    /// An empty engine: the first refresh reads everything.
-    pub fn new(path: Path) -> Self {
+    fn empty(path: Path, home: Home) -> Self {
         Self {
             path,
+            home,
             marks: Vec::new(),
             models: Models::default(),
-            state: State::Ready(Box::new(Dedupe::new(path))),
-            tails: Vec::new(),
+            tails: Delta::new(),
             rank: Vec::new(),
-            dirty: Default::default(),
-            keys_file: None,
-            journal: Vec::new(),
+            keys: Keys::none(),
+            main: None,
         }
+    }
+
+    /// Forget what was read: the next refresh reads everything again.
+    pub fn discard(&mut self) {
+        *self = Self::empty(self.path, self.home.clone());
+    }
+
+    /// An engine that keeps its index in memory: the first refresh reads everything.
+    pub fn new(path: Path) -> Self {
+        Self::empty(path, Home::Memory)
     }
 
     fn file_name(path: Path) -> &'static str {
@@ -388,109 +486,12 @@ impl Engine {
         }
     }
 
-    /// The engine as last saved in `dir`; an empty one (and why) when there is no usable index.
-    pub fn load(dir: &StateDir, path: Path) -> (Self, Option<String>) {
-        let main = dir.path(&format!("{}.bin", Self::file_name(path)));
-        let bytes = match std::fs::read(&main) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return (Self::new(path), Some("no index yet".into()));
-            }
-            Err(e) => {
-                return (
-                    Self::new(path),
-                    Some(format!("cannot read {}: {e}", main.display())),
-                )
-            }
-        };
-        let keys = dir.path(&format!("{}.keys", Self::file_name(path)));
-        match Self::decode(bytes, path, keys) {
-            Ok(engine) => (engine, None),
-            Err(why) => (Self::new(path), Some(format!("the index was {why}"))),
-        }
+    fn main_name(&self) -> String {
+        format!("{}.bin", Self::file_name(self.path))
     }
 
-    /// Check a file's header and checksum; the body and the generation it belongs to.
-    fn open_file(bytes: &[u8], path: Path) -> Result<(Reader<'_>, u64), String> {
-        let mut r = Reader::new(bytes);
-        let header = (|| -> Result<_, Malformed> {
-            let magic = r.u64()?.to_le_bytes();
-            Ok((magic, r.u32()?, r.u8()?, r.u64()?, r.u64()?))
-        })();
-        let (magic, version, stored_path, generation, sum) =
-            header.map_err(|_| "unreadable (too short)".to_string())?;
-        if &magic != MAGIC {
-            return Err("not an index file".into());
-        }
-        if version != VERSION {
-            return Err(format!("of another version ({version}, this is {VERSION})"));
-        }
-        if stored_path != path as u8 {
-            return Err("for another report".into());
-        }
-        let body = &bytes[bytes.len() - r.rest_len()..];
-        if checksum(body) != sum {
-            return Err("damaged (checksum)".into());
-        }
-        Ok((Reader::new(body), generation))
-    }
-
-    fn header(w: &mut Writer, path: Path, generation: u64, body: &[u8]) {
-        w.u64(u64::from_le_bytes(*MAGIC));
-        w.u32(VERSION);
-        w.u8(path as u8);
-        w.u64(generation);
-        w.u64(checksum(body));
-    }
-
-    fn decode(bytes: Vec<u8>, path: Path, keys: PathBuf) -> Result<Self, String> {
-        let (mut r, generation) = Self::open_file(&bytes, path)?;
-        let bad = |m: Malformed| format!("unreadable ({})", m.0);
-        let mut marks = Vec::new();
-        let mut keys_at = (0, 0);
-        let models = (|| -> Result<Models, Malformed> {
-            keys_at = (r.u64()?, r.u64()?);
-            let n = r.count(8)?;
-            for _ in 0..n {
-                let path = std::str::from_utf8(r.bytes()?)
-                    .map_err(|_| Malformed("path"))?
-                    .to_string();
-                marks.push(Mark {
-                    path,
-                    dev: r.uv()?,
-                    ino: r.uv()?,
-                    len: r.uv()?,
-                    modified: r.iv()?,
-                    consumed: r.uv()?,
-                    window: r.u64()?,
-                    next_seq: u32::try_from(r.uv()?).map_err(|_| Malformed("seq"))?,
-                    skipped: r.uv()?,
-                    tail_len: r.uv()?,
-                    tail_skipped: r.uv()?,
-                    tail_entries: u32::try_from(r.uv()?).map_err(|_| Malformed("tail"))?,
-                });
-            }
-            Models::decode(&mut r)
-        })()
-        .map_err(bad)?;
-        let mut engine = Self::new(path);
-        engine.marks = marks;
-        engine.models = models;
-        let at = bytes.len() - r.rest_len();
-        engine.state = State::Loaded(Box::new(Report {
-            bytes,
-            at,
-            bounds: engine.bounds(),
-            path,
-            entries: Default::default(),
-        }));
-        engine.keys_file = Some(KeysFile {
-            path: keys,
-            generation,
-            len: keys_at.0,
-            journal_at: keys_at.1,
-        });
-        Ok(engine)
+    fn keys_name(&self) -> String {
+        format!("{}.keys", Self::file_name(self.path))
     }
 
     fn bounds(&self) -> Bounds {
@@ -500,216 +501,588 @@ impl Engine {
         }
     }
 
-    /// Write the index to `dir` if it changed. The keys go first: as a journal record of the
-    /// entries pushed since the keys file was written (small, appended), or, when there is no
-    /// such file or its journal has grown to a quarter of its snapshot, as a new snapshot under a
-    /// new generation. Then the main file, atomically, naming the generation and how much of
-    /// the keys file is valid: a crash in between leaves the old main file, which ignores the
-    /// new record, or a pair that does not match, which is rebuilt. Not flushed to disk: a damaged
-    /// index is detected and rebuilt. Give the result to [`Engine::saved`] to go on from it.
-    pub fn save(&self, dir: &StateDir) -> Result<Saved, String> {
-        use std::sync::atomic::Ordering;
-        if !self.dirty.load(Ordering::Relaxed) {
-            return Ok(Saved(self.keys_file.clone()));
-        }
-        let State::Ready(d) = &self.state else {
-            unreachable!("a changed engine holds its whole state")
-        };
-        let name = Self::file_name(self.path);
-        let append = self.keys_file.as_ref().filter(|k| {
-            let journal = k.len - k.journal_at + self.journal.len() as u64 * 64;
-            journal < k.journal_at / 4
-        });
-        // The keys and the main file are made and written side by side.
-        let (keys, main) = std::thread::scope(|scope| {
-            let keys = scope.spawn(|| match append {
-                Some(k) => self.append_journal(k),
-                None => self.write_snapshot(dir, d),
-            });
-            let mut body = Writer::default();
-            // Where the keys file ends and its journal starts: filled in once it is written.
-            body.u64(0);
-            body.u64(0);
-            body.u64(self.marks.len() as u64);
-            for m in &self.marks {
-                body.bytes(m.path.as_bytes());
-                body.uv(m.dev);
-                body.uv(m.ino);
-                body.uv(m.len);
-                body.iv(m.modified);
-                body.uv(m.consumed);
-                body.u64(m.window);
-                body.uv(u64::from(m.next_seq));
-                body.uv(m.skipped);
-                body.uv(m.tail_len);
-                body.uv(m.tail_skipped);
-                body.uv(u64::from(m.tail_entries));
+    /// The engine as last written in `dir` (where it goes on writing); an empty one, and why,
+    /// when there is no usable index there.
+    pub fn load(dir: &StateDir, path: Path) -> (Self, Option<String>) {
+        let home = Home::Dir(dir.clone());
+        let mut engine = Self::empty(path, home.clone());
+        let main = dir.path(&engine.main_name());
+        let file = match std::fs::File::open(&main) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return (engine, Some("no index yet".into()));
             }
-            self.models.encode(&mut body);
-            d.encode_report(&mut body);
-            (keys.join().expect("index writer"), body)
-        });
-        let keys = keys?;
-        let mut main = main;
-        main.buf[..8].copy_from_slice(&keys.len.to_le_bytes());
-        main.buf[8..16].copy_from_slice(&keys.journal_at.to_le_bytes());
-        let mut header = Writer::default();
-        Self::header(&mut header, self.path, keys.generation, &main.buf);
-        dir.write_parts(&format!("{name}.bin"), &[&header.buf, &main.buf], false)
-            .map_err(|e| e.to_string())?;
-        self.dirty.store(false, Ordering::Relaxed);
-        Ok(Saved(Some(keys)))
-    }
-
-    /// Go on from what [`Engine::save`] wrote.
-    pub fn saved(&mut self, saved: Saved) {
-        if saved.0 != self.keys_file {
-            self.journal.clear();
+            Err(e) => return (engine, Some(format!("cannot read {}: {e}", main.display()))),
+        };
+        match engine.open_main(Blob::Disk(Mutex::new(file))) {
+            Ok(()) => (engine, None),
+            Err(why) => (
+                Self::empty(path, home),
+                Some(format!("the index was {why}")),
+            ),
         }
-        self.keys_file = saved.0;
     }
 
-    fn write_snapshot(&self, dir: &StateDir, d: &Dedupe) -> Result<KeysFile, String> {
+    /// Read the main file's header and meta, and check every chunk of its stream.
+    fn open_main(&mut self, blob: Blob) -> Result<(), String> {
+        let short = || "unreadable (too short)".to_string();
+        let head = blob.read_at(0, HEADER).map_err(|_| short())?;
+        let mut r = Reader::new(&head);
+        let parsed = (|| -> Result<_, Malformed> {
+            Ok((
+                r.u64()?.to_le_bytes(),
+                r.u32()?,
+                r.u8()?,
+                r.u64()?,
+                r.u64()?,
+            ))
+        })();
+        let (magic, version, stored_path, meta_len, sum) = parsed.map_err(|_| short())?;
+        if &magic != MAGIC {
+            return Err("not an index file".into());
+        }
+        if version != VERSION {
+            return Err(format!("of another version ({version}, this is {VERSION})"));
+        }
+        if stored_path != self.path as u8 {
+            return Err("for another report".into());
+        }
+        let meta_len = usize::try_from(meta_len).map_err(|_| short())?;
+        let meta = blob.read_at(HEADER as u64, meta_len).map_err(|_| short())?;
+        if checksum(&meta) != sum {
+            return Err("damaged (checksum)".into());
+        }
+        self.decode_meta(&meta)
+            .map_err(|m| format!("unreadable ({})", m.0))?;
+        let at = (HEADER + meta_len) as u64;
+        let end = blob.len().map_err(|e| format!("unreadable ({e})"))?;
+        let mut next = at;
+        while next < end {
+            let (_, len) = read_chunk(&blob, next, end)?;
+            next += 12 + len;
+        }
+        self.main = Some(Main { blob, at, end });
+        Ok(())
+    }
+
+    fn encode_meta(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u64(self.keys.generation);
+        w.u64(self.keys.len);
+        for p in &self.keys.table {
+            w.uv(p.at);
+            w.uv(p.len);
+            w.u64(p.sum);
+        }
+        w.u64(self.marks.len() as u64);
+        for m in &self.marks {
+            w.bytes(m.path.as_bytes());
+            w.uv(m.dev);
+            w.uv(m.ino);
+            w.uv(m.len);
+            w.iv(m.modified);
+            w.uv(m.consumed);
+            w.u64(m.window);
+            w.uv(u64::from(m.next_seq));
+            w.uv(m.skipped);
+            w.uv(m.tail_len);
+            w.uv(m.tail_skipped);
+            w.uv(u64::from(m.tail_entries));
+        }
+        self.models.encode(&mut w);
+        w.buf
+    }
+
+    fn decode_meta(&mut self, meta: &[u8]) -> Result<(), Malformed> {
+        let mut r = Reader::new(meta);
+        self.keys.generation = r.u64()?;
+        self.keys.len = r.u64()?;
+        for p in &mut self.keys.table {
+            *p = Place {
+                at: r.uv()?,
+                len: r.uv()?,
+                sum: r.u64()?,
+            };
+        }
+        let n = r.count(8)?;
+        for _ in 0..n {
+            let path = std::str::from_utf8(r.bytes()?)
+                .map_err(|_| Malformed("path"))?
+                .to_string();
+            self.marks.push(Mark {
+                path,
+                dev: r.uv()?,
+                ino: r.uv()?,
+                len: r.uv()?,
+                modified: r.iv()?,
+                consumed: r.uv()?,
+                window: r.u64()?,
+                next_seq: u32::try_from(r.uv()?).map_err(|_| Malformed("seq"))?,
+                skipped: r.uv()?,
+                tail_len: r.uv()?,
+                tail_skipped: r.uv()?,
+                tail_entries: u32::try_from(r.uv()?).map_err(|_| Malformed("tail"))?,
+            });
+        }
+        self.models = Models::decode(&mut r)?;
+        if !r.is_empty() {
+            return Err(Malformed("trailing data"));
+        }
+        self.rank = (0..self.marks.len() as u32).collect();
+        Ok(())
+    }
+
+    /// Write a new main file: the meta, then `kept` as chunks of the stream; not put in place
+    /// if reading `kept` left an `error`.
+    fn write_main(
+        &self,
+        kept: impl Iterator<Item = Placed>,
+        error: &RefCell<Option<String>>,
+    ) -> Result<Main, String> {
+        let name = self.main_name();
+        let err = io_error(&name);
+        let meta = self.encode_meta();
+        let mut out = Out::new(&self.home, &name).map_err(&err)?;
+        let mut w = Writer::default();
+        w.u64(u64::from_le_bytes(*MAGIC));
+        w.u32(VERSION);
+        w.u8(self.path as u8);
+        w.u64(meta.len() as u64);
+        w.u64(checksum(&meta));
+        out.write(&w.buf).map_err(&err)?;
+        out.write(&meta).map_err(&err)?;
+        let at = (HEADER + meta.len()) as u64;
+        let mut end = at;
+        let mut chunk = Writer::default();
+        let (mut count, mut prev) = (0u32, 0i64);
+        let mut seal = |chunk: &mut Writer, count: &mut u32, out: &mut Out| {
+            if *count == 0 {
+                return Ok(());
+            }
+            let mut head = Writer::default();
+            head.u32((chunk.buf.len() + 4) as u32);
+            let mut body = count.to_le_bytes().to_vec();
+            body.extend_from_slice(&chunk.buf);
+            head.u64(checksum(&body));
+            out.write(&head.buf)?;
+            out.write(&body)?;
+            end += 12 + body.len() as u64;
+            chunk.buf.clear();
+            *count = 0;
+            std::io::Result::Ok(())
+        };
+        for (e, origin) in kept {
+            store::put_placed(&mut chunk, &e, origin, &mut prev);
+            count += 1;
+            if count == STREAM_CHUNK {
+                seal(&mut chunk, &mut count, &mut out).map_err(&err)?;
+                prev = 0;
+            }
+        }
+        seal(&mut chunk, &mut count, &mut out).map_err(&err)?;
+        if let Some(e) = error.borrow().clone() {
+            return Err(e);
+        }
+        let blob = out.commit().map_err(&err)?;
+        Ok(Main { blob, at, end })
+    }
+
+    /// The keys file, opened and checked against what the main file says of it.
+    fn keys_blob(&self) -> Result<&Blob, String> {
+        self.keys
+            .blob
+            .get_or_init(|| {
+                let Home::Dir(dir) = &self.home else {
+                    return Err("the index has no keys".into());
+                };
+                let path = dir.path(&self.keys_name());
+                let bad = |why: String| format!("the index keys were {why}");
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| bad(format!("not readable ({e})")))?;
+                let blob = Blob::Disk(Mutex::new(file));
+                let head = blob
+                    .read_at(0, KEYS_HEADER)
+                    .map_err(|_| bad("unreadable (too short)".into()))?;
+                let mut r = Reader::new(&head);
+                let ok = (|| -> Result<bool, Malformed> {
+                    Ok(r.u64()?.to_le_bytes() == *KEYS_MAGIC
+                        && r.u32()? == VERSION
+                        && r.u8()? == self.path as u8)
+                })();
+                if ok != Ok(true) {
+                    return Err(bad("not a keys file of this version".into()));
+                }
+                if r.u64() != Ok(self.keys.generation) {
+                    return Err("the index keys belong to another generation".into());
+                }
+                if blob.len().map_err(|e| bad(e.to_string()))? < self.keys.len {
+                    return Err(bad("shorter than the index says".into()));
+                }
+                Ok(blob)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn keys_header(&self, generation: u64) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u64(u64::from_le_bytes(*KEYS_MAGIC));
+        w.u32(VERSION);
+        w.u8(self.path as u8);
+        w.u64(generation);
+        w.buf
+    }
+
+    /// Bucket `b`'s deduplication state.
+    fn load_bucket(&self, b: usize) -> Result<Dedupe, String> {
+        let p = self.keys.table[b];
+        if p.len == 0 {
+            return Ok(Dedupe::new(self.path));
+        }
+        let bad = |why: &str| format!("the index keys were {why}");
+        let bytes = self
+            .keys_blob()?
+            .read_at(p.at, p.len as usize)
+            .map_err(|e| bad(&format!("not readable ({e})")))?;
+        if checksum(&bytes) != p.sum {
+            return Err(bad("damaged (checksum)"));
+        }
+        decode_bucket(&bytes, self.path, self.bounds()).map_err(|m| bad(m.0))
+    }
+
+    /// Push `pending` (by bucket, each in read order) onto the buckets' states. Entries made or
+    /// replaced come back by their place in the stream. `save`: write the changed states to
+    /// the keys file, and refuse a late entry a run in order would count differently; else
+    /// (partial lines, never kept) such an entry is pushed anyway.
+    fn push_pending(
+        &self,
+        mut pending: Vec<Vec<Entry>>,
+        save: bool,
+    ) -> Result<Pushed, String> {
+        let mut delta = Delta::new();
+        for e in pending[NO_ID].drain(..) {
+            let at = (e.file, e.seq);
+            delta.insert(key(&self.rank, at), (e, at));
+        }
+        let touched: Vec<usize> = (0..BUCKETS).filter(|&b| !pending[b].is_empty()).collect();
+        let blob = if save && !touched.is_empty() {
+            Some(self.keys_blob()?)
+        } else {
+            None
+        };
+        let next = AtomicUsize::new(0);
+        let out = Mutex::new((Vec::new(), delta, self.keys.len, None::<String>));
+        let pending = &pending;
+        std::thread::scope(|scope| {
+            for _ in 0..run_threads().min(touched.len()) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&b) = touched.get(i) else { return };
+                    let done = (|| -> Result<(Option<Vec<u8>>, Delta), String> {
+                        let mut d = self.load_bucket(b)?;
+                        let mut changed = Vec::new();
+                        for e in &pending[b] {
+                            let slot = match d.push_late(e.clone(), &self.models, &self.rank) {
+                                Ok(slot) => slot,
+                                Err(_) if save => {
+                                    return Err("an appended line repeats a message of a file \
+                                                ordered after it"
+                                        .into())
+                                }
+                                Err(_) => d.push(e.clone(), &self.models),
+                            };
+                            changed.extend(slot);
+                        }
+                        let mut delta = Delta::new();
+                        for slot in changed {
+                            let (e, at) = d.slot(slot);
+                            delta.insert(key(&self.rank, at), (e.clone(), at));
+                        }
+                        Ok((save.then(|| encode_bucket(&d)), delta))
+                    })();
+                    let mut out = out.lock().expect("bucket results");
+                    match done {
+                        Ok((bytes, delta)) => {
+                            out.1.extend(delta);
+                            if let (Some(bytes), Some(blob)) = (bytes, blob) {
+                                match blob.append_at(out.2, &[&bytes]) {
+                                    Ok(at) => {
+                                        let len = bytes.len() as u64;
+                                        let sum = checksum(&bytes);
+                                        out.0.push((b, Place { at, len, sum }));
+                                        out.2 += len;
+                                    }
+                                    Err(e) => {
+                                        out.3.get_or_insert(format!("cannot write the keys: {e}"));
+                                    }
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            out.3.get_or_insert(e);
+                            next.store(touched.len(), Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        let (places, delta, len, error) = out.into_inner().expect("bucket results");
+        match error {
+            Some(e) => Err(e),
+            None => Ok(Pushed { delta, places, len }),
+        }
+    }
+
+    /// Rewrite the keys file with only the current bucket states, once the replaced ones take
+    /// more room than the current ones.
+    fn compact_keys(&mut self) -> Result<(), String> {
+        let header = KEYS_HEADER as u64;
+        if self.keys.len - header <= 2 * self.keys.live() + (4 << 10) {
+            return Ok(());
+        }
+        let name = self.keys_name();
+        let err = io_error(&name);
         let generation = fastrand::u64(..);
-        // The size of the report part, then the report part and the keys.
-        let mut body = Writer::default();
-        body.u64(0);
-        d.encode_slots(&mut body);
-        let report_len = (body.buf.len() - 8) as u64;
-        body.buf[..8].copy_from_slice(&report_len.to_le_bytes());
-        d.encode_keys(&mut body);
-        let mut header = Writer::default();
-        Self::header(&mut header, self.path, generation, &body.buf);
-        let name = format!("{}.keys", Self::file_name(self.path));
-        dir.write_parts(&name, &[&header.buf, &body.buf], false)
-            .map_err(|e| e.to_string())?;
-        let len = (header.buf.len() + body.buf.len()) as u64;
-        Ok(KeysFile {
-            path: dir.path(&name),
+        let mut out = Out::new(&self.home, &name).map_err(&err)?;
+        out.write(&self.keys_header(generation)).map_err(&err)?;
+        let mut table = self.keys.table.clone();
+        let mut len = header;
+        for p in table.iter_mut().filter(|p| p.len > 0) {
+            let bytes = self
+                .keys_blob()?
+                .read_at(p.at, p.len as usize)
+                .map_err(|e| format!("the index keys were not readable ({e})"))?;
+            out.write(&bytes).map_err(&err)?;
+            p.at = len;
+            len += p.len;
+        }
+        let blob = out.commit().map_err(&err)?;
+        self.keys = Keys {
+            blob: OnceLock::from(Ok(blob)),
             generation,
             len,
-            journal_at: len,
-        })
+            table,
+        };
+        Ok(())
     }
 
-    /// Append the entries pushed since `k` was written as one record: its length, checksum and
-    /// the entries. Anything past `k.len` (a record of a save that did not finish) goes first.
-    fn append_journal(&self, k: &KeysFile) -> Result<KeysFile, String> {
-        use std::io::Write as _;
-        let mut payload = Writer::default();
-        store::encode_entries(&mut payload, &self.journal);
-        let mut record = Writer::default();
-        record.u64(payload.buf.len() as u64);
-        record.u64(checksum(&payload.buf));
-        let io = |e: std::io::Error| format!("cannot append to {}: {e}", k.path.display());
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&k.path)
-            .map_err(io)?;
-        f.set_len(k.len).map_err(io)?;
-        f.seek(SeekFrom::End(0)).map_err(io)?;
-        f.write_all(&record.buf).map_err(io)?;
-        f.write_all(&payload.buf).map_err(io)?;
-        Ok(KeysFile {
-            len: k.len + (record.buf.len() + payload.buf.len()) as u64,
-            ..k.clone()
-        })
-    }
-
-    /// The whole deduplication state from the keys file: its snapshot, then its journal
-    /// replayed (slots not yet in file order: see [`Dedupe::reorder`]).
-    fn read_keys(&self, k: &KeysFile) -> Result<Dedupe, String> {
-        let bad = |why: String| format!("the index keys were {why}");
-        let bytes = std::fs::read(&k.path).map_err(|e| bad(format!("not readable ({e})")))?;
-        let len = usize::try_from(k.len).unwrap_or(usize::MAX);
-        let at = usize::try_from(k.journal_at).unwrap_or(usize::MAX);
-        if bytes.len() < len || at > len {
-            return Err(bad("shorter than the index says".into()));
-        }
-        let (mut r, generation) = Self::open_file(&bytes[..at], self.path).map_err(bad)?;
-        if generation != k.generation {
-            return Err("the index keys belong to another generation".into());
-        }
-        let malformed = |m: Malformed| bad(format!("unreadable ({})", m.0));
-        let report_len = r.u64().map_err(malformed)?;
-        let body = &bytes[at - r.rest_len()..at];
-        let split = usize::try_from(report_len)
-            .ok()
-            .filter(|n| *n <= body.len())
-            .ok_or_else(|| bad("unreadable (sizes)".into()))?;
-        let (report, keys) = body.split_at(split);
-        let (mut rr, mut kr) = (Reader::new(report), Reader::new(keys));
-        let (path, [mut kept, rest]) =
-            Dedupe::decode_report_with(&mut rr, self.bounds(), &both).map_err(malformed)?;
-        kept.extend(rest);
-        let mut d =
-            Dedupe::with_keys(path, kept, &mut kr, self.bounds(), &both).map_err(malformed)?;
-        if !rr.is_empty() || !kr.is_empty() {
-            return Err(bad("unreadable (trailing data)".into()));
-        }
-        let mut journal = Reader::new(&bytes[at..len]);
-        while !journal.is_empty() {
-            let size = journal.count(1).map_err(malformed)?;
-            let sum = journal.u64().map_err(malformed)?;
-            let payload_at = len - journal.rest_len();
-            let payload = bytes
-                .get(payload_at..payload_at + size)
-                .filter(|p| payload_at + size <= len && checksum(p) == sum)
-                .ok_or_else(|| bad("damaged (journal)".into()))?;
-            let entries = store::decode_entries(&mut Reader::new(payload), self.bounds())
-                .map_err(malformed)?;
-            for e in entries {
-                d.push(e, &self.models);
+    /// The main file's kept entries, merged with `delta`.
+    fn merged<'a>(
+        &'a self,
+        delta: Delta,
+        error: &'a RefCell<Option<String>>,
+    ) -> impl Iterator<Item = Placed> + 'a {
+        let old = StreamReader::new(self.main.as_ref(), self.bounds(), error);
+        let rank = &self.rank;
+        let mut old = old.peekable();
+        let mut new = delta.into_iter().peekable();
+        std::iter::from_fn(move || {
+            let old_key = old.peek().map(|(_, at)| key(rank, *at));
+            match (old_key, new.peek()) {
+                (Some(o), Some(&(n, _))) if n < o => new.next().map(|(_, v)| v),
+                (Some(o), Some(&(n, _))) if n == o => {
+                    old.next();
+                    new.next().map(|(_, v)| v)
+                }
+                (Some(_), _) => old.next(),
+                (None, _) => new.next().map(|(_, v)| v),
             }
-            journal = Reader::new(&bytes[payload_at + size..len]);
-        }
-        Ok(d)
-    }
-
-    fn dedupe(&mut self) -> Result<&mut Dedupe, String> {
-        if let State::Loaded(_) = &self.state {
-            let k = self
-                .keys_file
-                .clone()
-                .ok_or_else(|| "the index has no keys".to_string())?;
-            // The loaded entries go first: the keys file holds them all again.
-            self.state = State::Ready(Box::new(Dedupe::new(self.path)));
-            self.state = State::Ready(Box::new(self.read_keys(&k)?));
-        }
-        match &mut self.state {
-            State::Ready(d) => Ok(d),
-            State::Loaded(_) => unreachable!("decoded above"),
-        }
-    }
-
-    /// A guess, before the folders are listed, that nothing changed: the `n` files written to
-    /// last (where Claude Code appends) still have the size and time the index knows. A shell
-    /// can then decode the kept entries while it lists ([`Engine::prefetch`]) instead of after.
-    pub fn looks_unchanged(&self, n: usize) -> bool {
-        if !matches!(self.state, State::Loaded(_)) {
-            return false;
-        }
-        let mut recent: Vec<&Mark> = self.marks.iter().collect();
-        let n = n.min(recent.len());
-        if n == 0 {
-            return false;
-        }
-        recent.select_nth_unstable_by_key(n - 1, |m| std::cmp::Reverse(m.modified));
-        recent[..n].iter().all(|m| {
-            std::fs::metadata(&m.path).is_ok_and(|meta| {
-                m.unchanged(&Transcript::from_metadata(PathBuf::from(&m.path), &meta))
-            })
         })
     }
+}
 
-    /// Decode the kept entries of a loaded index now, on this thread only (the shell lists
-    /// folders on the others); later [`Engine::entries`] calls find them ready.
-    pub fn prefetch(&self) {
-        if let State::Loaded(report) = &self.state {
-            let _ = report.entries_with(&store::sequential);
+/// A bucket's state as the keys file holds it: its slots, then its keys.
+fn encode_bucket(d: &Dedupe) -> Vec<u8> {
+    let mut w = Writer::default();
+    d.encode_slots(&mut w);
+    d.encode_keys(&mut w);
+    w.buf
+}
+
+fn decode_bucket(bytes: &[u8], path: Path, bounds: Bounds) -> Result<Dedupe, Malformed> {
+    let mut r = Reader::new(bytes);
+    let (stored, [mut kept, rest]) =
+        Dedupe::decode_report_with(&mut r, bounds, &store::sequential)?;
+    if stored != path {
+        return Err(Malformed("dedupe path"));
+    }
+    kept.extend(rest);
+    let d = Dedupe::with_keys(path, kept, &mut r, bounds, &store::sequential)?;
+    if r.is_empty() {
+        Ok(d)
+    } else {
+        Err(Malformed("trailing data"))
+    }
+}
+
+/// The chunk at `at` (before `end`): checked, its payload (entry count, then entries), and its
+/// payload's length.
+fn read_chunk(blob: &Blob, at: u64, end: u64) -> Result<(Vec<u8>, u64), String> {
+    let short = || "unreadable (too short)".to_string();
+    if end - at < 12 {
+        return Err(short());
+    }
+    let head = blob.read_at(at, 12).map_err(|_| short())?;
+    let len = u64::from(u32::from_le_bytes(head[..4].try_into().expect("4 bytes")));
+    let sum = u64::from_le_bytes(head[4..].try_into().expect("8 bytes"));
+    if len < 4 || end - at - 12 < len {
+        return Err(short());
+    }
+    let body = blob.read_at(at + 12, len as usize).map_err(|_| short())?;
+    if checksum(&body) != sum {
+        return Err("damaged (checksum)".into());
+    }
+    Ok((body, len))
+}
+
+/// The chunk at `at` of `main`, decoded; and where the next one starts.
+fn decode_chunk(blob: &Blob, at: u64, end: u64, b: Bounds) -> Result<(Vec<Placed>, u64), String> {
+    let (body, len) = read_chunk(blob, at, end).map_err(|why| format!("the index was {why}"))?;
+    let mut r = Reader::new(&body[4..]);
+    let n = u32::from_le_bytes(body[..4].try_into().expect("4 bytes"));
+    let mut prev = 0;
+    let mut out = Vec::with_capacity(n.min(STREAM_CHUNK) as usize);
+    for _ in 0..n {
+        out.push(
+            store::get_placed(&mut r, b, &mut prev)
+                .map_err(|m| format!("the index was unreadable ({})", m.0))?,
+        );
+    }
+    Ok((out, at + 12 + len))
+}
+
+/// Where a [`StreamReader`] gets its chunks: a thread that decodes them ahead (a file), or
+/// itself (memory).
+enum Source<'a> {
+    Ahead(std::sync::mpsc::Receiver<Result<Vec<Placed>, String>>),
+    Here(&'a Main, u64),
+    Done,
+}
+
+/// The main file's kept entries, a chunk at a time. A chunk that cannot be read ends it and
+/// leaves its reason in `error`.
+struct StreamReader<'a> {
+    source: Source<'a>,
+    bounds: Bounds,
+    batch: std::vec::IntoIter<Placed>,
+    error: &'a RefCell<Option<String>>,
+}
+
+impl<'a> StreamReader<'a> {
+    fn new(main: Option<&'a Main>, bounds: Bounds, error: &'a RefCell<Option<String>>) -> Self {
+        let source = match main {
+            None => Source::Done,
+            Some(m) => match m.blob.try_clone() {
+                // Two chunks ahead at most: decoding runs beside the report.
+                Some(blob) => {
+                    let (tx, rx) = std::sync::mpsc::sync_channel(2);
+                    let (mut at, end) = (m.at, m.end);
+                    std::thread::spawn(move || {
+                        while at < end {
+                            let chunk = decode_chunk(&blob, at, end, bounds);
+                            let stop = chunk.is_err();
+                            let sent = tx.send(chunk.map(|(entries, next)| {
+                                at = next;
+                                entries
+                            }));
+                            if stop || sent.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                    Source::Ahead(rx)
+                }
+                None => Source::Here(m, m.at),
+            },
+        };
+        Self {
+            source,
+            bounds,
+            batch: Vec::new().into_iter(),
+            error,
         }
     }
+}
 
+impl Iterator for StreamReader<'_> {
+    type Item = Placed;
+
+    fn next(&mut self) -> Option<Placed> {
+        loop {
+            if let Some(p) = self.batch.next() {
+                return Some(p);
+            }
+            let chunk = match &mut self.source {
+                Source::Done => return None,
+                Source::Ahead(rx) => match rx.recv() {
+                    Ok(chunk) => chunk,
+                    Err(_) => return None,
+                },
+                Source::Here(main, at) if *at < main.end => {
+                    decode_chunk(&main.blob, *at, main.end, self.bounds).map(|(entries, next)| {
+                        *at = next;
+                        entries
+                    })
+                }
+                Source::Here(..) => return None,
+            };
+            match chunk {
+                Ok(entries) => self.batch = entries.into_iter(),
+                Err(why) => {
+                    *self.error.borrow_mut() = Some(why);
+                    self.source = Source::Done;
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// One bucket's kept entries from a first read's runs, in stream order.
+struct RunReader<'a> {
+    runs: &'a Spill,
+    stream: usize,
+    chunk: usize,
+    bytes: Vec<u8>,
+    pos: usize,
+    left: u32,
+    prev: i64,
+    bounds: Bounds,
+}
+
+impl RunReader<'_> {
+    fn next(&mut self) -> Result<Option<Placed>, String> {
+        while self.left == 0 {
+            if self.chunk >= self.runs.chunks(self.stream) {
+                return Ok(None);
+            }
+            let c = self
+                .runs
+                .chunk(self.stream, self.chunk)
+                .map_err(|e| format!("cannot read back the spill file: {e}"))?;
+            self.chunk += 1;
+            (self.bytes, self.left, self.pos, self.prev) = (c.bytes, c.count, 0, 0);
+        }
+        let mut r = Reader::new(&self.bytes[self.pos..]);
+        let placed = store::get_placed(&mut r, self.bounds, &mut self.prev)
+            .map_err(|m| format!("the spill file was unreadable ({})", m.0))?;
+        self.pos = self.bytes.len() - r.rest_len();
+        self.left -= 1;
+        Ok(Some(placed))
+    }
+}
+/// What a refresh must do with the files found.
+enum Plan<'a> {
+    /// Read these (file id, or for a new file its rank; transcript; mark if seen before), in
+    /// file order; and the rank of every known file.
+    Read(Vec<(u32, &'a Transcript, Option<Mark>)>, Vec<u32>),
+    Rebuild(String),
+}
+
+impl Engine {
     /// Compare the files found with what the index knows.
     fn plan<'a>(&self, found: &[&'a Transcript]) -> Plan<'a> {
         let known: HashMap<&str, u32> = self
@@ -786,7 +1159,13 @@ impl Engine {
         jobs: Vec<(u32, &Transcript, Option<Mark>)>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Refresh, String> {
-        self.dedupe()?;
+        let new: u64 = jobs
+            .iter()
+            .map(|(_, t, m)| t.len.saturating_sub(m.as_ref().map_or(0, |m| m.consumed)))
+            .sum();
+        if new > MOST_APPENDED {
+            return Err(format!("{} MiB were new", new >> 20));
+        }
         let jobs: Vec<(u32, &Transcript, Option<&Mark>)> = jobs
             .iter()
             .map(|(id, t, m)| (*id, *t, m.as_ref()))
@@ -795,16 +1174,9 @@ impl Engine {
             how: Refreshed::Updated,
             ..Refresh::default()
         };
-        let State::Ready(d) = &mut self.state else {
-            unreachable!("decoded above")
-        };
-        let (marks, models, rank, journal) = (
-            &mut self.marks,
-            &mut self.models,
-            &mut self.rank,
-            &mut self.journal,
-        );
+        let mut pending: Vec<Vec<Entry>> = vec![Vec::new(); BUCKETS + 1];
         let mut tails = Vec::new();
+        let (marks, models, rank) = (&mut self.marks, &mut self.models, &mut self.rank);
         read_parts(&jobs, self.path, progress, |t, seen, part| {
             let mut p = match part {
                 Ok(p) => p,
@@ -831,44 +1203,97 @@ impl Engine {
             adopt_models(models, &mut p);
             refresh.read_bytes += p.read;
             for e in p.entries {
-                journal.push(e.clone());
-                d.push_late(e, models, rank).map_err(|_| {
-                    "an appended line repeats a message of a file ordered after it".to_string()
-                })?;
+                pending[bucket(&e)].push(e);
             }
             tails.extend(p.tail);
             Ok(())
         })?;
-        d.reorder(&self.rank);
-        self.tails = tails;
-        *self.dirty.get_mut() = true;
+        let Pushed { delta, places, len } = self.push_pending(pending, true)?;
+        for (b, p) in places {
+            self.keys.table[b] = p;
+        }
+        self.keys.len = len;
+        self.tails = self.tail_delta(tails)?;
+        self.compact_keys()?;
+        let error = RefCell::new(None);
+        let main = self.write_main(self.merged(delta, &error), &error)?;
+        self.main = Some(main);
         Ok(refresh)
     }
 
+    /// Read everything again (in memory when the state dir cannot be written).
     fn rebuild(
         &mut self,
         found: &[&Transcript],
         why: String,
         progress: &mut dyn FnMut(Progress),
     ) -> Refresh {
-        *self = Self::new(self.path);
+        match self.build(found, why.clone(), progress) {
+            Ok(r) => r,
+            Err(e) if matches!(self.home, Home::Dir(_)) => {
+                self.home = Home::Memory;
+                let mut r = self
+                    .build(found, why.clone(), progress)
+                    .unwrap_or_else(|e| {
+                        *self = Self::new(self.path);
+                        Refresh {
+                            how: Refreshed::Built(why),
+                            note: Some(format!("usage could not be read: {e}")),
+                            ..Refresh::default()
+                        }
+                    });
+                r.note
+                    .get_or_insert(format!("the usage index was not saved: {e}"));
+                r
+            }
+            Err(e) => {
+                *self = Self::new(self.path);
+                Refresh {
+                    how: Refreshed::Built(why),
+                    note: Some(format!("usage could not be read: {e}")),
+                    ..Refresh::default()
+                }
+            }
+        }
+    }
+
+    /// A first read: every file's entries spilled by bucket, each bucket deduplicated and its
+    /// state written to a new keys file, then the buckets' kept entries merged into the stream.
+    fn build(
+        &mut self,
+        found: &[&Transcript],
+        why: String,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Refresh, String> {
+        *self = Self::empty(self.path, self.home.clone());
         let mut refresh = Refresh {
             how: Refreshed::Built(why),
             ..Refresh::default()
         };
-        let mut dedupe = Dedupe::new(self.path);
+        let keys_name = self.keys_name();
+        let err = io_error(&keys_name);
+        // Made first: a state dir that cannot be written is found before anything is read.
+        let mut keys = Out::new(&self.home, &keys_name).map_err(&err)?;
+        let spill_dir = match &self.home {
+            Home::Dir(d) => Some(d.root().to_path_buf()),
+            Home::Memory => None,
+        };
+        let spill_err = |e: std::io::Error| format!("cannot write a spill file: {e}");
+        let mut spill = Spill::new(spill_dir.as_deref(), BUCKETS + 1).map_err(spill_err)?;
         let mut tails = Vec::new();
         let all: Vec<(u32, &Transcript, Option<&Mark>)> =
             found.iter().map(|&t| (0, t, None)).collect();
-        let read = read_parts(&all, self.path, progress, |t, _, part| {
+        read_parts(&all, self.path, progress, |t, _, part| {
             match part {
                 Ok(mut p) => {
                     // Ids in path order, given to the files that could be read.
                     p.set_file(self.marks.len() as u32);
                     adopt_models(&mut self.models, &mut p);
                     refresh.read_bytes += p.read;
-                    for e in p.entries {
-                        dedupe.push(e, &self.models);
+                    for e in &p.entries {
+                        spill
+                            .push(bucket(e), |w, prev| store::put_entry(w, e, prev))
+                            .map_err(spill_err)?;
                     }
                     tails.extend(p.tail);
                     self.marks.push(p.mark);
@@ -877,42 +1302,199 @@ impl Engine {
                 Err(PartError::Io(e)) => refresh.unreadable.push((t.path.clone(), e)),
             }
             Ok(())
-        });
-        debug_assert!(read.is_ok(), "the sink above never fails");
+        })?;
+        spill.finish().map_err(spill_err)?;
         self.rank = (0..self.marks.len() as u32).collect();
-        self.state = State::Ready(Box::new(dedupe));
-        self.tails = tails;
-        *self.dirty.get_mut() = true;
-        refresh
+        let tails_read = tails;
+
+        // Each bucket on its own: its entries, deduplicated; its state to the keys file; its
+        // kept entries to a run.
+        let generation = fastrand::u64(..);
+        keys.write(&self.keys_header(generation)).map_err(&err)?;
+        // A spill of runs per thread, so none waits for another.
+        let mut runs = (0..run_threads())
+            .map(|_| Spill::new(spill_dir.as_deref(), BUCKETS + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(spill_err)?;
+        let written = Mutex::new((keys, KEYS_HEADER as u64, vec![Place::default(); BUCKETS]));
+        let next = AtomicUsize::new(0);
+        let failed = Mutex::new(None::<String>);
+        let bounds = self.bounds();
+        let mut owner = vec![0; NO_ID + 1];
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = runs
+                .iter_mut()
+                .map(|runs| {
+                    let (next, written, failed, spill) = (&next, &written, &failed, &spill);
+                    let (err, models) = (&err, &self.models);
+                    let path = self.path;
+                    scope.spawn(move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let b = next.fetch_add(1, Ordering::Relaxed);
+                            if b > NO_ID {
+                                return mine;
+                            }
+                            mine.push(b);
+                            let done = (|| -> Result<(), String> {
+                                let n = (0..spill.chunks(b)).map(|i| spill.count(b, i)).sum();
+                                let mut d = Dedupe::with_capacity(path, n);
+                                for i in 0..spill.chunks(b) {
+                                    let c = spill.chunk(b, i).map_err(spill_err)?;
+                                    let mut r = Reader::new(&c.bytes);
+                                    let mut prev = 0;
+                                    for _ in 0..c.count {
+                                        let e = store::get_entry(&mut r, bounds, &mut prev)
+                                            .map_err(|m| {
+                                                format!("the spill file was unreadable ({})", m.0)
+                                            })?;
+                                        d.push(e, models);
+                                    }
+                                }
+                                if b != NO_ID && d.kept().len() > 0 {
+                                    let bytes = encode_bucket(&d);
+                                    let mut w = written.lock().expect("keys writer");
+                                    let (out, len, table) = &mut *w;
+                                    out.write(&bytes).map_err(err)?;
+                                    let n = bytes.len() as u64;
+                                    table[b] = Place {
+                                        at: *len,
+                                        len: n,
+                                        sum: checksum(&bytes),
+                                    };
+                                    *len += n;
+                                }
+                                for (e, at) in d.placed() {
+                                    runs.push(b, |w, prev| store::put_placed(w, e, at, prev))
+                                        .map_err(spill_err)?;
+                                }
+                                Ok(())
+                            })();
+                            if let Err(e) = done {
+                                failed.lock().expect("failure").get_or_insert(e);
+                                next.store(NO_ID + 1, Ordering::Relaxed);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for (t, handle) in threads.into_iter().enumerate() {
+                for b in handle.join().expect("bucket thread") {
+                    owner[b] = t;
+                }
+            }
+        });
+        if let Some(e) = failed.into_inner().expect("failure") {
+            return Err(e);
+        }
+        drop(spill);
+        let (keys, len, table) = written.into_inner().expect("keys writer");
+        let blob = keys.commit().map_err(&err)?;
+        self.keys = Keys {
+            blob: OnceLock::from(Ok(blob)),
+            generation,
+            len,
+            table,
+        };
+        for r in &mut runs {
+            r.finish().map_err(spill_err)?;
+        }
+
+        // The runs merged by place (file ids are in path order now).
+        let mut readers: Vec<RunReader<'_>> = (0..=NO_ID)
+            .map(|stream| RunReader {
+                runs: &runs[owner[stream]],
+                stream,
+                chunk: 0,
+                bytes: Vec::new(),
+                pos: 0,
+                left: 0,
+                prev: 0,
+                bounds,
+            })
+            .collect();
+        let rank = &self.rank;
+        let error = RefCell::new(None);
+        // Merged on a thread of its own, a batch at a time, while this one writes.
+        let main = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Placed>, String>>(4);
+            scope.spawn(move || {
+                let mut merge = || -> Result<(), String> {
+                    let mut heads: Vec<Option<Placed>> = Vec::with_capacity(readers.len());
+                    let mut heap = BinaryHeap::new();
+                    for (i, r) in readers.iter_mut().enumerate() {
+                        let head = r.next()?;
+                        if let Some((_, at)) = &head {
+                            heap.push(std::cmp::Reverse((key(rank, *at), i)));
+                        }
+                        heads.push(head);
+                    }
+                    let mut batch = Vec::with_capacity(STREAM_CHUNK as usize);
+                    while let Some(std::cmp::Reverse((_, i))) = heap.pop() {
+                        batch.extend(heads[i].take());
+                        let head = readers[i].next()?;
+                        if let Some((_, at)) = &head {
+                            heap.push(std::cmp::Reverse((key(rank, *at), i)));
+                        }
+                        heads[i] = head;
+                        if batch.len() == STREAM_CHUNK as usize {
+                            let full = std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(STREAM_CHUNK as usize),
+                            );
+                            tx.send(Ok(full)).map_err(|_| String::new())?;
+                        }
+                    }
+                    tx.send(Ok(batch)).map_err(|_| String::new())
+                };
+                if let Err(e) = merge() {
+                    let _ = tx.send(Err(e));
+                }
+            });
+            let mut batch = Vec::new().into_iter();
+            let merged = std::iter::from_fn(|| loop {
+                if let Some(p) = batch.next() {
+                    return Some(p);
+                }
+                match rx.recv() {
+                    Ok(Ok(b)) => batch = b.into_iter(),
+                    Ok(Err(e)) => {
+                        error.borrow_mut().get_or_insert(e);
+                        return None;
+                    }
+                    Err(_) => return None,
+                }
+            });
+            self.write_main(merged, &error)
+        })?;
+        self.main = Some(main);
+        self.tails = self.tail_delta(tails_read)?;
+        Ok(refresh)
+    }
+
+    /// What the entries of partial last lines add to the kept state (rare: a line being
+    /// written as it was read). A partial line repeating a message of a later file is added
+    /// where it was read (README, compatibility table).
+    fn tail_delta(&self, tails: Vec<Entry>) -> Result<Delta, String> {
+        if tails.is_empty() {
+            return Ok(Delta::new());
+        }
+        let mut pending: Vec<Vec<Entry>> = vec![Vec::new(); BUCKETS + 1];
+        for e in tails {
+            pending[bucket(&e)].push(e);
+        }
+        Ok(self.push_pending(pending, false)?.delta)
     }
 
     /// The kept entries in the order a run over every file gives them, with the entries of
-    /// partial last lines added (those are not kept: their line may still grow). Fields only
-    /// deduplication reads (ids, session, `seq`) may be empty.
-    pub fn entries(&self) -> Result<Entries<'_>, String> {
-        if self.tails.is_empty() {
-            return Ok(match &self.state {
-                State::Ready(d) => Entries::Kept(d),
-                State::Loaded(report) => Entries::Halves(report.entries()?),
-            });
+    /// partial last lines merged in (those are not kept: their line may still grow). Fields
+    /// only deduplication reads (ids, session, `seq`) are empty.
+    pub fn entries(&self) -> Entries<'_> {
+        Entries {
+            engine: self,
+            delta: self.tails.clone(),
+            error: RefCell::new(None),
         }
-        // Rare (a line being written as it was read): a copy of the state takes the tails.
-        let mut d = match &self.state {
-            State::Ready(d) => (**d).clone(),
-            State::Loaded(_) => {
-                let k = self.keys_file.as_ref().ok_or("the index has no keys")?;
-                self.read_keys(k)?
-            }
-        };
-        for e in &self.tails {
-            // A partial line repeating a message of a later file: added last, not in order
-            // (README, compatibility table).
-            if d.push_late(e.clone(), &self.models, &self.rank).is_err() {
-                d.push(e.clone(), &self.models);
-            }
-        }
-        d.reorder(&self.rank);
-        Ok(Entries::Owned(d.finish()))
     }
 
     pub fn models(&self) -> &Models {
@@ -942,21 +1524,28 @@ pub struct Refresh {
     /// Bytes read from transcripts.
     pub read_bytes: u64,
     pub unreadable: Vec<(PathBuf, String)>,
+    /// Why the index could not be written (then it is kept in memory), or why usage could not
+    /// be read at all.
+    pub note: Option<String>,
 }
 
-/// The kept entries for a report, in the order reports read them.
-pub enum Entries<'a> {
-    Halves(&'a [Vec<Entry>; 2]),
-    Kept(&'a Dedupe),
-    Owned(Vec<Entry>),
+/// The kept entries for a report, read from the index as they are iterated.
+pub struct Entries<'a> {
+    engine: &'a Engine,
+    delta: Delta,
+    error: RefCell<Option<String>>,
 }
 
 impl Entries<'_> {
-    pub fn iter(&self) -> Box<dyn Iterator<Item = &Entry> + '_> {
-        match self {
-            Entries::Halves(h) => Box::new(h.iter().flatten()),
-            Entries::Kept(d) => Box::new(d.kept()),
-            Entries::Owned(v) => Box::new(v.iter()),
-        }
+    /// The entries in the order reports read them.
+    pub fn iter(&self) -> impl Iterator<Item = Entry> + '_ {
+        self.engine
+            .merged(self.delta.clone(), &self.error)
+            .map(|(e, _)| e)
+    }
+
+    /// Why the last iteration ended early: then its report is incomplete.
+    pub fn error(&self) -> Option<String> {
+        self.error.borrow().clone()
     }
 }

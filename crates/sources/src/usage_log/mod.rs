@@ -7,4 +7,5 @@ pub mod index;
 pub mod line;
 pub mod paths;
 pub mod signals;
+mod spill;
 pub mod watch;

@@ -23,8 +23,6 @@ use crate::state_dir::StateDir;
 const SETTLE: Duration = Duration::from_millis(100);
 /// A refresh at least this often, events or not.
 const RESCAN: Duration = Duration::from_secs(60);
-/// The index is saved at most this often (it is rewritten whole), and after the first read.
-const SAVE_EVERY: Duration = Duration::from_secs(300);
 
 /// Where to look and what to report.
 pub struct WatchOptions {
@@ -65,7 +63,8 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
     };
     let mut watched: Vec<PathBuf> = Vec::new();
     let (mut engine, _) = Engine::load(&options.state, Path::Daily);
-    let mut last_save = None::<Instant>;
+    let mut first = true;
+    let mut noted = false;
     loop {
         // Watch every `projects` folder that exists now (a root can appear later).
         if let Some(w) = watcher.as_mut() {
@@ -87,8 +86,7 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
             })
             .collect();
         let mut stopped = false;
-        let first = last_save.is_none();
-        engine.refresh(&files, &mut |p: Progress| {
+        let refresh = engine.refresh(&files, &mut |p: Progress| {
             if first && p.files_done < p.files_total && !stopped {
                 stopped = !on(LocalUsage::Reading {
                     done: p.files_done,
@@ -96,15 +94,26 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
                 });
             }
         });
-        if stopped || !on(today(&engine, options.zone)) {
+        first = false;
+        if let Some(note) = refresh.note.filter(|_| !noted) {
+            warn(format!("usage: {note}"));
+            noted = true;
+        }
+        if stopped {
             return;
         }
-        if last_save.is_none_or(|t| t.elapsed() >= SAVE_EVERY) {
-            match engine.save(&options.state) {
-                Ok(saved) => engine.saved(saved),
-                Err(e) => warn(format!("the usage index was not saved: {e}")),
+        match today(&engine, options.zone) {
+            Ok(usage) => {
+                if !on(usage) {
+                    return;
+                }
             }
-            last_save = Some(Instant::now());
+            Err(e) => {
+                // Read everything again, now.
+                warn(format!("usage: {e}"));
+                engine.discard();
+                continue;
+            }
         }
         // Wait for a change (or the rescan), then let a burst of writes settle.
         match rx.recv_timeout(RESCAN) {
@@ -124,22 +133,21 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
     }
 }
 
-/// Today's tokens and cost in `zone`, the way `ccpulse usage daily` counts them.
-fn today(engine: &Engine, zone: Tz) -> LocalUsage {
+/// Today's tokens and cost in `zone`, the way `ccpulse usage daily` counts them; or why the
+/// index could not be read to the end.
+fn today(engine: &Engine, zone: Tz) -> Result<LocalUsage, String> {
     let date = Utc::now().with_timezone(&zone).date_naive();
     let range = Range {
         since: Some(date),
         until: Some(date),
     };
-    let (tokens, cost) = match engine.entries() {
-        Ok(entries) => {
-            let r = daily(entries.iter(), engine.models(), zone, range);
-            (r.totals.total_tokens, r.totals.total_cost)
-        }
-        Err(e) => {
-            warn(format!("usage: {e}"));
-            (0, 0.0)
-        }
-    };
-    LocalUsage::Today { tokens, cost }
+    let entries = engine.entries();
+    let r = daily(entries.iter(), engine.models(), zone, range);
+    match entries.error() {
+        Some(e) => Err(e),
+        None => Ok(LocalUsage::Today {
+            tokens: r.totals.total_tokens,
+            cost: r.totals.total_cost,
+        }),
+    }
 }
