@@ -757,11 +757,7 @@ impl Engine {
     /// replaced come back by their place in the stream. `save`: write the changed states to
     /// the keys file, and refuse a late entry a run in order would count differently; else
     /// (partial lines, never kept) such an entry is pushed anyway.
-    fn push_pending(
-        &self,
-        mut pending: Vec<Vec<Entry>>,
-        save: bool,
-    ) -> Result<Pushed, String> {
+    fn push_pending(&self, mut pending: Vec<Vec<Entry>>, save: bool) -> Result<Pushed, String> {
         let mut delta = Delta::new();
         for e in pending[NO_ID].drain(..) {
             let at = (e.file, e.seq);

@@ -238,7 +238,10 @@ mod tests {
                     .unwrap();
             }
             spill.finish().unwrap();
-            assert!(spill.written > 0 || place.is_none(), "nothing went to the file");
+            assert!(
+                spill.written > 0 || place.is_none(),
+                "nothing went to the file"
+            );
             for s in 0..3 {
                 let mut want = (s as u64..n as u64).step_by(3);
                 for c in 0..spill.chunks(s) {
