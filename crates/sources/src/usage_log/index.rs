@@ -1170,6 +1170,9 @@ impl Engine {
             how: Refreshed::Updated,
             ..Refresh::default()
         };
+        // What the written index vouches for: if only partial lines were read, it still holds.
+        let vouched = |m: &Mark| (m.consumed, m.next_seq, m.skipped, m.window);
+        let before: Vec<_> = self.marks.iter().map(vouched).collect();
         let mut pending: Vec<Vec<Entry>> = vec![Vec::new(); BUCKETS + 1];
         let mut tails = Vec::new();
         let (marks, models, rank) = (&mut self.marks, &mut self.models, &mut self.rank);
@@ -1210,6 +1213,10 @@ impl Engine {
         }
         self.keys.len = len;
         self.tails = self.tail_delta(tails)?;
+        if delta.is_empty() && self.marks.iter().map(vouched).eq(before) {
+            // Nothing but partial lines (read again next time): no need to write anything.
+            return Ok(refresh);
+        }
         self.compact_keys()?;
         let error = RefCell::new(None);
         let main = self.write_main(self.merged(delta, &error), &error)?;
