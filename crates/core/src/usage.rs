@@ -22,13 +22,14 @@ pub type IdHash = u64;
 /// Index of a model name in [`Models`].
 pub type ModelId = u16;
 
-/// The model names seen, each with its price (looked up once).
+/// The model names seen, each with its price (looked up once, when first asked: a reader's
+/// table of the names in one file never needs them).
 #[derive(Debug, Clone, Default)]
 pub struct Models {
     names: Vec<String>,
     /// `<name>-fast`, how reports show fast-mode use; made once, not per entry.
     fast_names: Vec<String>,
-    prices: Vec<Option<Price>>,
+    prices: Vec<std::sync::OnceLock<Option<Price>>>,
 }
 
 impl Models {
@@ -38,7 +39,7 @@ impl Models {
         }
         self.names.push(name.to_string());
         self.fast_names.push(format!("{name}-fast"));
-        self.prices.push(pricing::find(name));
+        self.prices.push(std::sync::OnceLock::new());
         (self.names.len() - 1) as ModelId
     }
 
@@ -55,7 +56,9 @@ impl Models {
     }
 
     pub fn price(&self, id: ModelId) -> Option<&Price> {
-        self.prices[id as usize].as_ref()
+        self.prices[id as usize]
+            .get_or_init(|| pricing::find(&self.names[id as usize]))
+            .as_ref()
     }
 }
 
