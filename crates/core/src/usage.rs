@@ -1010,8 +1010,11 @@ pub fn blocks(
     o: BlockOptions,
     now: DateTime<Utc>,
 ) -> BlocksReport {
-    let mut sorted: Vec<Entry> = entries.into_iter().map(|e| e.borrow().clone()).collect();
-    sorted.sort_by_key(|e| e.at);
+    let all: Vec<Entry> = entries.into_iter().map(|e| e.borrow().clone()).collect();
+    // By time, ties in dedupe order (a stable sort of indexes: entries are large to move).
+    let mut by_time: Vec<u32> = (0..all.len() as u32).collect();
+    by_time.sort_by_key(|&i| all[i as usize].at);
+    let sorted = by_time.iter().map(|&i| &all[i as usize]);
     let hour_floor = |t: DateTime<Utc>| {
         let ms = t.timestamp_millis().div_euclid(3_600_000) * 3_600_000;
         DateTime::<Utc>::from_timestamp_millis(ms).expect("an hour boundary is a valid time")
@@ -1019,7 +1022,7 @@ pub fn blocks(
     let mut out = Vec::new();
     let mut start: Option<DateTime<Utc>> = None;
     let mut group: Vec<&Entry> = Vec::new();
-    for e in &sorted {
+    for e in sorted {
         match start {
             None => start = Some(hour_floor(e.at)),
             Some(s) => {
