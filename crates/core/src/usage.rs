@@ -188,11 +188,9 @@ pub struct Dedupe {
     path: Path,
     /// Slots in the order they were made (a slot's index never changes: the maps point at it).
     kept: Vec<Entry>,
-    /// Where each slot's first copy was read (file, seq).
+    /// Where each slot's first copy was read (file, seq): its place in the order reports read
+    /// entries in. Slots pushed in file order are in that order; late ones need sorting.
     origin: Vec<(u32, u32)>,
-    /// The slots in the order a run over every file in order makes them (by origin): the order
-    /// reports read them in. Late pushes append; [`Dedupe::reorder`] puts them in place.
-    order: Vec<u32>,
     /// For each message id, the file its last copy came from. A late push is exact only when
     /// no copy of its message came from a file ordered after its own.
     last_file: Map<IdHash, u32>,
@@ -220,7 +218,6 @@ impl Dedupe {
             path,
             kept: Vec::with_capacity(n),
             origin: Vec::with_capacity(n),
-            order: Vec::with_capacity(n),
             last_file: Map::with_capacity_and_hasher(n, Default::default()),
             by_request: Map::with_capacity_and_hasher(n, Default::default()),
             by_session: Map::with_capacity_and_hasher(n, Default::default()),
@@ -296,9 +293,9 @@ impl Dedupe {
 
     /// Add an entry read after entries of files ordered after its own (lines appended to a
     /// transcript since the last run). The result is what a run over every file in order gives,
-    /// once [`Dedupe::reorder`] has run, unless a copy of the same message was read from a file
-    /// ordered after this one: then nothing is changed and only such a run can tell.
-    /// `rank[file]` is a file's place in the order.
+    /// its slots sorted by where their first copy was read ([`Dedupe::placed`]), unless a copy of
+    /// the same message was read from a file ordered after this one: then nothing is changed and
+    /// only such a run can tell. `rank[file]` is a file's place in the order.
     pub fn push_late(
         &mut self,
         e: Entry,
@@ -318,45 +315,9 @@ impl Dedupe {
 
     fn new_slot(&mut self, e: Entry) -> usize {
         let slot = self.kept.len();
-        self.order.push(slot as u32);
         self.origin.push((e.file, e.seq));
         self.kept.push(e);
         slot
-    }
-
-    /// Put the slots in the order a run over every file in order makes them. Slots keep their
-    /// indexes; only the order reports read them in changes.
-    pub fn reorder(&mut self, rank: &[u32]) {
-        let file_rank = |f: u32| rank.get(f as usize).copied().unwrap_or(u32::MAX);
-        let key = |slot: u32| {
-            let (file, seq) = self.origin[slot as usize];
-            u64::from(file_rank(file)) << 32 | u64::from(seq)
-        };
-        // In order up to the first late slot: sort only the rest, then merge.
-        let sorted = self
-            .order
-            .windows(2)
-            .position(|w| key(w[0]) > key(w[1]))
-            .map_or(self.order.len(), |i| i + 1);
-        if sorted == self.order.len() {
-            return;
-        }
-        let mut rest = self.order.split_off(sorted);
-        rest.sort_by_key(|&s| key(s));
-        let early = std::mem::take(&mut self.order);
-        let mut merged = Vec::with_capacity(early.len() + rest.len());
-        let (mut a, mut b) = (early.iter().peekable(), rest.iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(&&x), Some(&&y)) if key(x) <= key(y) => a.next(),
-                (Some(_), Some(_)) => b.next(),
-                (Some(_), None) => a.next(),
-                (None, Some(_)) => b.next(),
-                (None, None) => break,
-            };
-            merged.extend(next.copied());
-        }
-        self.order = merged;
     }
 
     /// A slot's entry and where its first copy was read (file, seq): where reports place it.
@@ -364,23 +325,25 @@ impl Dedupe {
         (&self.kept[slot], self.origin[slot])
     }
 
-    /// The surviving entries so far with where each is placed, in the order reports read them.
+    /// Which deduplication this is.
+    pub fn path(&self) -> Path {
+        self.path
+    }
+
+    /// The surviving entries so far with where each is placed, in slot order (the order
+    /// reports read them in when every push was in file order).
     pub fn placed(&self) -> impl Iterator<Item = (&Entry, (u32, u32))> + '_ {
-        self.order.iter().map(|&s| self.slot(s as usize))
+        self.kept.iter().zip(self.origin.iter().copied())
     }
 
-    /// The surviving entries so far, in the order reports read them.
+    /// The surviving entries so far, in slot order.
     pub fn kept(&self) -> impl ExactSizeIterator<Item = &Entry> + '_ {
-        self.order.iter().map(|&s| &self.kept[s as usize])
+        self.kept.iter()
     }
 
-    /// The surviving entries, in the order reports read them.
+    /// The surviving entries, in slot order.
     pub fn finish(self) -> Vec<Entry> {
-        let mut slots: Vec<Option<Entry>> = self.kept.into_iter().map(Some).collect();
-        self.order
-            .iter()
-            .map(|&s| slots[s as usize].take().expect("each slot once"))
-            .collect()
+        self.kept
     }
 }
 
@@ -1201,8 +1164,11 @@ mod tests {
                     .flat_map(|(entries, first)| entries[*first..].iter().cloned())
                     .try_for_each(|e| inc.push_late(e, &models, &rank).map(drop));
                 if late.is_ok() {
-                    inc.reorder(&rank);
-                    assert!(inc.kept().eq(full.kept()));
+                    let place =
+                        |&(_, (file, seq)): &(&Entry, (u32, u32))| (rank[file as usize], seq);
+                    let mut placed: Vec<_> = inc.placed().collect();
+                    placed.sort_by_key(place);
+                    assert!(placed.into_iter().map(|(e, _)| e).eq(full.kept()));
                     exact += 1;
                 } else {
                     refused += 1;

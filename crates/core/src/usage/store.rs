@@ -174,185 +174,77 @@ fn put_slot(w: &mut Writer, slot: usize) {
 }
 
 impl Dedupe {
-    /// In two parts: what reports need (the kept entries' times, models, files, tokens and
-    /// costs), and what only later pushes need (ids, where each slot came from, the key maps).
-    #[cfg(test)]
-    pub fn encode(&self, slots: &mut Writer, keys: &mut Writer) {
-        self.encode_slots(slots);
-        self.encode_keys(keys);
-    }
-
-    /// In two halves, each a section of its own, so they can be decoded side by side.
-    fn put_reports<'e>(
-        w: &mut Writer,
-        path: Path,
-        mut entries: impl ExactSizeIterator<Item = &'e Entry>,
-    ) {
-        w.u8(path as u8);
-        let n = entries.len();
-        for half in [n / 2, n - n / 2] {
-            w.section(|w| {
-                w.u64(half as u64);
-                let mut prev = 0;
-                for e in entries.by_ref().take(half) {
-                    put_report(w, e, &mut prev);
+    /// The whole state, to go on pushing after [`Dedupe::decode`]: every slot (all fields of
+    /// its entry, and where its first copy was read), then the key maps.
+    pub fn encode(&self, w: &mut Writer) {
+        w.u8(self.path as u8);
+        w.u64(self.kept.len() as u64);
+        let mut prev = 0;
+        for (e, &(file, seq)) in self.kept.iter().zip(&self.origin) {
+            put_entry(w, e, &mut prev);
+            w.uv(u64::from(file));
+            w.uv(u64::from(seq));
+        }
+        w.u64(self.by_request.len() as u64);
+        for (&(a, b), &slot) in &self.by_request {
+            w.u64(a);
+            w.u64(b);
+            put_slot(w, slot);
+        }
+        w.u64(self.by_time.len() as u64);
+        for (&(a, b, t), &slot) in &self.by_time {
+            w.u64(a);
+            w.u64(b);
+            match t {
+                Some(t) => {
+                    w.u8(1);
+                    w.i64(t.timestamp_millis());
                 }
-            });
+                None => w.u8(0),
+            }
+            put_slot(w, slot);
+        }
+        w.u64(self.last_file.len() as u64);
+        for (&msg, &file) in &self.last_file {
+            w.u64(msg);
+            w.uv(u64::from(file));
+        }
+        w.u64(self.by_session.len() as u64);
+        for (&(a, b), &slot) in &self.by_session {
+            w.u64(a);
+            w.u64(b);
+            put_slot(w, slot);
+        }
+        w.u64(self.more_by_session.len() as u64);
+        for (&(a, b), slots) in &self.more_by_session {
+            w.u64(a);
+            w.u64(b);
+            w.u64(slots.len() as u64);
+            for &s in slots {
+                put_slot(w, s);
+            }
         }
     }
 
-    /// The part reports need, in the order they read it ([`Dedupe::decode_report_with`]).
-    pub fn encode_report(&self, report: &mut Writer) {
-        Self::put_reports(report, self.path, self.kept());
-    }
-
-    /// The same fields for every slot in slot order: with [`Dedupe::encode_keys`], a snapshot.
-    pub fn encode_slots(&self, slots: &mut Writer) {
-        Self::put_reports(slots, self.path, self.kept.iter());
-    }
-
-    /// The part only later pushes need.
-    pub fn encode_keys(&self, keys: &mut Writer) {
-        // Sections with their lengths, so they can be decoded side by side.
-        keys.section(|w| {
-            w.u64(self.kept.len() as u64);
-            for (e, &(file, seq)) in self.kept.iter().zip(&self.origin) {
-                put_keys(w, e);
-                w.uv(u64::from(file));
-                w.uv(u64::from(seq));
-            }
-        });
-        keys.section(|w| {
-            w.u64(self.by_request.len() as u64);
-            for (&(a, b), &slot) in &self.by_request {
-                w.u64(a);
-                w.u64(b);
-                put_slot(w, slot);
-            }
-        });
-        keys.section(|w| {
-            w.u64(self.by_time.len() as u64);
-            for (&(a, b, t), &slot) in &self.by_time {
-                w.u64(a);
-                w.u64(b);
-                match t {
-                    Some(t) => {
-                        w.u8(1);
-                        w.i64(t.timestamp_millis());
-                    }
-                    None => w.u8(0),
-                }
-                put_slot(w, slot);
-            }
-        });
-        keys.section(|w| {
-            w.u64(self.last_file.len() as u64);
-            for (&msg, &file) in &self.last_file {
-                w.u64(msg);
-                w.uv(u64::from(file));
-            }
-        });
-        keys.section(|w| {
-            w.u64(self.by_session.len() as u64);
-            for (&(a, b), &slot) in &self.by_session {
-                w.u64(a);
-                w.u64(b);
-                put_slot(w, slot);
-            }
-        });
-        keys.section(|w| {
-            w.u64(self.order.len() as u64);
-            for &s in &self.order {
-                w.uv(u64::from(s));
-            }
-        });
-        keys.section(|w| {
-            w.u64(self.more_by_session.len() as u64);
-            for (&(a, b), slots) in &self.more_by_session {
-                w.u64(a);
-                w.u64(b);
-                w.u64(slots.len() as u64);
-                for &s in slots {
-                    put_slot(w, s);
-                }
-            }
-        });
-    }
-
-    /// The kept entries with the fields reports read (ids, session and `seq` are left empty).
-    #[cfg(test)]
-    pub fn decode_report(r: &mut Reader<'_>, b: Bounds) -> Result<(Path, Vec<Entry>), Malformed> {
-        let (path, [mut first, second]) = Self::decode_report_with(r, b, &sequential)?;
-        first.extend(second);
-        Ok((path, first))
-    }
-
-    /// The report part in its two halves, run by `join`. The first half's vector has
-    /// room for both.
-    pub fn decode_report_with(
-        r: &mut Reader<'_>,
-        b: Bounds,
-        join: Join<'_>,
-    ) -> Result<(Path, [Vec<Entry>; 2]), Malformed> {
+    /// The state [`Dedupe::encode`] wrote; every index is checked.
+    pub fn decode(r: &mut Reader<'_>, b: Bounds) -> Result<Dedupe, Malformed> {
         let path = match r.u8()? {
             0 => Path::Daily,
             1 => Path::Entries,
             _ => return Err(Malformed("dedupe path")),
         };
-        let (mut first, mut second) = (r.section()?, r.section()?);
-        let total = first.clone().count(REPORT_MIN)? + second.clone().count(REPORT_MIN)?;
-        let half = |r: &mut Reader<'_>, room: usize| -> Result<Vec<Entry>, Malformed> {
-            let n = r.count(REPORT_MIN)?;
-            let mut kept = Vec::with_capacity(room.max(n));
-            let mut prev = 0;
-            for _ in 0..n {
-                kept.push(get_report(r, b, &mut prev)?);
-            }
-            if r.is_empty() {
-                Ok(kept)
-            } else {
-                Err(Malformed("trailing data"))
-            }
-        };
-        let (mut a, mut z) = (None, None);
-        join(&mut || a = Some(half(&mut first, total)), &mut || {
-            z = Some(half(&mut second, 0))
-        });
-        let first = a.ok_or(Malformed("not decoded"))??;
-        let second = z.ok_or(Malformed("not decoded"))??;
-        Ok((path, [first, second]))
-    }
-
-    /// The whole state, from [`Dedupe::encode_slots`] and [`Dedupe::encode_keys`].
-    #[cfg(test)]
-    pub fn decode(
-        report: &mut Reader<'_>,
-        keys: &mut Reader<'_>,
-        b: Bounds,
-    ) -> Result<Dedupe, Malformed> {
-        let (path, kept) = Self::decode_report(report, b)?;
-        Self::with_keys(path, kept, keys, b, &sequential)
-    }
-
-    /// The whole state, from the slots already decoded and the keys. The keys are decoded
-    /// in two halves that `join` runs, side by side if it can.
-    pub fn with_keys(
-        path: Path,
-        mut kept: Vec<Entry>,
-        keys: &mut Reader<'_>,
-        b: Bounds,
-        join: Join<'_>,
-    ) -> Result<Dedupe, Malformed> {
-        let mut sections = Vec::with_capacity(7);
-        for _ in 0..7 {
-            sections.push(keys.section()?);
+        let slots = r.count(REPORT_MIN + KEYS_MIN)?;
+        let mut kept = Vec::with_capacity(slots);
+        let mut origin = Vec::with_capacity(slots);
+        let mut prev = 0;
+        for _ in 0..slots {
+            kept.push(get_entry(r, b, &mut prev)?);
+            let file = b.file(r.uv()?)?;
+            let seq = u32::try_from(r.uv()?).map_err(|_| Malformed("seq"))?;
+            origin.push((file, seq));
         }
-        let sections: [Reader<'_>; 7] = sections.try_into().map_err(|_| Malformed("sections"))?;
-        let [mut slots_r, mut req_r, mut time_r, mut last_r, mut sess_r, mut order_r, mut more_r] =
-            sections;
-        let slots = kept.len();
-        let slot = move |s: &mut Reader<'_>| -> Result<usize, Malformed> {
-            usize::try_from(s.uv()?)
+        let slot = |r: &mut Reader<'_>| -> Result<usize, Malformed> {
+            usize::try_from(r.uv()?)
                 .ok()
                 .filter(|v| *v < slots)
                 .ok_or(Malformed("slot out of range"))
@@ -360,106 +252,46 @@ impl Dedupe {
         fn map<K: std::hash::Hash + Eq, V>(n: usize) -> Map<K, V> {
             Map::with_capacity_and_hasher(n, Default::default())
         }
-        type Half1 = (
-            Vec<(u32, u32)>,
-            Map<(IdHash, IdHash), usize>,
-            Map<(IdHash, IdHash, Option<DateTime<Utc>>), usize>,
-        );
-        type Half2 = (
-            Map<IdHash, u32>,
-            Map<(IdHash, IdHash), usize>,
-            Map<(IdHash, IdHash), Vec<usize>>,
-        );
-        let mut first: Option<Result<Half1, Malformed>> = None;
-        let mut second: Option<Result<Half2, Malformed>> = None;
-        let kept_ref = &mut kept;
-        join(
-            &mut || {
-                first = Some((|| {
-                    let s = &mut slots_r;
-                    if s.count(KEYS_MIN)? != kept_ref.len() {
-                        return Err(Malformed("the two parts differ"));
-                    }
-                    let mut origin = Vec::with_capacity(slots);
-                    for e in kept_ref.iter_mut() {
-                        get_keys(s, e)?;
-                        let file = b.file(s.uv()?)?;
-                        let seq = u32::try_from(s.uv()?).map_err(|_| Malformed("seq"))?;
-                        origin.push((file, seq));
-                    }
-                    let s = &mut req_r;
-                    let n = s.count(17)?;
-                    let mut by_request = map(n);
-                    for _ in 0..n {
-                        by_request.insert((s.u64()?, s.u64()?), slot(s)?);
-                    }
-                    let s = &mut time_r;
-                    let n = s.count(18)?;
-                    let mut by_time = map(n);
-                    for _ in 0..n {
-                        let (a, b) = (s.u64()?, s.u64()?);
-                        let t = match s.u8()? {
-                            0 => None,
-                            1 => Some(
-                                DateTime::<Utc>::from_timestamp_millis(s.i64()?)
-                                    .ok_or(Malformed("time"))?,
-                            ),
-                            _ => return Err(Malformed("time flag")),
-                        };
-                        by_time.insert((a, b, t), slot(s)?);
-                    }
-                    Ok((origin, by_request, by_time))
-                })());
-            },
-            &mut || {
-                second = Some((|| {
-                    let s = &mut last_r;
-                    let n = s.count(9)?;
-                    let mut last_file = map(n);
-                    for _ in 0..n {
-                        last_file.insert(s.u64()?, b.file(s.uv()?)?);
-                    }
-                    let s = &mut sess_r;
-                    let n = s.count(17)?;
-                    let mut by_session = map(n);
-                    for _ in 0..n {
-                        by_session.insert((s.u64()?, s.u64()?), slot(s)?);
-                    }
-                    let s = &mut more_r;
-                    let n = s.count(24)?;
-                    let mut more_by_session: Map<(IdHash, IdHash), Vec<usize>> = map(n);
-                    for _ in 0..n {
-                        let key = (s.u64()?, s.u64()?);
-                        let k = s.count(1)?;
-                        let list = (0..k).map(|_| slot(s)).collect::<Result<_, _>>()?;
-                        more_by_session.insert(key, list);
-                    }
-                    Ok((last_file, by_session, more_by_session))
-                })());
-            },
-        );
-        let (origin, by_request, by_time) = first.ok_or(Malformed("keys not decoded"))??;
-        let (last_file, by_session, more_by_session) =
-            second.ok_or(Malformed("keys not decoded"))??;
-        // The order: every slot exactly once.
-        let n = order_r.count(1)?;
-        let mut seen = vec![false; slots];
-        let mut order = Vec::with_capacity(n);
+        let n = r.count(17)?;
+        let mut by_request = map(n);
         for _ in 0..n {
-            let s = slot(&mut order_r)?;
-            if std::mem::replace(&mut seen[s], true) {
-                return Err(Malformed("a slot twice in the order"));
-            }
-            order.push(s as u32);
+            by_request.insert((r.u64()?, r.u64()?), slot(r)?);
         }
-        if n != slots {
-            return Err(Malformed("the order misses slots"));
+        let n = r.count(18)?;
+        let mut by_time = map(n);
+        for _ in 0..n {
+            let (m, s) = (r.u64()?, r.u64()?);
+            let t = match r.u8()? {
+                0 => None,
+                1 => Some(
+                    DateTime::<Utc>::from_timestamp_millis(r.i64()?).ok_or(Malformed("time"))?,
+                ),
+                _ => return Err(Malformed("time flag")),
+            };
+            by_time.insert((m, s, t), slot(r)?);
+        }
+        let n = r.count(9)?;
+        let mut last_file = map(n);
+        for _ in 0..n {
+            last_file.insert(r.u64()?, b.file(r.uv()?)?);
+        }
+        let n = r.count(17)?;
+        let mut by_session = map(n);
+        for _ in 0..n {
+            by_session.insert((r.u64()?, r.u64()?), slot(r)?);
+        }
+        let n = r.count(24)?;
+        let mut more_by_session: Map<(IdHash, IdHash), Vec<usize>> = map(n);
+        for _ in 0..n {
+            let key = (r.u64()?, r.u64()?);
+            let k = r.count(1)?;
+            let list = (0..k).map(|_| slot(r)).collect::<Result<_, _>>()?;
+            more_by_session.insert(key, list);
         }
         Ok(Dedupe {
             path,
             kept,
             origin,
-            order,
             last_file,
             by_request,
             by_time,
@@ -467,16 +299,6 @@ impl Dedupe {
             more_by_session,
         })
     }
-}
-
-/// Runs two pieces of work, one after the other or side by side: the core spawns nothing, so
-/// a shell that can run threads passes a `join` that does.
-pub type Join<'j> = &'j dyn Fn(&mut (dyn FnMut() + Send), &mut (dyn FnMut() + Send));
-
-/// A [`Join`] that runs the two one after the other.
-pub fn sequential(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
-    a();
-    b();
 }
 
 #[cfg(test)]
@@ -511,10 +333,10 @@ mod tests {
         m
     }
 
-    fn encoded(d: &Dedupe) -> (Vec<u8>, Vec<u8>) {
-        let (mut report, mut keys) = (Writer::default(), Writer::default());
-        d.encode(&mut report, &mut keys);
-        (report.buf, keys.buf)
+    fn encoded(d: &Dedupe) -> Vec<u8> {
+        let mut w = Writer::default();
+        d.encode(&mut w);
+        w.buf
     }
 
     #[test]
@@ -525,7 +347,7 @@ mod tests {
         d.push(entry(Some(1), Some(10), 0, 1, 7), &models);
         d.push(entry(Some(2), None, 0, 2, 3), &models);
         d.push(entry(None, None, 1, 0, 1), &models);
-        let (report, keys) = encoded(&d);
+        let bytes = encoded(&d);
         let mut m = Writer::default();
         models.encode(&mut m);
         assert_eq!(
@@ -536,21 +358,11 @@ mod tests {
             files: 2,
             models: 1,
         };
-        let (mut r, mut k) = (Reader::new(&report), Reader::new(&keys));
-        let mut back = Dedupe::decode(&mut r, &mut k, b).unwrap();
-        assert!(r.is_empty() && k.is_empty());
+        let mut r = Reader::new(&bytes);
+        let mut back = Dedupe::decode(&mut r, b).unwrap();
+        assert!(r.is_empty());
         assert!(back.kept().eq(d.kept()));
         assert_eq!(back.origin, d.origin);
-
-        // What reports read is all there without the keys.
-        let (path, kept) = Dedupe::decode_report(&mut Reader::new(&report), b).unwrap();
-        assert_eq!(path, Path::Entries);
-        for (a, b) in kept.iter().zip(d.kept()) {
-            assert_eq!(
-                (a.at, a.model, a.file, &a.tokens, a.fast, a.cost_usd),
-                (b.at, b.model, b.file, &b.tokens, b.fast, b.cost_usd)
-            );
-        }
 
         // The decoded keys still find copies.
         let rank = [0, 1];
@@ -567,23 +379,47 @@ mod tests {
         let mut d = Dedupe::new(Path::Daily);
         d.push(entry(Some(1), Some(10), 0, 0, 5), &models);
         d.push(entry(Some(1), Some(11), 0, 1, 5), &models);
-        let (report, keys) = encoded(&d);
+        let bytes = encoded(&d);
         let b = Bounds {
             files: 1,
             models: 1,
         };
-        for cut in 0..report.len() {
-            let r = Dedupe::decode(&mut Reader::new(&report[..cut]), &mut Reader::new(&keys), b);
-            assert!(r.is_err(), "report cut at {cut}");
-        }
-        for cut in 0..keys.len() {
-            let r = Dedupe::decode(&mut Reader::new(&report), &mut Reader::new(&keys[..cut]), b);
-            assert!(r.is_err(), "keys cut at {cut}");
+        for cut in 0..bytes.len() {
+            let r = Dedupe::decode(&mut Reader::new(&bytes[..cut]), b);
+            assert!(r.is_err(), "cut at {cut}");
         }
         let too_few_files = Bounds {
             files: 0,
             models: 1,
         };
-        assert!(Dedupe::decode_report(&mut Reader::new(&report), too_few_files).is_err());
+        assert!(Dedupe::decode(&mut Reader::new(&bytes), too_few_files).is_err());
+    }
+
+    /// A kept entry and its place come back from a stream record.
+    #[test]
+    fn placed_entries_round_trip() {
+        let e = entry(Some(1), Some(10), 1, 3, 5);
+        let mut w = Writer::default();
+        let mut prev = 0;
+        put_placed(&mut w, &e, (0, 7), &mut prev);
+        let b = Bounds {
+            files: 2,
+            models: 1,
+        };
+        let (mut r, mut prev) = (Reader::new(&w.buf), 0);
+        let (back, at) = get_placed(&mut r, b, &mut prev).unwrap();
+        assert!(r.is_empty());
+        assert_eq!(at, (0, 7));
+        assert_eq!(
+            (
+                back.at,
+                back.model,
+                back.file,
+                back.tokens,
+                back.fast,
+                back.cost_usd
+            ),
+            (e.at, e.model, e.file, e.tokens, e.fast, e.cost_usd)
+        );
     }
 }

@@ -890,28 +890,23 @@ impl Engine {
     }
 }
 
-/// A bucket's state as the keys file holds it: its slots, then its keys.
+/// A bucket's state as the keys file holds it.
 fn encode_bucket(d: &Dedupe) -> Vec<u8> {
     let mut w = Writer::default();
-    d.encode_slots(&mut w);
-    d.encode_keys(&mut w);
+    d.encode(&mut w);
     w.buf
 }
 
 fn decode_bucket(bytes: &[u8], path: Path, bounds: Bounds) -> Result<Dedupe, Malformed> {
     let mut r = Reader::new(bytes);
-    let (stored, [mut kept, rest]) =
-        Dedupe::decode_report_with(&mut r, bounds, &store::sequential)?;
-    if stored != path {
+    let d = Dedupe::decode(&mut r, bounds)?;
+    if !r.is_empty() {
+        return Err(Malformed("trailing data"));
+    }
+    if d.path() != path {
         return Err(Malformed("dedupe path"));
     }
-    kept.extend(rest);
-    let d = Dedupe::with_keys(path, kept, &mut r, bounds, &store::sequential)?;
-    if r.is_empty() {
-        Ok(d)
-    } else {
-        Err(Malformed("trailing data"))
-    }
+    Ok(d)
 }
 
 /// The chunk at `at` (before `end`): checked, its payload (entry count, then entries), and its
