@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod backoff;
 pub mod config;
+pub mod limits;
 pub mod pricing;
 pub mod relevance;
 pub mod report;

@@ -9,5 +9,6 @@ pub mod env;
 pub mod http;
 pub mod monitor;
 pub mod state_dir;
+pub mod statusline;
 pub mod statuspage;
 pub mod usage_log;

@@ -86,19 +86,11 @@ impl StateDir {
         self.write(name, &bytes, true)
     }
 
-    /// Write `bytes` atomically (temp file, rename). `durable`: also flush file and folder to
-    /// disk first; a cache that checks itself when read can skip that cost.
+    /// Write `bytes` atomically (temp file named after this process, rename): readers, and
+    /// other processes writing the same file at once, see the old file or the new one, never
+    /// a mix or none. `durable`: also flush file and folder to disk first; a cache that checks
+    /// itself when read can skip that cost.
     pub fn write(&self, name: &str, bytes: &[u8], durable: bool) -> Result<(), StateError> {
-        self.write_parts(name, &[bytes], durable)
-    }
-
-    /// [`StateDir::write`] of `parts` one after the other.
-    pub fn write_parts(
-        &self,
-        name: &str,
-        parts: &[&[u8]],
-        durable: bool,
-    ) -> Result<(), StateError> {
         let path = self.path(name);
         let write = || -> std::io::Result<()> {
             std::fs::create_dir_all(&self.root)?;
@@ -107,15 +99,9 @@ impl StateDir {
                 .join(format!(".{name}.{}.tmp", std::process::id()));
             let result = (|| {
                 let mut f = std::fs::File::create(&tmp)?;
-                for part in parts {
-                    f.write_all(part)?;
-                }
+                f.write_all(bytes)?;
                 if durable {
                     f.sync_all()?;
-                } else {
-                    // Renaming over an existing file makes ext4 flush the new one first
-                    // (auto_da_alloc); a file that may be lost in a crash skips that wait.
-                    let _ = std::fs::remove_file(&path);
                 }
                 std::fs::rename(&tmp, &path)?;
                 if durable {

@@ -1,0 +1,150 @@
+//! Claude Code's status line input: the JSON Claude Code writes on the stdin of its
+//! `statusLine` command (DATA-SOURCES §2a), read leniently (any field may be missing or of an
+//! unexpected type), and the feed ccpulse keeps of it in the state dir.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use ccpulse_core::limits::{Observed, Reading, Source};
+
+use crate::state_dir::StateDir;
+
+/// The state file the status line feed is kept in.
+pub const FEED_FILE: &str = "statusline-feed.json";
+
+/// What ccpulse keeps of one status line input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    pub session_id: Option<String>,
+    /// `model.display_name`, else `model.id`.
+    pub model: Option<String>,
+    pub version: Option<String>,
+    pub cost_usd: Option<f64>,
+    pub context_used_percent: Option<f64>,
+    /// `rate_limits.five_hour` and `.seven_day` (absent for API-key users and before the
+    /// first response of a session).
+    pub five_hour: Option<Reading>,
+    pub seven_day: Option<Reading>,
+}
+
+impl Input {
+    /// Read a status line payload. Only input that is not a JSON object is an error.
+    pub fn parse(bytes: &[u8]) -> Result<Input, String> {
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON ({e})"))?;
+        if !v.is_object() {
+            return Err("not a JSON object".into());
+        }
+        let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_owned);
+        let number = |p: &str| v.pointer(p).and_then(Value::as_f64);
+        let window = |name: &str| {
+            let w = v.pointer(&format!("/rate_limits/{name}"))?;
+            Some(Reading {
+                used_percent: w.get("used_percentage")?.as_f64()?,
+                resets_at: w
+                    .get("resets_at")
+                    .and_then(Value::as_i64)
+                    .and_then(|s| DateTime::from_timestamp(s, 0)),
+            })
+        };
+        Ok(Input {
+            session_id: text("/session_id"),
+            model: text("/model/display_name").or_else(|| text("/model/id")),
+            version: text("/version"),
+            cost_usd: number("/cost/total_cost_usd"),
+            context_used_percent: number("/context_window/used_percentage"),
+            five_hour: window("five_hour"),
+            seven_day: window("seven_day"),
+        })
+    }
+}
+
+/// The feed: the latest input, and the latest limits any session reported (a session that
+/// reports none, such as one on an API key, does not erase what another one said).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Feed {
+    pub latest: Option<Input>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub limits: Option<Observed>,
+}
+
+impl Feed {
+    /// The feed with `input`, received `now`, taken in.
+    pub fn with(mut self, input: Input, now: DateTime<Utc>) -> Feed {
+        if input.five_hour.is_some() || input.seven_day.is_some() {
+            self.limits = Some(Observed {
+                source: Source::Statusline,
+                as_of: now,
+                session: input.five_hour,
+                weekly: input.seven_day,
+                models: Vec::new(),
+                extra_usage: None,
+            });
+        }
+        self.latest = Some(input);
+        self.received_at = Some(now);
+        self
+    }
+
+    /// The feed in `dir`; an empty one when there is none or it cannot be read.
+    pub fn load(dir: &StateDir) -> Feed {
+        dir.load::<Feed>(FEED_FILE)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Write the feed (atomically: runs of several sessions at once leave a whole file).
+    pub fn save(&self, dir: &StateDir) -> Result<(), String> {
+        let bytes = serde_json::to_vec(self).map_err(|e| e.to_string())?;
+        dir.write(FEED_FILE, &bytes, false)
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_payload_and_odd_ones() {
+        let doc = br#"{"session_id":"s1","model":{"id":"claude-opus-4-5","display_name":"Opus 4.5"},
+            "cost":{"total_cost_usd":1.25},"context_window":{"used_percentage":12.5},"version":"2.1.80",
+            "rate_limits":{"five_hour":{"used_percentage":23.5,"resets_at":1738425600},
+            "seven_day":{"used_percentage":141.2,"resets_at":1738857600}}}"#;
+        let i = Input::parse(doc).unwrap();
+        assert_eq!(i.model.as_deref(), Some("Opus 4.5"));
+        assert_eq!(i.cost_usd, Some(1.25));
+        let five = i.five_hour.unwrap();
+        assert_eq!(five.used_percent, 23.5);
+        assert_eq!(five.resets_at.unwrap().timestamp(), 1_738_425_600);
+        assert_eq!(i.seven_day.unwrap().used_percent, 141.2);
+
+        // Wrong types and missing windows are not errors: those fields are just absent.
+        let odd = br#"{"model":"x","rate_limits":{"five_hour":{"used_percentage":"9"},"seven_day":null}}"#;
+        assert_eq!(Input::parse(odd).unwrap(), Input::default());
+        for bad in [&b""[..], b"not json", b"[1,2]", b"null"] {
+            assert!(Input::parse(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn a_session_without_limits_keeps_what_another_reported() {
+        let now = DateTime::from_timestamp(1_795_560_000, 0).unwrap();
+        let with = Input::parse(
+            br#"{"rate_limits":{"five_hour":{"used_percentage":42,"resets_at":1795570376}}}"#,
+        )
+        .unwrap();
+        let without = Input::parse(br#"{"session_id":"api-key-session"}"#).unwrap();
+        let feed = Feed::default()
+            .with(with, now)
+            .with(without, now + chrono::Duration::minutes(1));
+        let limits = feed.limits.unwrap();
+        assert_eq!(limits.as_of, now);
+        assert_eq!(limits.session.unwrap().used_percent, 42.0);
+        assert_eq!(
+            feed.latest.unwrap().session_id.as_deref(),
+            Some("api-key-session")
+        );
+    }
+}
