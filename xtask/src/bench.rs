@@ -12,8 +12,9 @@ pub fn bench(args: &[String]) -> Result<ExitCode> {
         Some((name, rest)) if name == "usage" => {
             crate::bench_usage::run(rest).map(|()| ExitCode::SUCCESS)
         }
+        Some((name, rest)) if name == "statusline" => statusline(rest),
         _ => Ok(crate::usage_error(
-            "`bench` takes: footprint [--idle-secs N] [--check] | usage [--size-mb N] [--seed S] [--runs R]",
+            "`bench` takes: footprint [--idle-secs N] [--check] | usage [--size-mb N] [--seed S] [--runs R] | statusline [--runs N]",
         )),
     }
 }
@@ -42,4 +43,57 @@ fn footprint(args: &[String]) -> Result<ExitCode> {
             .args(args),
     )?;
     Ok(process::exit_code_of(status))
+}
+
+/// `ccpulse statusline` as Claude Code runs it (a payload with limits on stdin, a state dir
+/// with a feed and a status cache), `--runs` times: the median and the slowest tenth.
+fn statusline(args: &[String]) -> Result<ExitCode> {
+    use std::io::Write;
+    let runs: usize = match args {
+        [] => 200,
+        [flag, n] if flag == "--runs" => n.parse()?,
+        _ => return Ok(crate::usage_error("bench statusline [--runs N]")),
+    };
+    process::run(process::cargo().args(["build", "--release", "-p", "ccpulse-cli"]))?;
+    let bin = std::path::Path::new("target/release/ccpulse").canonicalize()?;
+    let home =
+        std::env::temp_dir().join(format!("ccpulse-bench-statusline-{}", std::process::id()));
+    std::fs::create_dir_all(&home)?;
+    let resets = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        + 3600;
+    let payload = format!(
+        r#"{{"session_id":"b","model":{{"id":"claude-opus-4-5","display_name":"Opus 4.5"}},"rate_limits":{{"five_hour":{{"used_percentage":42,"resets_at":{resets}}},"seven_day":{{"used_percentage":17,"resets_at":{}}}}}}}"#,
+        resets + 400_000
+    );
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = std::time::Instant::now();
+        let mut child = std::process::Command::new(&bin)
+            .arg("statusline")
+            .env("HOME", &home)
+            .env("CCPULSE_STATE_DIR", home.join("state"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(payload.as_bytes())?;
+        let out = child.wait_with_output()?;
+        times.push(started.elapsed());
+        anyhow::ensure!(out.status.success(), "ccpulse statusline failed: {out:?}");
+    }
+    let _ = std::fs::remove_dir_all(&home);
+    times.sort();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "ccpulse statusline, {runs} runs: median {:.2} ms, 90th percentile {:.2} ms, slowest {:.2} ms",
+        ms(times[runs / 2]),
+        ms(times[runs * 9 / 10]),
+        ms(times[runs - 1])
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 //! dir (the tray owns the alert ledger).
 
 mod render;
+mod statusline;
 mod usage;
 
 use std::io::{IsTerminal, Write};
@@ -44,10 +45,30 @@ enum Command {
     /// Token use and cost from Claude Code's local transcripts.
     #[command(subcommand)]
     Usage(usage::Report),
+    /// Claude Code's status line: reads what Claude Code writes on stdin, keeps its plan limits
+    /// for the other shells, prints one line. Always exits 0.
+    Statusline {
+        #[command(subcommand)]
+        action: Option<statusline::Action>,
+        /// Run this status line command too and show its line after ccpulse's (set by
+        /// `install --chain`).
+        #[arg(long, value_name = "COMMAND")]
+        chain: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Statusline {
+        action: None,
+        chain,
+    } = &cli.command
+    {
+        // Never fails Claude Code: a bad config file falls back to the defaults.
+        let config = config_file::load(cli.config.as_deref()).unwrap_or_default();
+        statusline::run(&config, chain.as_deref());
+        return ExitCode::SUCCESS;
+    }
     let config = match config_file::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -64,6 +85,11 @@ fn main() -> ExitCode {
             Command::Status { json } => status(config, json).await,
             Command::Watch => watch(config).await,
             Command::Usage(report) => usage::run(report),
+            Command::Statusline { action, .. } => match action {
+                Some(statusline::Action::Install { chain }) => statusline::install(chain),
+                Some(statusline::Action::Uninstall) => statusline::uninstall(),
+                None => unreachable!("run above"),
+            },
         }
     });
     match result {
@@ -100,6 +126,7 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     monitor.apply(observation, now);
     let report = Report {
         service: service_report(monitor.snapshot(), &config.status.relevance, now),
+        limits: statusline::limits(&StateDir::default_location(), now),
     };
     let mut out = std::io::stdout().lock();
     if json {

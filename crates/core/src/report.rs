@@ -12,6 +12,7 @@ use crate::tray_view::{tray_view, Level};
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub service: ServiceReport,
+    pub limits: crate::limits::Limits,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -204,6 +205,7 @@ pub(crate) mod tests {
         };
         let json = serde_json::to_value(Report {
             service: service_report(&snap, &Relevance::default(), now),
+            limits: crate::limits::Limits::default(),
         })
         .unwrap();
         let s = &json["service"];
