@@ -1,6 +1,7 @@
 //! `ccpulse`: the terminal shell over ccpulse's core. It reads the same sources as the tray and
-//! prints what the core makes of them; it never sends notifications and never writes the state
-//! dir (the tray owns the alert ledger).
+//! prints what the core makes of them; it never sends notifications and never writes the alert
+//! ledger (the tray owns it). What it writes to the state dir: the usage index, the status line
+//! feed and the OAuth usage schedule (ARCHITECTURE.md).
 
 mod render;
 mod statusline;
@@ -19,6 +20,7 @@ use ccpulse_core::report::{service_report, Report};
 use ccpulse_sources::config_file;
 use ccpulse_sources::http::TIMEOUT;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
+use ccpulse_sources::oauth_usage;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statuspage::StatuspageClient;
 
@@ -124,9 +126,25 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     let observation = monitor::poll(&mut client, monitor.snapshot().status.as_ref()).await;
     let now = chrono::Utc::now();
     monitor.apply(observation, now);
+    // The usage endpoint, if its schedule allows (the state dir keeps it for every shell).
+    let state = StateDir::default_location();
+    let credentials = oauth_usage::credentials_path(
+        std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
+        std::env::home_dir().as_deref(),
+    );
+    oauth_usage::refresh(
+        &state,
+        &oauth_usage::client(),
+        &oauth_usage::api_url(),
+        credentials.as_deref(),
+        oauth_usage::EVERY,
+        false,
+        now,
+    )
+    .await;
     let report = Report {
         service: service_report(monitor.snapshot(), &config.status.relevance, now),
-        limits: statusline::limits(&StateDir::default_location(), now),
+        limits: statusline::limits(&state, now),
     };
     let mut out = std::io::stdout().lock();
     if json {

@@ -20,6 +20,7 @@ use ccpulse_core::report::service_report;
 use ccpulse_core::service::ServiceSnapshot;
 use ccpulse_core::tray_view::Level;
 use ccpulse_sources::monitor::STATUS_CACHE_FILE;
+use ccpulse_sources::oauth_usage;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::{Feed, Input};
 use ccpulse_sources::usage_log::paths::local_zone;
@@ -39,10 +40,25 @@ pub enum Action {
 /// Input larger than this is not a status line payload.
 const MOST_INPUT: u64 = 1 << 20;
 
-/// The limits every shell shows: the status line feed merged with the other sources.
+/// The limits every shell shows: the status line feed and the OAuth reading kept in `dir`,
+/// merged (no network here).
 pub fn limits(dir: &StateDir, now: DateTime<Utc>) -> Limits {
-    let feed = Feed::load(dir);
-    limits::merge(feed.limits.as_slice(), Vec::new(), now)
+    merged(&Feed::load(dir), &oauth_usage::Cache::load(dir), now)
+}
+
+fn merged(feed: &Feed, oauth: &oauth_usage::Cache, now: DateTime<Utc>) -> Limits {
+    let observed: Vec<_> = feed
+        .limits
+        .iter()
+        .chain(oauth.last_good.iter())
+        .cloned()
+        .collect();
+    let errors = oauth
+        .last_error
+        .iter()
+        .map(|e| format!("OAuth usage: {e}"))
+        .collect();
+    limits::merge(&observed, errors, now)
 }
 
 /// Run as Claude Code's status line command.
@@ -61,7 +77,8 @@ pub fn run(config: &Config, chain: Option<&str>) {
         let _ = feed.save(&dir);
     }
     let service = service_level(config, &dir, now);
-    let mut line = line(&feed, service, now, local_zone(), clock());
+    let oauth = oauth_usage::Cache::load(&dir);
+    let mut line = line(&feed, &oauth, service, now, local_zone(), clock());
     if let Some(command) = chain {
         if let Some(theirs) = chained(command, &bytes) {
             line = format!("{line} · {theirs}");
@@ -91,12 +108,13 @@ fn service_level(config: &Config, dir: &StateDir, now: DateTime<Utc>) -> Option<
 /// `5h 42% ↻3:45pm · wk 18% · Claude ok`; without limits, the model and the session's cost.
 pub fn line(
     feed: &Feed,
+    oauth: &oauth_usage::Cache,
     service: Option<Level>,
     now: DateTime<Utc>,
     zone: Tz,
     clock: Clock,
 ) -> String {
-    let limits = limits::merge(feed.limits.as_slice(), Vec::new(), now);
+    let limits = merged(feed, oauth, now);
     let mut parts = Vec::new();
     if let Some(s) = &limits.session {
         let mut part = format!("5h {:.0}%", s.used_percent);

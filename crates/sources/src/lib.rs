@@ -8,6 +8,7 @@ pub mod config_file;
 pub mod env;
 pub mod http;
 pub mod monitor;
+pub mod oauth_usage;
 pub mod state_dir;
 pub mod statusline;
 pub mod statuspage;

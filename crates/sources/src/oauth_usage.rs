@@ -1,0 +1,338 @@
+//! The OAuth usage endpoint (`GET /api/oauth/usage`, DATA-SOURCES §2b) with Claude Code's own
+//! login (§3): the token is read from `.credentials.json`, never refreshed, never written,
+//! never logged, and sent nowhere but this endpoint. The endpoint throttles hard, so every
+//! attempt and its outcome are kept in the state dir and every shell (tray, CLI, status line)
+//! respects the same schedule: at most one attempt per interval, none for at least 5 minutes
+//! (or the server's `Retry-After`, if longer) after a 429. The last good reading stays, with
+//! its time.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use ccpulse_core::limits::{ExtraUsage, ModelReading, Observed, Reading, Source};
+
+use crate::http::{classify, describe_non_json, FetchError};
+use crate::state_dir::StateDir;
+
+/// Where the schedule and the last good reading are kept.
+pub const CACHE_FILE: &str = "oauth-usage.json";
+/// `CCPULSE_API_URL`: base URL of the API (tests point it at loopback).
+pub const API_URL_ENV: &str = "CCPULSE_API_URL";
+pub const DEFAULT_API_URL: &str = "https://api.anthropic.com";
+/// Default time between attempts.
+pub const EVERY: Duration = Duration::from_secs(600);
+/// Never sooner than this after a 429.
+pub const AFTER_429: Duration = Duration::from_secs(300);
+/// After an answer that is neither good nor a 429 (a 5xx, a timeout, garbage).
+pub const AFTER_FAILURE: Duration = Duration::from_secs(120);
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// An access token. It has no `Display`, no `Serialize`, and its `Debug` hides it.
+pub struct Token(String);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(hidden)")
+    }
+}
+
+/// Why there is no usable login; each message says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("not logged in to Claude Code (no {0}): run `claude` and /login")]
+    Missing(PathBuf),
+    #[error("{0} holds no Claude subscription login: run `claude` and /login")]
+    NotSubscription(PathBuf),
+    #[error("the Claude Code login has expired: run `claude` (it renews its own login) or /login")]
+    Expired,
+    #[error(
+        "the Claude Code login lacks the user:profile scope (a setup-token login cannot read \
+         usage): run /login"
+    )]
+    NoProfileScope,
+    #[error("cannot read {0}: {1}")]
+    Unreadable(PathBuf, String),
+}
+
+/// The login in the first config dir that has a `.credentials.json`: the first root of
+/// `CLAUDE_CONFIG_DIR`, else `~/.claude`.
+pub fn credentials_path(claude_config_dir: Option<&str>, home: Option<&Path>) -> Option<PathBuf> {
+    let root = claude_config_dir
+        .and_then(|v| v.split(',').map(str::trim).find(|s| !s.is_empty()))
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| h.join(".claude")))?;
+    Some(root.join(".credentials.json"))
+}
+
+/// Read the access token from `path`, checking what can be checked without the network.
+pub fn read_token(path: &Path, now: DateTime<Utc>) -> Result<Token, CredentialsError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CredentialsError::Missing(path.to_path_buf()))
+        }
+        Err(e) => {
+            return Err(CredentialsError::Unreadable(
+                path.to_path_buf(),
+                e.to_string(),
+            ))
+        }
+    };
+    // Never put the parser's message in an error: it can quote the file.
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| CredentialsError::Unreadable(path.to_path_buf(), "not valid JSON".into()))?;
+    let Some(login) = v.get("claudeAiOauth").filter(|l| l.is_object()) else {
+        return Err(CredentialsError::NotSubscription(path.to_path_buf()));
+    };
+    let Some(token) = login.get("accessToken").and_then(Value::as_str) else {
+        return Err(CredentialsError::NotSubscription(path.to_path_buf()));
+    };
+    if let Some(expires) = login.get("expiresAt").and_then(Value::as_i64) {
+        if expires <= now.timestamp_millis() {
+            return Err(CredentialsError::Expired);
+        }
+    }
+    if let Some(scopes) = login.get("scopes").and_then(Value::as_array) {
+        if !scopes.iter().any(|s| s.as_str() == Some("user:profile")) {
+            return Err(CredentialsError::NoProfileScope);
+        }
+    }
+    Ok(Token(token.to_string()))
+}
+
+/// Why a fetch gave no reading.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("the usage endpoint refused the login (HTTP 401): run `claude` or /login")]
+    Unauthorized,
+    #[error("the usage endpoint refused the login (HTTP 403): it may lack the user:profile scope; run /login")]
+    Forbidden,
+    #[error("the usage endpoint is throttling requests (HTTP 429)")]
+    Throttled { retry_after: Option<Duration> },
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+}
+
+/// One reading of the endpoint.
+pub async fn fetch(
+    client: &reqwest::Client,
+    base_url: &str,
+    token: &Token,
+    now: DateTime<Utc>,
+) -> Result<Observed, UsageError> {
+    let url = format!("{}/api/oauth/usage", base_url.trim_end_matches('/'));
+    let response = client
+        .get(&url)
+        .bearer_auth(&token.0)
+        .header("anthropic-beta", "oauth-2025-04-20")
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| classify(&url, &e, TIMEOUT))?;
+    match response.status().as_u16() {
+        200 => {}
+        401 => return Err(UsageError::Unauthorized),
+        403 => return Err(UsageError::Forbidden),
+        429 => {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            return Err(UsageError::Throttled { retry_after });
+        }
+        status => return Err(FetchError::Status { url, status }.into()),
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| classify(&url, &e, TIMEOUT))?;
+    parse(&body, now).map_err(|what| FetchError::NotJson { url, what }.into())
+}
+
+/// A usage payload (any of the shapes in the fixtures; every field may be null or missing).
+pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Observed, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| describe_non_json(body, &e))?;
+    if !v.is_object() {
+        return Err("a JSON value that is not an object".into());
+    }
+    let time = |v: &Value| {
+        v.as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.to_utc())
+    };
+    let window = |name: &str| {
+        let w = v.get(name)?;
+        Some(Reading {
+            used_percent: w.get("utilization")?.as_f64()?,
+            resets_at: w.get("resets_at").and_then(time),
+        })
+    };
+    let mut models = Vec::new();
+    for (key, model) in [("seven_day_opus", "Opus"), ("seven_day_sonnet", "Sonnet")] {
+        if let Some(reading) = window(key) {
+            models.push(ModelReading {
+                model: model.into(),
+                reading,
+            });
+        }
+    }
+    // The newer list: per-model weekly caps are only here.
+    for l in v
+        .get("limits")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if l.get("kind").and_then(Value::as_str) != Some("weekly_scoped") {
+            continue;
+        }
+        let scope = l.pointer("/scope/model");
+        let name = scope
+            .and_then(|m| m.get("display_name").and_then(Value::as_str))
+            .or_else(|| scope.and_then(|m| m.get("id").and_then(Value::as_str)));
+        let (Some(name), Some(percent)) = (name, l.get("percent").and_then(Value::as_f64)) else {
+            continue;
+        };
+        if !models.iter().any(|m| m.model == name) {
+            models.push(ModelReading {
+                model: name.into(),
+                reading: Reading {
+                    used_percent: percent,
+                    resets_at: l.get("resets_at").and_then(time),
+                },
+            });
+        }
+    }
+    let extra_usage = v.get("extra_usage").filter(|e| e.is_object()).map(|e| {
+        let places = e.get("decimal_places").and_then(Value::as_i64).unwrap_or(2);
+        let major = |k: &str| {
+            e.get(k)
+                .and_then(Value::as_f64)
+                .map(|minor| minor / 10f64.powi(places as i32))
+        };
+        ExtraUsage {
+            enabled: e
+                .get("is_enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            used: major("used_credits").unwrap_or(0.0),
+            limit: major("monthly_limit"),
+            currency: e.get("currency").and_then(Value::as_str).map(str::to_owned),
+        }
+    });
+    Ok(Observed {
+        source: Source::Oauth,
+        as_of: now,
+        session: window("five_hour"),
+        weekly: window("seven_day"),
+        models,
+        extra_usage,
+    })
+}
+
+/// What the state dir keeps: the last good reading and the schedule every shell follows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cache {
+    pub last_good: Option<Observed>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// No attempt before this (the interval, or a 429's back-off).
+    pub next_attempt: Option<DateTime<Utc>>,
+    /// No attempt before this even on demand (after a 429).
+    pub throttled_until: Option<DateTime<Utc>>,
+    /// Why the last attempt gave no reading.
+    pub last_error: Option<String>,
+}
+
+impl Cache {
+    pub fn load(dir: &StateDir) -> Cache {
+        dir.load::<Cache>(CACHE_FILE)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Is an attempt allowed `now`? `on_demand` skips the interval, never a 429's back-off.
+    pub fn due(&self, now: DateTime<Utc>, on_demand: bool) -> bool {
+        let throttled = self.throttled_until.is_some_and(|t| now < t);
+        let waiting = self.next_attempt.is_some_and(|t| now < t);
+        !throttled && (on_demand || !waiting)
+    }
+}
+
+/// One attempt if the schedule allows it: read the login, fetch, keep the outcome in `dir`.
+/// `every`: the interval between attempts.
+pub async fn refresh(
+    dir: &StateDir,
+    client: &reqwest::Client,
+    base_url: &str,
+    credentials: Option<&Path>,
+    every: Duration,
+    on_demand: bool,
+    now: DateTime<Utc>,
+) -> Cache {
+    let mut cache = Cache::load(dir);
+    if !cache.due(now, on_demand) {
+        return cache;
+    }
+    let later = |d: Duration| now + chrono::Duration::from_std(d).unwrap_or_default();
+    cache.last_attempt = Some(now);
+    cache.next_attempt = Some(later(every));
+    let outcome = match credentials
+        .ok_or_else(|| "no home folder to find Claude Code's login in".to_string())
+    {
+        Err(e) => Err(e),
+        Ok(path) => match read_token(path, now) {
+            Err(e) => Err(e.to_string()),
+            Ok(token) => fetch(client, base_url, &token, now).await.map_err(|e| {
+                match &e {
+                    UsageError::Throttled { retry_after } => {
+                        let wait = retry_after.unwrap_or_default().max(AFTER_429);
+                        cache.throttled_until = Some(later(wait));
+                        cache.next_attempt = Some(later(wait.max(every)));
+                    }
+                    UsageError::Fetch(_) => {
+                        cache.next_attempt = Some(later(AFTER_FAILURE.min(every)))
+                    }
+                    UsageError::Unauthorized | UsageError::Forbidden => {}
+                }
+                e.to_string()
+            }),
+        },
+    };
+    match outcome {
+        Ok(observed) => {
+            cache.last_good = Some(observed);
+            cache.last_error = None;
+        }
+        Err(e) => cache.last_error = Some(e),
+    }
+    if let Err(e) = dir.write(
+        CACHE_FILE,
+        &serde_json::to_vec(&cache).unwrap_or_default(),
+        false,
+    ) {
+        cache
+            .last_error
+            .get_or_insert_with(|| format!("the usage schedule could not be kept: {e}"));
+    }
+    cache
+}
+
+/// The base URL: `CCPULSE_API_URL`, else the real API.
+pub fn api_url() -> String {
+    std::env::var(API_URL_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_API_URL.to_string())
+}
+
+/// A client for the endpoint.
+pub fn client() -> reqwest::Client {
+    crate::http::client(TIMEOUT)
+}
