@@ -128,15 +128,12 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     monitor.apply(observation, now);
     // The usage endpoint, if its schedule allows (the state dir keeps it for every shell).
     let state = StateDir::default_location();
-    let credentials = oauth_usage::credentials_path(
-        std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
-        std::env::home_dir().as_deref(),
-    );
+    let login = oauth_usage::Login::from_env();
     oauth_usage::refresh(
         &state,
         &oauth_usage::client(),
         &oauth_usage::api_url(),
-        credentials.as_deref(),
+        login.as_ref(),
         oauth_usage::EVERY,
         false,
         now,

@@ -58,14 +58,61 @@ pub enum CredentialsError {
     Unreadable(PathBuf, String),
 }
 
-/// The login in the first config dir that has a `.credentials.json`: the first root of
-/// `CLAUDE_CONFIG_DIR`, else `~/.claude`.
-pub fn credentials_path(claude_config_dir: Option<&str>, home: Option<&Path>) -> Option<PathBuf> {
-    let root = claude_config_dir
-        .and_then(|v| v.split(',').map(str::trim).find(|s| !s.is_empty()))
-        .map(PathBuf::from)
-        .or_else(|| home.map(|h| h.join(".claude")))?;
-    Some(root.join(".credentials.json"))
+/// `CCPULSE_KEYCHAIN=1`: on macOS, read the login from the Keychain (a read can make macOS ask
+/// the user, so it is opt-in; the status line feed needs no login at all).
+pub const KEYCHAIN_ENV: &str = "CCPULSE_KEYCHAIN";
+
+/// Where Claude Code's login is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    File(PathBuf),
+    Keychain { service: String, account: String },
+}
+
+impl Login {
+    /// Claude Code's config dir: the first root of `CLAUDE_CONFIG_DIR`, else `~/.claude`; its
+    /// `.credentials.json`, or on macOS when asked, its Keychain item.
+    pub fn find(
+        claude_config_dir: Option<&str>,
+        home: Option<&Path>,
+        keychain: bool,
+        user: Option<&str>,
+    ) -> Option<Login> {
+        let custom = claude_config_dir
+            .and_then(|v| v.split(',').map(str::trim).find(|s| !s.is_empty()))
+            .map(PathBuf::from);
+        if keychain && cfg!(target_os = "macos") {
+            return Some(Login::Keychain {
+                service: keychain_service(custom.as_deref()),
+                account: user.unwrap_or("claude-code-user").to_string(),
+            });
+        }
+        let root = custom.or_else(|| home.map(|h| h.join(".claude")))?;
+        Some(Login::File(root.join(".credentials.json")))
+    }
+
+    /// As the environment says.
+    pub fn from_env() -> Option<Login> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Login::find(
+            var("CLAUDE_CONFIG_DIR").as_deref(),
+            std::env::home_dir().as_deref(),
+            var(KEYCHAIN_ENV).is_some_and(|v| v == "1"),
+            var("USER").as_deref(),
+        )
+    }
+
+    pub fn token(&self, now: DateTime<Utc>) -> Result<Token, CredentialsError> {
+        match self {
+            Login::File(path) => read_token(path, now),
+            Login::Keychain { service, account } => {
+                let entry = keyring::Entry::new(service, account).map_err(|e| {
+                    CredentialsError::Unreadable(PathBuf::from("the macOS Keychain"), e.to_string())
+                })?;
+                read_keychain_token(&entry, now)
+            }
+        }
+    }
 }
 
 /// Read the access token from `path`, checking what can be checked without the network.
@@ -82,8 +129,41 @@ pub fn read_token(path: &Path, now: DateTime<Utc>) -> Result<Token, CredentialsE
             ))
         }
     };
+    token_in(&bytes, path, now)
+}
+
+/// The macOS Keychain item Claude Code keeps its login in: service `Claude Code-credentials`,
+/// with `-<first 8 hex digits of the SHA-256 of the config dir>` for a config dir other than
+/// the default; account: the user name.
+pub fn keychain_service(config_dir: Option<&Path>) -> String {
+    use sha2::Digest;
+    match config_dir {
+        None => "Claude Code-credentials".into(),
+        Some(dir) => {
+            let hash = sha2::Sha256::digest(dir.to_string_lossy().as_bytes());
+            let hex: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+            format!("Claude Code-credentials-{hex}")
+        }
+    }
+}
+
+/// Read the access token from a Keychain entry (macOS, opt-in: a read can make macOS ask the
+/// user). The item holds the same JSON as `.credentials.json`.
+pub fn read_keychain_token(
+    entry: &keyring::Entry,
+    now: DateTime<Utc>,
+) -> Result<Token, CredentialsError> {
+    let place = PathBuf::from("the macOS Keychain");
+    match entry.get_password() {
+        Ok(json) => token_in(json.as_bytes(), &place, now),
+        Err(keyring::Error::NoEntry) => Err(CredentialsError::Missing(place)),
+        Err(e) => Err(CredentialsError::Unreadable(place, e.to_string())),
+    }
+}
+
+fn token_in(bytes: &[u8], path: &Path, now: DateTime<Utc>) -> Result<Token, CredentialsError> {
     // Never put the parser's message in an error: it can quote the file.
-    let v: Value = serde_json::from_slice(&bytes)
+    let v: Value = serde_json::from_slice(bytes)
         .map_err(|_| CredentialsError::Unreadable(path.to_path_buf(), "not valid JSON".into()))?;
     let Some(login) = v.get("claudeAiOauth").filter(|l| l.is_object()) else {
         return Err(CredentialsError::NotSubscription(path.to_path_buf()));
@@ -271,7 +351,7 @@ pub async fn refresh(
     dir: &StateDir,
     client: &reqwest::Client,
     base_url: &str,
-    credentials: Option<&Path>,
+    login: Option<&Login>,
     every: Duration,
     on_demand: bool,
     now: DateTime<Utc>,
@@ -283,28 +363,27 @@ pub async fn refresh(
     let later = |d: Duration| now + chrono::Duration::from_std(d).unwrap_or_default();
     cache.last_attempt = Some(now);
     cache.next_attempt = Some(later(every));
-    let outcome = match credentials
-        .ok_or_else(|| "no home folder to find Claude Code's login in".to_string())
-    {
-        Err(e) => Err(e),
-        Ok(path) => match read_token(path, now) {
-            Err(e) => Err(e.to_string()),
-            Ok(token) => fetch(client, base_url, &token, now).await.map_err(|e| {
-                match &e {
-                    UsageError::Throttled { retry_after } => {
-                        let wait = retry_after.unwrap_or_default().max(AFTER_429);
-                        cache.throttled_until = Some(later(wait));
-                        cache.next_attempt = Some(later(wait.max(every)));
+    let outcome =
+        match login.ok_or_else(|| "no home folder to find Claude Code's login in".to_string()) {
+            Err(e) => Err(e),
+            Ok(login) => match login.token(now) {
+                Err(e) => Err(e.to_string()),
+                Ok(token) => fetch(client, base_url, &token, now).await.map_err(|e| {
+                    match &e {
+                        UsageError::Throttled { retry_after } => {
+                            let wait = retry_after.unwrap_or_default().max(AFTER_429);
+                            cache.throttled_until = Some(later(wait));
+                            cache.next_attempt = Some(later(wait.max(every)));
+                        }
+                        UsageError::Fetch(_) => {
+                            cache.next_attempt = Some(later(AFTER_FAILURE.min(every)))
+                        }
+                        UsageError::Unauthorized | UsageError::Forbidden => {}
                     }
-                    UsageError::Fetch(_) => {
-                        cache.next_attempt = Some(later(AFTER_FAILURE.min(every)))
-                    }
-                    UsageError::Unauthorized | UsageError::Forbidden => {}
-                }
-                e.to_string()
-            }),
-        },
-    };
+                    e.to_string()
+                }),
+            },
+        };
     match outcome {
         Ok(observed) => {
             cache.last_good = Some(observed);

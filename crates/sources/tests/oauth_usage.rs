@@ -11,7 +11,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use ccpulse_core::limits::Source;
-use ccpulse_sources::oauth_usage::{self, read_token, Cache, CredentialsError};
+use ccpulse_sources::oauth_usage::{self, read_token, Cache, CredentialsError, Login};
 use ccpulse_sources::state_dir::StateDir;
 
 const TOKEN: &str = "sk-ant-oat01-PLANTED-TOKEN-6f1c";
@@ -65,7 +65,7 @@ async fn attempt(server: &MockServer, state: &Path, login: &Path, at: DateTime<U
         &StateDir::at(state),
         &oauth_usage::client(),
         &server.uri(),
-        Some(login),
+        Some(&Login::File(login.to_path_buf())),
         oauth_usage::EVERY,
         false,
         at,
@@ -175,12 +175,13 @@ async fn a_429_backs_off_for_at_least_five_minutes() {
         assert!(cache.last_error.unwrap().contains("429"));
         let dir = StateDir::at(&state);
         let (client, uri) = (oauth_usage::client(), server.uri());
+        let file = Login::File(login.clone());
         let on_demand = |min: i64| {
             oauth_usage::refresh(
                 &dir,
                 &client,
                 &uri,
-                Some(&login),
+                Some(&file),
                 oauth_usage::EVERY,
                 true,
                 at(min),
@@ -281,4 +282,71 @@ async fn attempts_follow_the_interval() {
     )
     .await;
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+/// The Keychain route (macOS), through keyring's mock store: the item's JSON is read like the
+/// file; a missing item and an MCP-only one are named.
+#[test]
+fn the_keychain_item_is_read_like_the_file() {
+    use oauth_usage::{keychain_service, read_keychain_token};
+    keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+    assert_eq!(keychain_service(None), "Claude Code-credentials");
+    // Known answer: the first 8 hex digits of SHA-256("/home/ada/work-claude").
+    assert_eq!(
+        keychain_service(Some(Path::new("/home/ada/work-claude"))),
+        "Claude Code-credentials-70ed3b09"
+    );
+    let entry = keyring::Entry::new("Claude Code-credentials", "ada").unwrap();
+    assert!(matches!(
+        read_keychain_token(&entry, now()),
+        Err(CredentialsError::Missing(_))
+    ));
+    let login = serde_json::json!({"claudeAiOauth": {"accessToken": TOKEN,
+        "expiresAt": now().timestamp_millis() + 60_000, "scopes": ["user:profile"]}});
+    entry.set_password(&login.to_string()).unwrap();
+    assert_eq!(
+        format!("{:?}", read_keychain_token(&entry, now()).unwrap()),
+        "Token(hidden)"
+    );
+    entry
+        .set_password(&serde_json::json!({"mcpOAuth": {}}).to_string())
+        .unwrap();
+    let error = read_keychain_token(&entry, now()).unwrap_err().to_string();
+    assert!(
+        error.contains("the macOS Keychain holds no Claude subscription login"),
+        "{error}"
+    );
+}
+
+/// The login is looked for in the first `CLAUDE_CONFIG_DIR` root, else `~/.claude`; the
+/// Keychain only on macOS, and only when asked.
+#[test]
+fn the_login_is_found_where_claude_code_keeps_it() {
+    let home = Path::new("/home/ada");
+    assert_eq!(
+        Login::find(None, Some(home), false, Some("ada")),
+        Some(Login::File(home.join(".claude/.credentials.json")))
+    );
+    assert_eq!(
+        Login::find(Some(" /w/a , /w/b"), Some(home), false, None),
+        Some(Login::File(PathBuf::from("/w/a/.credentials.json")))
+    );
+    assert_eq!(Login::find(None, None, false, None), None);
+    let asked = Login::find(Some("/home/ada/work-claude"), Some(home), true, Some("ada"));
+    if cfg!(target_os = "macos") {
+        assert_eq!(
+            asked,
+            Some(Login::Keychain {
+                service: "Claude Code-credentials-70ed3b09".into(),
+                account: "ada".into()
+            })
+        );
+    } else {
+        assert_eq!(
+            asked,
+            Some(Login::File(PathBuf::from(
+                "/home/ada/work-claude/.credentials.json"
+            )))
+        );
+    }
 }
