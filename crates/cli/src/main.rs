@@ -22,6 +22,7 @@ use ccpulse_sources::http::TIMEOUT;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
 use ccpulse_sources::oauth_usage;
 use ccpulse_sources::state_dir::StateDir;
+use ccpulse_sources::statusline::Feed;
 use ccpulse_sources::statuspage::StatuspageClient;
 
 #[derive(Parser)]
@@ -129,7 +130,7 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     // The usage endpoint, if its schedule allows (the state dir keeps it for every shell).
     let state = StateDir::default_location();
     let login = oauth_usage::Login::from_env();
-    oauth_usage::refresh(
+    let oauth = oauth_usage::refresh(
         &state,
         &oauth_usage::client(),
         &oauth_usage::api_url(),
@@ -141,7 +142,7 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     .await;
     let report = Report {
         service: service_report(monitor.snapshot(), &config.status.relevance, now),
-        limits: statusline::limits(&state, now),
+        limits: statusline::merged(&Feed::load(&state), &oauth, now),
     };
     let mut out = std::io::stdout().lock();
     if json {

@@ -23,7 +23,7 @@ use ccpulse_sources::monitor::STATUS_CACHE_FILE;
 use ccpulse_sources::oauth_usage;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::{Feed, Input};
-use ccpulse_sources::usage_log::paths::local_zone;
+use ccpulse_sources::usage_log::paths::{config_dir, local_zone};
 
 #[derive(Subcommand)]
 pub enum Action {
@@ -40,13 +40,8 @@ pub enum Action {
 /// Input larger than this is not a status line payload.
 const MOST_INPUT: u64 = 1 << 20;
 
-/// The limits every shell shows: the status line feed and the OAuth reading kept in `dir`,
-/// merged (no network here).
-pub fn limits(dir: &StateDir, now: DateTime<Utc>) -> Limits {
-    merged(&Feed::load(dir), &oauth_usage::Cache::load(dir), now)
-}
-
-fn merged(feed: &Feed, oauth: &oauth_usage::Cache, now: DateTime<Utc>) -> Limits {
+/// The limits every shell shows: the status line feed and the OAuth reading, merged.
+pub fn merged(feed: &Feed, oauth: &oauth_usage::Cache, now: DateTime<Utc>) -> Limits {
     let observed: Vec<_> = feed
         .limits
         .iter()
@@ -185,16 +180,11 @@ const INSTALLED_FILE: &str = "statusline-install.json";
 
 /// Claude Code's user settings: in the first root of `CLAUDE_CONFIG_DIR`, else `~/.claude`.
 fn settings_path() -> anyhow::Result<PathBuf> {
-    let root = std::env::var("CLAUDE_CONFIG_DIR")
-        .ok()
-        .and_then(|v| {
-            v.split(',')
-                .map(str::trim)
-                .find(|s| !s.is_empty())
-                .map(PathBuf::from)
-        })
-        .or_else(|| std::env::home_dir().map(|h| h.join(".claude")))
-        .context("no home folder to find Claude Code's settings in")?;
+    let (root, _) = config_dir(
+        std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
+        std::env::home_dir().as_deref(),
+    )
+    .context("no home folder to find Claude Code's settings in")?;
     Ok(root.join("settings.json"))
 }
 

@@ -17,6 +17,7 @@ use ccpulse_core::limits::{ExtraUsage, ModelReading, Observed, Reading, Source};
 
 use crate::http::{classify, describe_non_json, FetchError};
 use crate::state_dir::StateDir;
+use crate::usage_log::paths::config_dir;
 
 /// Where the schedule and the last good reading are kept.
 pub const CACHE_FILE: &str = "oauth-usage.json";
@@ -78,16 +79,15 @@ impl Login {
         keychain: bool,
         user: Option<&str>,
     ) -> Option<Login> {
-        let custom = claude_config_dir
-            .and_then(|v| v.split(',').map(str::trim).find(|s| !s.is_empty()))
-            .map(PathBuf::from);
+        let dir = config_dir(claude_config_dir, home);
         if keychain && cfg!(target_os = "macos") {
+            let custom = dir.as_ref().filter(|(_, named)| *named);
             return Some(Login::Keychain {
-                service: keychain_service(custom.as_deref()),
+                service: keychain_service(custom.map(|(d, _)| d.as_path())),
                 account: user.unwrap_or("claude-code-user").to_string(),
             });
         }
-        let root = custom.or_else(|| home.map(|h| h.join(".claude")))?;
+        let (root, _) = dir?;
         Some(Login::File(root.join(".credentials.json")))
     }
 

@@ -225,6 +225,11 @@ fn read_part(
     })
 }
 
+/// The bytes of a job (file id, transcript, where to start) not read yet.
+fn unread((_, t, m): &(u32, &Transcript, Option<&Mark>)) -> u64 {
+    t.len.saturating_sub(m.map_or(0, |m| m.consumed))
+}
+
 /// Read `jobs` (file id, transcript, where to start) on all cores while the calling thread
 /// hands each part to `sink`, in the order given. Files are read in groups of neighbours (fewer
 /// hand-overs for many small files); readers stay at most [`AHEAD`] groups ahead of the sink,
@@ -238,19 +243,16 @@ fn read_parts(
     use std::sync::atomic::AtomicBool;
     use std::sync::{mpsc, Condvar};
 
-    let new_bytes = |(_, t, m): &(u32, &Transcript, Option<&Mark>)| {
-        t.len.saturating_sub(m.map_or(0, |m| m.consumed))
-    };
     let mut p = Progress {
         files_total: jobs.len(),
-        bytes_total: jobs.iter().map(new_bytes).sum(),
+        bytes_total: jobs.iter().map(unread).sum(),
         ..Progress::default()
     };
     // Groups: consecutive jobs up to GROUP_BYTES, or GROUP_FILES files.
     let mut groups = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, job) in jobs.iter().enumerate() {
-        bytes += new_bytes(job);
+        bytes += unread(job);
         if bytes >= GROUP_BYTES || i + 1 - start == GROUP_FILES || i + 1 == jobs.len() {
             groups.push(start..i + 1);
             (start, bytes) = (i + 1, 0);
@@ -846,9 +848,9 @@ impl Engine {
         out.write(&self.keys_header(generation)).map_err(&err)?;
         let mut table = self.keys.table.clone();
         let mut len = header;
+        let old = self.keys_blob()?;
         for p in table.iter_mut().filter(|p| p.len > 0) {
-            let bytes = self
-                .keys_blob()?
+            let bytes = old
                 .read_at(p.at, p.len as usize)
                 .map_err(|e| format!("the index keys were not readable ({e})"))?;
             out.write(&bytes).map_err(&err)?;
@@ -932,17 +934,26 @@ fn read_chunk(blob: &Blob, at: u64, end: u64) -> Result<(Vec<u8>, u64), String> 
 /// The chunk at `at` of `main`, decoded; and where the next one starts.
 fn decode_chunk(blob: &Blob, at: u64, end: u64, b: Bounds) -> Result<(Vec<Placed>, u64), String> {
     let (body, len) = read_chunk(blob, at, end).map_err(|why| format!("the index was {why}"))?;
-    let mut r = Reader::new(&body[4..]);
     let n = u32::from_le_bytes(body[..4].try_into().expect("4 bytes"));
+    let placed = records(&body[4..], n, |r, prev| store::get_placed(r, b, prev))
+        .map_err(|m| format!("the index was unreadable ({})", m.0))?;
+    Ok((placed, at + 12 + len))
+}
+
+/// The `count` records of a chunk (of the main stream, or of a bucket's spilled entries),
+/// each read by `get` after the one before it (times are differences from 0 in each chunk).
+fn records<T>(
+    bytes: &[u8],
+    count: u32,
+    mut get: impl FnMut(&mut Reader<'_>, &mut i64) -> Result<T, Malformed>,
+) -> Result<Vec<T>, Malformed> {
+    let mut r = Reader::new(bytes);
     let mut prev = 0;
-    let mut out = Vec::with_capacity(n.min(STREAM_CHUNK) as usize);
-    for _ in 0..n {
-        out.push(
-            store::get_placed(&mut r, b, &mut prev)
-                .map_err(|m| format!("the index was unreadable ({})", m.0))?,
-        );
+    let mut out = Vec::with_capacity(count.min(STREAM_CHUNK) as usize);
+    for _ in 0..count {
+        out.push(get(&mut r, &mut prev)?);
     }
-    Ok((out, at + 12 + len))
+    Ok(out)
 }
 
 /// Where a [`StreamReader`] gets its chunks: a thread that decodes them ahead (a file), or
@@ -1032,7 +1043,9 @@ impl Iterator for StreamReader<'_> {
     }
 }
 
-/// One bucket's kept entries from a first read's runs, in stream order.
+/// One bucket's kept entries from a first read's runs, in stream order. Decoded one entry at a
+/// time, not a chunk at a time like [`records`]: a merge holds a reader per bucket (1025), and
+/// a decoded chunk each would add about 11 MB at 1 GiB.
 struct RunReader<'a> {
     runs: &'a Spill,
     stream: usize,
@@ -1150,17 +1163,14 @@ impl Engine {
         jobs: Vec<(u32, &Transcript, Option<Mark>)>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Refresh, String> {
-        let new: u64 = jobs
-            .iter()
-            .map(|(_, t, m)| t.len.saturating_sub(m.as_ref().map_or(0, |m| m.consumed)))
-            .sum();
-        if new > MOST_APPENDED {
-            return Err(format!("{} MiB were new", new >> 20));
-        }
         let jobs: Vec<(u32, &Transcript, Option<&Mark>)> = jobs
             .iter()
             .map(|(id, t, m)| (*id, *t, m.as_ref()))
             .collect();
+        let new: u64 = jobs.iter().map(unread).sum();
+        if new > MOST_APPENDED {
+            return Err(format!("{} MiB were new", new >> 20));
+        }
         let mut refresh = Refresh {
             how: Refreshed::Updated,
             ..Refresh::default()
@@ -1339,13 +1349,13 @@ impl Engine {
                                 let mut d = Dedupe::with_capacity(path, n);
                                 for i in 0..spill.chunks(b) {
                                     let c = spill.chunk(b, i).map_err(spill_err)?;
-                                    let mut r = Reader::new(&c.bytes);
-                                    let mut prev = 0;
-                                    for _ in 0..c.count {
-                                        let e = store::get_entry(&mut r, bounds, &mut prev)
-                                            .map_err(|m| {
-                                                format!("the spill file was unreadable ({})", m.0)
-                                            })?;
+                                    let entries = records(&c.bytes, c.count, |r, prev| {
+                                        store::get_entry(r, bounds, prev)
+                                    })
+                                    .map_err(|m| {
+                                        format!("the spill file was unreadable ({})", m.0)
+                                    })?;
+                                    for e in entries {
                                         d.push(e, models);
                                     }
                                 }

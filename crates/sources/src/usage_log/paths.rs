@@ -4,6 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
+/// The one config dir Claude Code keeps its settings and login in: the first root of
+/// `CLAUDE_CONFIG_DIR`, else `~/.claude`; and whether the variable named it.
+pub fn config_dir(claude_config_dir: Option<&str>, home: Option<&Path>) -> Option<(PathBuf, bool)> {
+    let named = roots(claude_config_dir, None, None).into_iter().next();
+    named
+        .map(|d| (d, true))
+        .or_else(|| home.map(|h| (h.join(".claude"), false)))
+}
+
 /// The config roots to look in; missing ones are simply not there.
 pub fn roots(
     claude_config_dir: Option<&str>,
