@@ -326,3 +326,65 @@ fn active_block_burn_rate_and_projection() {
     .blocks
     .is_empty());
 }
+
+/// The recent-signals tracker reads a growing file in pieces (a partial last line waits for its
+/// newline) and ends with what one read of the whole file finds; a rewritten file is read again
+/// without counting twice; a file older than the horizon is not read.
+#[test]
+fn recent_signals_follow_a_growing_file() {
+    use ccpulse_sources::usage_log::signals::{Recent, HORIZON};
+    let mut text = std::fs::read(&files("p-overloaded")[0].path).unwrap();
+    text.extend_from_slice(&std::fs::read(&files("pd-oauth-ratelimited")[0].path).unwrap());
+    let whole = scan(BufReader::new(&text[..]), chrono_tz::UTC);
+    assert!(!whole.api_errors.is_empty() && !whole.limit_hits.is_empty());
+    let latest = whole.api_errors.iter().map(|e| e.at).max().unwrap();
+    let now = latest + chrono::Duration::hours(1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("projects/-work-demo");
+    std::fs::create_dir_all(&project).unwrap();
+    let path = project.join("s.jsonl");
+    let listing = || -> Vec<Transcript> {
+        transcripts(&[dir.path().to_path_buf()])
+            .into_iter()
+            .filter_map(|f| match f {
+                Found::File(t) => Some(t),
+                Found::Unreadable { .. } => None,
+            })
+            .collect()
+    };
+    let sorted = |r: &Recent| {
+        let mut errors: Vec<_> = r.api_errors().cloned().collect();
+        errors.sort_by_key(|e| e.at);
+        let mut hits: Vec<_> = r.limit_hits().cloned().collect();
+        hits.sort_by_key(|h| h.at);
+        (errors, hits)
+    };
+    let mut want_errors = whole.api_errors.clone();
+    want_errors.sort_by_key(|e| e.at);
+    let mut want_hits = whole.limit_hits.clone();
+    want_hits.sort_by_key(|h| h.at);
+
+    let mut recent = Recent::default();
+    // Write it in seven pieces, cutting lines in the middle.
+    let mut file = std::fs::File::create(&path).unwrap();
+    let step = text.len() / 7 + 1;
+    for piece in text.chunks(step) {
+        use std::io::Write;
+        file.write_all(piece).unwrap();
+        file.flush().unwrap();
+        recent.refresh(&listing(), now, chrono_tz::UTC);
+    }
+    assert_eq!(sorted(&recent), (want_errors.clone(), want_hits.clone()));
+
+    // Rewritten shorter, then back: nothing counted twice.
+    std::fs::write(&path, &text[..step]).unwrap();
+    recent.refresh(&listing(), now, chrono_tz::UTC);
+    std::fs::write(&path, &text).unwrap();
+    recent.refresh(&listing(), now, chrono_tz::UTC);
+    assert_eq!(sorted(&recent), (want_errors, want_hits));
+
+    // A week and more later, the signals are gone, and so is the old file.
+    recent.refresh(&listing(), now + HORIZON + chrono::Duration::hours(2), chrono_tz::UTC);
+    assert_eq!(recent.api_errors().count() + recent.limit_hits().count(), 0);
+}
