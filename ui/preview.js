@@ -10,9 +10,25 @@ const components = (code, api) => [
   { id: '0qbwn08sd68x', name: 'platform.claude.com', status: 'operational', relevant: false },
 ];
 
+const LIMITS = {
+  rows: [
+    { id: 'session', label: 'Session (5h)', used_percent: 42, resets_at: '2026-03-02T20:45:00Z', resets: '9:45pm',
+      source: 'statusline', source_label: 'status line', as_of: '2026-03-02T18:18:00Z', age: '2 min ago' },
+    { id: 'weekly', label: 'Weekly', used_percent: 83, resets_at: '2026-03-09T00:00:00Z', resets: 'Mar 9 1:00am',
+      source: 'oauth', source_label: 'OAuth', as_of: '2026-03-02T18:10:00Z', age: '10 min ago' },
+    { id: 'model:Opus', label: 'Weekly Opus', used_percent: 97, resets_at: '2026-03-09T00:00:00Z', resets: 'Mar 9 1:00am',
+      source: 'oauth', source_label: 'OAuth', as_of: '2026-03-02T18:10:00Z', age: '10 min ago' },
+  ],
+  projection: 'At this pace the session fills at 8:50pm (2h 30m)',
+  extra_usage: 'Extra usage: $12.40 of $50.00',
+  errors: [],
+};
+
 const SAMPLES = {
   operational: {
     paused_until: null,
+    limits: LIMITS,
+    usage: 'Today: 4.5M tokens · $3.41 (local estimate)',
     service: {
       indicator: 'none', description: 'All Systems Operational', level: 'operational',
       summary: 'Claude: operational', page_url: 'https://status.claude.com',

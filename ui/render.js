@@ -237,6 +237,51 @@ function components(items) {
     }));
 }
 
+/** "2h 13m", "3d 4h", "45m", "<1m", "now": the same words as the tray. */
+export function countdown(at, now) {
+  const secs = Math.floor((at.getTime() - now) / 1000);
+  if (secs <= 0) return 'now';
+  const mins = Math.floor(secs / 60);
+  const [d, hrs, m] = [Math.floor(mins / 1440), Math.floor(mins / 60) % 24, mins % 60];
+  if (d > 0) return `${d}d ${hrs}h`;
+  if (hrs > 0) return `${hrs}h ${m}m`;
+  return m > 0 ? `${m}m` : '<1m';
+}
+
+function gauge(r, now) {
+  const used = Number.isFinite(r.used_percent) ? r.used_percent : 0;
+  const tone = used >= 95 ? 'outage' : used >= 80 ? 'degraded' : 'operational';
+  const resetsAt = time(r.resets_at);
+  const asOf = time(r.as_of);
+  const label = str(r.label) || str(r.id);
+  const reset = resetsAt && r.resets
+    ? `resets ${str(r.resets)} · in ${countdown(resetsAt, now)}`
+    : 'reset time not known yet';
+  const age = asOf ? describeAge((now - asOf.getTime()) / 1000) : str(r.age);
+  return h('li', { class: 'gauge', testid: 'limit', data: { limitId: str(r.id), tone } },
+    h('div', { class: 'gauge-head' },
+      h('span', { class: 'gauge-label', testid: 'limit-label' }, label),
+      h('span', { class: 'gauge-pct', testid: 'limit-percent' }, `${Math.round(used)}%`)),
+    h('progress', { class: 'bar', max: '100', value: String(Math.min(100, Math.max(0, used))), 'aria-label': `${label} used` }),
+    h('div', { class: 'gauge-foot' },
+      h('span', { testid: 'limit-reset', title: resetsAt ? resetsAt.toLocaleString() : null }, reset),
+      h('span', { class: 'gauge-source', testid: 'limit-source' }, `${str(r.source_label) || str(r.source)}, ${age}`)));
+}
+
+function limits(l, usage, now) {
+  const rows = list(l.rows);
+  const errors = Array.isArray(l.errors) ? l.errors.map(str) : [];
+  const content = rows.length
+    ? [h('ul', { class: 'gauges', testid: 'limits' }, rows.map((r) => gauge(r, now)))]
+    : [h('p', { class: 'empty', testid: 'no-limits' },
+      'Not known yet. Run `ccpulse statusline install` so Claude Code reports them.')];
+  if (l.projection) content.push(h('p', { class: 'limit-note', testid: 'limit-projection' }, str(l.projection)));
+  if (l.extra_usage) content.push(h('p', { class: 'limit-note', testid: 'extra-usage' }, str(l.extra_usage)));
+  if (usage) content.push(h('p', { class: 'limit-note dim', testid: 'local-usage' }, str(usage)));
+  for (const e of errors) content.push(h('p', { class: 'limit-error', testid: 'limit-error' }, e));
+  return section('Plan limits', 'limits-section', 0, ...content);
+}
+
 function footer(service, actions, ui) {
   const page = isWebUrl(service.page_url) ? service.page_url : null;
   return h('footer', { class: 'foot' },
@@ -277,10 +322,12 @@ export function render(state, root, actions, ui) {
     header(service, now),
     pausedChip(top.paused_until, now),
     h('p', { class: 'empty waiting', testid: 'no-data' }, 'No status data yet'),
+    limits(obj(top.limits), top.usage, now),
     footer(service, actions, opts),
   ] : [
     header(service, now),
     pausedChip(top.paused_until, now),
+    limits(obj(top.limits), top.usage, now),
     section('Open incidents', 'incidents', incidents.length,
       incidents.length
         ? incidents.map((i) => card(i, 'incident', now, actions, expanded))

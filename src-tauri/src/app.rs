@@ -1,6 +1,7 @@
 //! The tray process: state, the status loop, the tray, single instance, and the life cycle.
 //! It never creates a webview; the panel is a child process (`panel_process`).
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -10,15 +11,17 @@ use tokio::sync::Notify;
 
 use ccpulse_core::alerts::Alert;
 use ccpulse_core::config::Config;
+use ccpulse_core::limits::Limits;
 use ccpulse_core::report::{service_report, ServiceReport};
 use ccpulse_core::service::ServiceSnapshot;
-use ccpulse_core::tray_view::{tray_view, usage_line, LocalUsage};
+use ccpulse_core::tray_view::{limits_view, tooltip, tray_view, usage_line, LimitsView};
 use ccpulse_sources::config_file;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
 use ccpulse_sources::state_dir::StateDir;
-use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env};
-use ccpulse_sources::usage_log::watch::{self, WatchOptions};
+use ccpulse_sources::usage_log::paths::{local_clock, local_zone, roots_from_env};
+use ccpulse_sources::usage_log::watch::{self, Local, WatchOptions};
 
+use crate::limits;
 use crate::notifications::Notifier;
 use crate::panel_process::{self, PanelSlot};
 use crate::tray;
@@ -32,8 +35,14 @@ pub struct Shared {
     pub snapshot: Mutex<ServiceSnapshot>,
     pub paused_until: Mutex<Option<DateTime<Utc>>>,
     pub refresh: Arc<Notify>,
-    /// Today's use from the local transcripts (`None` until the first read is under way).
-    pub usage: Mutex<Option<LocalUsage>>,
+    /// What the local transcripts say (`None` until the first read is under way).
+    pub local: Mutex<Option<Local>>,
+    /// The plan limits, as the limits loop last merged them.
+    pub limits: Mutex<Limits>,
+    /// Wakes the limits loop: the local evidence changed, or the user asked for a refresh.
+    pub limits_wake: Arc<Notify>,
+    /// The next limits round may ask the OAuth endpoint now (its schedule permitting).
+    pub limits_on_demand: AtomicBool,
 }
 
 /// Everything the panel renders.
@@ -41,6 +50,9 @@ pub struct Shared {
 pub struct PanelState {
     pub paused_until: Option<String>,
     pub service: ServiceReport,
+    pub limits: LimitsView,
+    /// "Today: 4.5M tokens · $3.41 (local estimate)".
+    pub usage: String,
 }
 
 impl Shared {
@@ -57,7 +69,24 @@ impl Shared {
         PanelState {
             paused_until: self.paused(now).map(|t| t.to_rfc3339()),
             service: service_report(&snapshot, &self.config.status.relevance, now),
+            limits: self.limits_view(now),
+            usage: self.usage_line(),
         }
+    }
+
+    pub fn limits_view(&self, now: DateTime<Utc>) -> LimitsView {
+        let limits = self.limits.lock().expect("limits lock");
+        limits_view(&limits, now, local_zone(), local_clock())
+    }
+
+    fn usage_line(&self) -> String {
+        usage_line(
+            self.local
+                .lock()
+                .expect("local lock")
+                .as_ref()
+                .map(|l| &l.usage),
+        )
     }
 }
 
@@ -69,14 +98,23 @@ pub fn publish<R: Runtime>(app: &tauri::AppHandle<R>) {
         let snapshot = shared.snapshot.lock().expect("snapshot lock");
         tray_view(&snapshot, &shared.config.status.relevance, now)
     };
-    let usage = usage_line(shared.usage.lock().expect("usage lock").as_ref());
-    tray::show(app, &view, &usage, shared.paused(now));
+    let limits = shared.limits_view(now);
+    let tip = tooltip(&view, &limits);
+    tray::show(
+        app,
+        &view,
+        &tip,
+        &limits,
+        &shared.usage_line(),
+        shared.paused(now),
+    );
     panel_process::send_state(app, &shared.panel_state(now));
 }
 
-fn deliver(app: &tauri::AppHandle<impl Runtime>, notifier: &Notifier, alerts: Vec<Alert>) {
+/// Hand alerts to the notification thread, unless notifications are off or paused.
+pub fn deliver(app: &tauri::AppHandle<impl Runtime>, alerts: Vec<Alert>) {
     let shared = app.state::<Shared>();
-    if !shared.config.notifications {
+    if alerts.is_empty() || !shared.config.notifications {
         return;
     }
     if let Some(until) = shared.paused(Utc::now()) {
@@ -86,6 +124,7 @@ fn deliver(app: &tauri::AppHandle<impl Runtime>, notifier: &Notifier, alerts: Ve
         ));
         return;
     }
+    let notifier = app.state::<Notifier>();
     for alert in alerts {
         notifier.send(alert);
     }
@@ -100,15 +139,17 @@ fn show<R: Runtime>(app: &tauri::AppHandle<R>, monitor: &StatusMonitor) {
     publish(app);
 }
 
-/// Keep today's use current: the watcher refreshes moments after a transcript changes.
+/// Keep the local evidence current: the watcher refreshes moments after a transcript changes.
 fn start_usage_watch<R: Runtime>(app: tauri::AppHandle<R>) {
     let options = WatchOptions {
         roots: roots_from_env(),
         state: StateDir::default_location(),
         zone: local_zone(),
     };
-    watch::spawn(options, move |usage| {
-        *app.state::<Shared>().usage.lock().expect("usage lock") = Some(usage);
+    watch::spawn(options, move |local| {
+        let shared = app.state::<Shared>();
+        *shared.local.lock().expect("local lock") = Some(local);
+        shared.limits_wake.notify_one();
         publish(&app);
         true
     });
@@ -118,14 +159,13 @@ fn start_status_loop<R: Runtime>(app: tauri::AppHandle<R>) {
     let shared = app.state::<Shared>();
     let config = shared.config.status.clone();
     let refresh = shared.refresh.clone();
-    let notifier = Notifier::spawn();
     tauri::async_runtime::spawn(async move {
         let mut monitor =
             StatusMonitor::open(config, StateDir::default_location(), Mode::Notifying);
         show(&app, &monitor);
         monitor::run(&mut monitor, refresh, |m, alerts| {
             show(&app, m);
-            deliver(&app, &notifier, alerts);
+            deliver(&app, alerts);
         })
         .await;
     });
@@ -140,7 +180,10 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: Config) -> taur
             snapshot: Mutex::new(ServiceSnapshot::default()),
             paused_until: Mutex::new(None),
             refresh: Arc::new(Notify::new()),
-            usage: Mutex::new(None),
+            local: Mutex::new(None),
+            limits: Mutex::new(Limits::default()),
+            limits_wake: Arc::new(Notify::new()),
+            limits_on_demand: AtomicBool::new(false),
         })
         .manage(PanelSlot::default())
 }
@@ -173,8 +216,10 @@ pub fn run() {
     let app = build_app(builder, config)
         .setup(move |app| {
             tray::install(app.handle());
+            app.manage(Notifier::spawn());
             start_status_loop(app.handle().clone());
             start_usage_watch(app.handle().clone());
+            limits::start(app.handle().clone());
             if open_panel {
                 panel_process::open(app.handle());
             }

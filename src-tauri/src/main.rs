@@ -8,6 +8,7 @@
 
 mod app;
 mod commands;
+mod limits;
 mod notifications;
 mod panel_app;
 mod panel_link;

@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{ChildStdin, Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use tauri::{AppHandle, Manager, Runtime};
@@ -59,7 +60,12 @@ fn spawn<R: Runtime>(app: &AppHandle<R>) -> std::io::Result<Running> {
                     continue;
                 };
                 match serde_json::from_str::<FromPanel>(json) {
-                    Ok(FromPanel::Refresh) => app.state::<Shared>().refresh.notify_one(),
+                    Ok(FromPanel::Refresh) => {
+                        let shared = app.state::<Shared>();
+                        shared.refresh.notify_one();
+                        shared.limits_on_demand.store(true, Ordering::Relaxed);
+                        shared.limits_wake.notify_one();
+                    }
                     Err(e) => eprintln!("ccpulse: panel said something odd ({e}): {json}"),
                 }
             }

@@ -10,7 +10,7 @@ use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Runtime};
 
-use ccpulse_core::tray_view::{usage_line, Level, TrayView};
+use ccpulse_core::tray_view::{draw_ring, usage_line, Level, LimitsView, TrayView};
 
 use crate::app::{publish, Shared, PAUSE};
 use crate::panel_process;
@@ -23,13 +23,18 @@ const HOST_RETRY: Duration = Duration::from_secs(15);
 struct Tray<R: Runtime> {
     icon: TrayIcon<R>,
     status: MenuItem<R>,
+    session: MenuItem<R>,
+    weekly: MenuItem<R>,
     usage: MenuItem<R>,
     pause: MenuItem<R>,
+    /// What the icon shows now (level, session percent), to redraw only on a change.
+    drawn: Option<(Level, Option<u8>)>,
 }
 
 struct TraySlot<R: Runtime>(Mutex<Option<Tray<R>>>);
 
-fn icon(level: Level) -> Image<'static> {
+/// The level's icon, with the session gauge around it when the session's use is known.
+fn icon(level: Level, session: Option<u8>) -> Image<'static> {
     let bytes: &'static [u8] = match level {
         Level::Operational => include_bytes!("../../icons/tray-operational.png"),
         Level::Maintenance => include_bytes!("../../icons/tray-maintenance.png"),
@@ -37,8 +42,18 @@ fn icon(level: Level) -> Image<'static> {
         Level::Outage => include_bytes!("../../icons/tray-outage.png"),
         Level::Unknown => include_bytes!("../../icons/tray-unknown.png"),
     };
-    Image::from_bytes(bytes).expect("the tray icons are valid PNGs")
+    let base = Image::from_bytes(bytes).expect("the tray icons are valid PNGs");
+    let Some(used) = session else { return base };
+    let (width, height) = (base.width(), base.height());
+    let mut rgba = base.rgba().to_vec();
+    draw_ring(&mut rgba, width.min(height), f64::from(used));
+    Image::new_owned(rgba, width, height)
 }
+
+const LIMITS_UNKNOWN: (&str, &str) = (
+    "Plan limits: not known yet",
+    "`ccpulse statusline install` lets Claude Code report them",
+);
 
 fn pause_label(paused_until: Option<DateTime<Utc>>) -> String {
     match paused_until {
@@ -52,12 +67,16 @@ fn pause_label(paused_until: Option<DateTime<Utc>>) -> String {
 
 fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
     let status = MenuItem::with_id(app, "status", "Checking status…", false, None::<&str>)?;
+    let session = MenuItem::with_id(app, "session", LIMITS_UNKNOWN.0, false, None::<&str>)?;
+    let weekly = MenuItem::with_id(app, "weekly", LIMITS_UNKNOWN.1, false, None::<&str>)?;
     let usage = MenuItem::with_id(app, "usage", usage_line(None), false, None::<&str>)?;
     let pause = MenuItem::with_id(app, "pause", pause_label(None), true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
         &[
             &status,
+            &session,
+            &weekly,
             &usage,
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, "open_panel", "Open panel", true, None::<&str>)?,
@@ -75,7 +94,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
         ],
     )?;
     let icon = TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon(Level::Unknown))
+        .icon(icon(Level::Unknown, None))
         .tooltip("ccpulse: checking status…")
         .title("ccpulse")
         .menu(&menu)
@@ -85,8 +104,11 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
     Ok(Tray {
         icon,
         status,
+        session,
+        weekly,
         usage,
         pause,
+        drawn: None,
     })
 }
 
@@ -129,15 +151,31 @@ fn try_install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 pub fn show<R: Runtime>(
     app: &AppHandle<R>,
     view: &TrayView,
+    tooltip: &str,
+    limits: &LimitsView,
     usage: &str,
     paused: Option<DateTime<Utc>>,
 ) {
     let slot = app.state::<TraySlot<R>>();
-    let guard = slot.0.lock().expect("tray lock");
-    let Some(tray) = guard.as_ref() else { return };
-    let _ = tray.icon.set_icon(Some(icon(view.level)));
-    let _ = tray.icon.set_tooltip(Some(&view.summary));
+    let mut guard = slot.0.lock().expect("tray lock");
+    let Some(tray) = guard.as_mut() else { return };
+    let row = |id: &str| limits.rows.iter().find(|r| r.id == id);
+    let session = row("session").map(|r| r.used_percent.clamp(0.0, 100.0).round() as u8);
+    if tray.drawn != Some((view.level, session)) {
+        let _ = tray.icon.set_icon(Some(icon(view.level, session)));
+        tray.drawn = Some((view.level, session));
+    }
+    let _ = tray.icon.set_tooltip(Some(tooltip));
     let _ = tray.status.set_text(&view.status_line);
+    let (session_text, weekly_text) = match (row("session"), row("weekly")) {
+        (None, None) => (LIMITS_UNKNOWN.0.to_string(), LIMITS_UNKNOWN.1.to_string()),
+        (s, w) => (
+            s.map_or("Session (5h): not known".into(), |r| r.line()),
+            w.map_or("Weekly: not known".into(), |r| r.line()),
+        ),
+    };
+    let _ = tray.session.set_text(session_text);
+    let _ = tray.weekly.set_text(weekly_text);
     let _ = tray.usage.set_text(usage);
     let _ = tray.pause.set_text(pause_label(paused));
 }
@@ -151,7 +189,13 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 eprintln!("ccpulse: {e}");
             }
         }
-        "refresh" => shared.refresh.notify_one(),
+        "refresh" => {
+            shared.refresh.notify_one();
+            shared
+                .limits_on_demand
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            shared.limits_wake.notify_one();
+        }
         "pause" => {
             let now = Utc::now();
             {

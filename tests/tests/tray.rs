@@ -379,3 +379,114 @@ async fn tray_shows_todays_usage_and_follows_appended_lines_within_a_second() ->
     eprintln!("usage shown {:?} after the append", appended.elapsed());
     Ok(())
 }
+
+/// Claude Code's status line input with the session window at `used` percent.
+fn statusline_payload(used: f64, resets_at: i64) -> String {
+    serde_json::json!({
+        "session_id": "4a67a4d2-c179-43c4-81e1-1be03f9ac3e9",
+        "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
+        "version": "2.1.328",
+        "cost": {"total_cost_usd": 0.42},
+        "rate_limits": {
+            "five_hour": {"used_percentage": used, "resets_at": resets_at},
+            "seven_day": {"used_percentage": 18.0, "resets_at": resets_at + 300_000},
+        }
+    })
+    .to_string()
+}
+
+/// Run `ccpulse statusline` as Claude Code does, on the tray's state dir.
+fn feed_statusline(desktop: &Desktop, payload: &str) -> Result<()> {
+    use std::io::Write;
+    let mut child = desktop
+        .command(ccpulse_tests::cli_bin())
+        .arg("statusline")
+        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
+        .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
+        .env("TZ", "UTC")
+        .env("LANG", "en_US.UTF-8")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(payload.as_bytes())?;
+    let out = child.wait_with_output()?;
+    ensure!(out.status.success(), "statusline: {out:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limit_thresholds_and_the_reset_are_announced_once_each() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+    let host = SniHost::start(&desktop).await?;
+    let config = desktop.config_home().join("ccpulse/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap())?;
+    std::fs::write(&config, "[status]\npoll_secs = 3600\n")?;
+    let mut cmd = desktop.command(tray_bin());
+    cmd.env("CCPULSE_STATUS_URL", server.uri())
+        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
+        // No login here, and nothing listens: the OAuth source reports why, offline.
+        .env("CCPULSE_API_URL", "http://127.0.0.1:9")
+        .env("TZ", "UTC")
+        .env("LANG", "en_US.UTF-8");
+    let app = desktop.spawn("ccpulse-tray", cmd)?;
+    let item = host.wait_for_item(T).await?;
+    wait_for_tooltip(&item, "Claude: operational").await?;
+    item.wait_for_menu_label(|l| l == "Plan limits: not known yet", T)
+        .await?;
+
+    // Claude Code reports 81%, then 96%, of a window that resets in two hours...
+    let now = chrono::Utc::now().timestamp();
+    let first = now + 2 * 3600;
+    feed_statusline(&desktop, &statusline_payload(81.0, first))?;
+    desktop.wait_for_notifications(1, T)?;
+    wait_for_tooltip(&item, "Session (5h) 81% · resets ").await?;
+    feed_statusline(&desktop, &statusline_payload(84.0, first))?;
+    wait_for_tooltip(&item, "Session (5h) 84%").await?;
+    feed_statusline(&desktop, &statusline_payload(96.0, first))?;
+    desktop.wait_for_notifications(2, T)?;
+    let tip = wait_for_tooltip(&item, "Session (5h) 96%").await?;
+    assert!(tip.contains("\nWeekly 18% · resets "), "{tip:?}");
+    // The session gauge around the icon turns amber from 80%.
+    assert!(
+        icon_pixels_near(&item, [0xFF, 0xC8, 0x3D]).await? > 50,
+        "amber session ring"
+    );
+    item.wait_for_menu_label(|l| l.starts_with("Session (5h) 96% · resets "), T)
+        .await?;
+
+    // ...then a new window has begun.
+    feed_statusline(&desktop, &statusline_payload(4.0, first + 5 * 3600))?;
+    desktop.wait_for_notifications(3, T)?;
+    wait_for_tooltip(&item, "Session (5h) 4%").await?;
+    assert_eq!(icon_pixels_near(&item, [0xFF, 0xC8, 0x3D]).await?, 0);
+
+    let got = desktop.notifications_after_quiet(Duration::from_millis(1500), T)?;
+    let summaries: Vec<&str> = got.iter().map(|n| n.summary.as_str()).collect();
+    let at = chrono::DateTime::from_timestamp(first, 0).unwrap();
+    let today = chrono::DateTime::from_timestamp(now, 0)
+        .unwrap()
+        .date_naive();
+    let time = at.format("%-I:%M%P").to_string();
+    let when = if at.date_naive() == today {
+        time
+    } else {
+        format!("{} {time}", at.format("%a"))
+    };
+    assert_eq!(
+        summaries,
+        [
+            format!("Session limit at 81%: resets {when}"),
+            format!("Session limit at 96%: resets {when}"),
+            "Session limit reset: you can continue".to_string(),
+        ],
+        "{}",
+        app.log_excerpt()
+    );
+    assert!(got[1].body.contains("/usage"), "{:?}", got[1].body);
+    Ok(())
+}

@@ -17,13 +17,22 @@ use clap::{Parser, Subcommand};
 
 use ccpulse_core::config::Config;
 use ccpulse_core::report::{service_report, Report};
+use ccpulse_core::tray_view::limits_view;
+use ccpulse_core::usage::Path;
 use ccpulse_sources::config_file;
 use ccpulse_sources::http::TIMEOUT;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
 use ccpulse_sources::oauth_usage;
+use ccpulse_sources::plan_limits;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::Feed;
 use ccpulse_sources::statuspage::StatuspageClient;
+use ccpulse_sources::usage_log::index::Engine;
+use ccpulse_sources::usage_log::paths::{
+    local_clock, local_zone, roots_from_env, transcripts, Found,
+};
+use ccpulse_sources::usage_log::signals::Recent;
+use ccpulse_sources::usage_log::watch;
 
 #[derive(Parser)]
 #[command(name = "ccpulse", version, about = "Can I work with Claude right now?")]
@@ -140,9 +149,10 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
         now,
     )
     .await;
+    let local = local_evidence(&state, now);
     let report = Report {
         service: service_report(monitor.snapshot(), &config.status.relevance, now),
-        limits: statusline::merged(&Feed::load(&state), &oauth, now),
+        limits: plan_limits::merged(&Feed::load(&state), &oauth, local.evidence(), now),
     };
     let mut out = std::io::stdout().lock();
     if json {
@@ -150,8 +160,31 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
         writeln!(out)?;
     } else {
         write!(out, "{}", render::service(&report.service, color()))?;
+        let view = limits_view(&report.limits, now, local_zone(), local_clock());
+        write!(out, "{}", render::limits(&view, color()))?;
     }
     out.flush().context("writing to stdout")
+}
+
+/// What the transcripts say (limit hits, recent spend); a history that cannot be read costs
+/// the local estimate, with a warning, not the report.
+fn local_evidence(state: &StateDir, now: chrono::DateTime<chrono::Utc>) -> watch::Local {
+    let files: Vec<_> = transcripts(&roots_from_env())
+        .into_iter()
+        .filter_map(|f| match f {
+            Found::File(t) => Some(t),
+            Found::Unreadable { .. } => None,
+        })
+        .collect();
+    let zone = local_zone();
+    let (mut engine, _) = Engine::load(state, Path::Daily);
+    engine.refresh(&files, &mut |_| {});
+    let mut recent = Recent::default();
+    recent.refresh(&files, now, zone);
+    watch::local(&engine, &recent, zone, now).unwrap_or_else(|e| {
+        monitor::warn(format!("usage: {e}"));
+        watch::Local::default()
+    })
 }
 
 async fn watch(config: Config) -> anyhow::Result<()> {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use ccpulse_core::alerts::clip;
 use ccpulse_core::report::{IncidentReport, ServiceReport};
 use ccpulse_core::service::describe_age;
-use ccpulse_core::tray_view::Level;
+use ccpulse_core::tray_view::{Level, LimitsView};
 
 struct Paint(bool);
 
@@ -123,6 +123,39 @@ pub fn service(r: &ServiceReport, color: bool) -> String {
                 p.level(status_level(c.status), &label(c.status))
             );
         }
+    }
+    out
+}
+
+/// The plan limits: one row per window with its reset, source and age; the projection.
+pub fn limits(v: &LimitsView, color: bool) -> String {
+    let p = Paint(color);
+    let mut out = String::new();
+    let _ = writeln!(out, "\n{}", p.bold("Plan limits"));
+    if v.rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not known yet: `ccpulse statusline install` lets Claude Code report them"
+        );
+    }
+    for r in &v.rows {
+        let level = match r.used_percent {
+            u if u >= 95.0 => Level::Outage,
+            u if u >= 80.0 => Level::Degraded,
+            _ => Level::Operational,
+        };
+        let _ = writeln!(
+            out,
+            "  {}  {}",
+            p.level(level, &r.line()),
+            p.dim(&format!("{}, {}", r.source_label, r.age))
+        );
+    }
+    for line in v.projection.iter().chain(&v.extra_usage) {
+        let _ = writeln!(out, "  {line}");
+    }
+    for e in &v.errors {
+        let _ = writeln!(out, "  {}", p.dim(e));
     }
     out
 }

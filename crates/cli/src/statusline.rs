@@ -15,15 +15,15 @@ use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 
 use ccpulse_core::config::Config;
-use ccpulse_core::limits::{self, Clock, Limits};
+use ccpulse_core::limits::{self, Clock};
 use ccpulse_core::report::service_report;
 use ccpulse_core::service::ServiceSnapshot;
 use ccpulse_core::tray_view::Level;
 use ccpulse_sources::monitor::STATUS_CACHE_FILE;
-use ccpulse_sources::oauth_usage;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::{Feed, Input};
-use ccpulse_sources::usage_log::paths::{config_dir, local_zone};
+use ccpulse_sources::usage_log::paths::{config_dir, local_clock, local_zone};
+use ccpulse_sources::{oauth_usage, plan_limits};
 
 #[derive(Subcommand)]
 pub enum Action {
@@ -39,22 +39,6 @@ pub enum Action {
 
 /// Input larger than this is not a status line payload.
 const MOST_INPUT: u64 = 1 << 20;
-
-/// The limits every shell shows: the status line feed and the OAuth reading, merged.
-pub fn merged(feed: &Feed, oauth: &oauth_usage::Cache, now: DateTime<Utc>) -> Limits {
-    let observed: Vec<_> = feed
-        .limits
-        .iter()
-        .chain(oauth.last_good.iter())
-        .cloned()
-        .collect();
-    let errors = oauth
-        .last_error
-        .iter()
-        .map(|e| format!("OAuth usage: {e}"))
-        .collect();
-    limits::merge(&observed, errors, now)
-}
 
 /// Run as Claude Code's status line command.
 pub fn run(config: &Config, chain: Option<&str>) {
@@ -73,7 +57,7 @@ pub fn run(config: &Config, chain: Option<&str>) {
     }
     let service = service_level(config, &dir, now);
     let oauth = oauth_usage::Cache::load(&dir);
-    let mut line = line(&feed, &oauth, service, now, local_zone(), clock());
+    let mut line = line(&feed, &oauth, service, now, local_zone(), local_clock());
     if let Some(command) = chain {
         if let Some(theirs) = chained(command, &bytes) {
             line = format!("{line} · {theirs}");
@@ -82,15 +66,6 @@ pub fn run(config: &Config, chain: Option<&str>) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-}
-
-/// The clock convention of the user's locale.
-fn clock() -> Clock {
-    let locale = ["LC_ALL", "LC_TIME", "LANG"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_default();
-    Clock::from_locale(&locale)
 }
 
 /// The service level from the cache the tray and `ccpulse status` keep (no network here).
@@ -109,7 +84,8 @@ pub fn line(
     zone: Tz,
     clock: Clock,
 ) -> String {
-    let limits = merged(feed, oauth, now);
+    // No transcripts here: the status line must stay fast.
+    let limits = plan_limits::merged(feed, oauth, limits::Local::default(), now);
     let mut parts = Vec::new();
     if let Some(s) = &limits.session {
         let mut part = format!("5h {:.0}%", s.used_percent);

@@ -35,6 +35,7 @@ pub struct RawStatus {
 #[serde(deny_unknown_fields)]
 pub struct RawNotifications {
     pub enabled: Option<bool>,
+    pub limit_thresholds: Option<Vec<u8>>,
 }
 
 /// Values from the environment, which win over the file.
@@ -47,6 +48,8 @@ pub struct Overrides {
 pub struct Config {
     pub status: StatusConfig,
     pub notifications: bool,
+    /// Plan-limit percents to announce, ascending.
+    pub limit_thresholds: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +69,7 @@ impl Default for Config {
                 relevance: Relevance::default(),
             },
             notifications: true,
+            limit_thresholds: crate::limit_alerts::DEFAULT_THRESHOLDS.to_vec(),
         }
     }
 }
@@ -108,6 +112,20 @@ impl Config {
         }
         if let Some(enabled) = raw.notifications.enabled {
             config.notifications = enabled;
+        }
+        if let Some(mut thresholds) = raw.notifications.limit_thresholds {
+            if let Some(bad) = thresholds.iter().find(|t| !(1..=99).contains(*t)) {
+                return Err(ConfigError {
+                    key: "notifications.limit_thresholds",
+                    message: format!(
+                        "{bad} is out of range: use percents from 1 to 99 (a limit hit is always \
+                         announced)"
+                    ),
+                });
+            }
+            thresholds.sort_unstable();
+            thresholds.dedup();
+            config.limit_thresholds = thresholds;
         }
         Ok(config)
     }
@@ -169,6 +187,23 @@ mod tests {
         assert_eq!(c.status.policy.interval, Duration::from_secs(60));
         assert_eq!(c.status.relevance, Relevance::default());
         assert!(c.notifications);
+        assert_eq!(c.limit_thresholds, [80, 95]);
+    }
+
+    #[test]
+    fn limit_thresholds_are_percents_put_in_order() {
+        let with = |t: &[u8]| {
+            let mut r = RawConfig::default();
+            r.notifications.limit_thresholds = Some(t.to_vec());
+            Config::resolve(r, &Overrides::default())
+        };
+        assert_eq!(with(&[90, 50, 90]).unwrap().limit_thresholds, [50, 90]);
+        assert_eq!(with(&[]).unwrap().limit_thresholds, [] as [u8; 0]);
+        for bad in [[0u8], [100]] {
+            let e = with(&bad).unwrap_err();
+            assert_eq!(e.key, "notifications.limit_thresholds");
+            assert!(e.message.contains("1 to 99"), "{e}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod backoff;
 pub mod config;
+pub mod limit_alerts;
 pub mod limits;
 pub mod pricing;
 pub mod relevance;

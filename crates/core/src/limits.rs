@@ -503,10 +503,22 @@ mod tests {
             session_id: None,
         };
         let hits = [
-            hit(LimitKind::Session, "2026-11-25T10:00:00Z", "2026-11-25T12:00:00Z"),
-            hit(LimitKind::Opus, "2026-11-24T10:00:00Z", "2026-11-28T00:00:00Z"),
+            hit(
+                LimitKind::Session,
+                "2026-11-25T10:00:00Z",
+                "2026-11-25T12:00:00Z",
+            ),
+            hit(
+                LimitKind::Opus,
+                "2026-11-24T10:00:00Z",
+                "2026-11-28T00:00:00Z",
+            ),
             // The old form names no window; a reset 3 days on is the weekly one.
-            hit(LimitKind::Unspecified, "2026-11-24T09:00:00Z", "2026-11-27T00:00:00Z"),
+            hit(
+                LimitKind::Unspecified,
+                "2026-11-24T09:00:00Z",
+                "2026-11-27T00:00:00Z",
+            ),
         ];
         let older = statusline_at("2026-11-25T09:00:00Z", 70.0, "2026-11-25T12:00:00Z");
         let local = Local {
@@ -515,7 +527,10 @@ mod tests {
         };
         let l = merge_with_local(&[older], local, vec![], utc("2026-11-25T11:00:00Z"));
         let session = l.session.unwrap();
-        assert_eq!((session.used_percent, session.source), (100.0, Source::Local));
+        assert_eq!(
+            (session.used_percent, session.source),
+            (100.0, Source::Local)
+        );
         assert_eq!(session.resets_at, Some(utc("2026-11-25T12:00:00Z")));
         assert_eq!(l.weekly.unwrap().used_percent, 100.0);
         assert_eq!(l.models[0].model, "Opus");
@@ -545,7 +560,10 @@ mod tests {
             now,
         );
         let s = l.session.unwrap();
-        assert_eq!((s.source, s.as_of), (Source::Local, utc("2026-11-25T10:20:00Z")));
+        assert_eq!(
+            (s.source, s.as_of),
+            (Source::Local, utc("2026-11-25T10:20:00Z"))
+        );
         assert!((s.used_percent - 30.0).abs() < 1e-9, "{}", s.used_percent);
         // $1 in the last 30 minutes is 20% an hour: 70% more takes past the reset.
         let p = l.projection.unwrap();
@@ -602,8 +620,14 @@ mod tests {
         assert_eq!(l.projection.unwrap().full_at, None);
         // A figure below 5% is too coarse to scale local spend: no estimate.
         let low = statusline_at("2026-11-25T10:00:00Z", 4.0, "2026-11-25T13:00:00Z");
-        let spend = [(utc("2026-11-25T09:00:00Z"), 1.0), (utc("2026-11-25T10:01:00Z"), 1.0)];
-        let local = Local { hits: &[], spend: &spend };
+        let spend = [
+            (utc("2026-11-25T09:00:00Z"), 1.0),
+            (utc("2026-11-25T10:01:00Z"), 1.0),
+        ];
+        let local = Local {
+            hits: &[],
+            spend: &spend,
+        };
         let l = merge_with_local(&[low], local, vec![], now);
         assert_eq!(l.session.unwrap().source, Source::Statusline);
     }

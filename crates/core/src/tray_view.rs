@@ -3,6 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use chrono_tz::Tz;
+
+use crate::limits::{countdown, reset_label, Clock, Limits, Source, Window};
 use crate::relevance::Relevance;
 use crate::service::{describe_age, ServiceSnapshot};
 use crate::status::{ComponentStatus, Impact, ServiceStatus};
@@ -197,6 +200,165 @@ pub fn usage_line(usage: Option<&LocalUsage>) -> String {
     }
 }
 
+/// One limit window as every shell words it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LimitRow {
+    /// `session`, `weekly`, `model:Opus`.
+    pub id: String,
+    /// `Session (5h)`, `Weekly`, `Weekly Opus`.
+    pub label: String,
+    pub used_percent: f64,
+    pub resets_at: Option<DateTime<Utc>>,
+    /// `3:45pm`, `Mon 12:00am`, in the user's zone and clock.
+    pub resets: Option<String>,
+    /// `1h 20m`.
+    pub countdown: Option<String>,
+    pub source: Source,
+    /// `status line`, `OAuth`, `local estimate`.
+    pub source_label: &'static str,
+    pub as_of: DateTime<Utc>,
+    /// `2 min ago`.
+    pub age: String,
+}
+
+impl LimitRow {
+    /// `Session (5h) 42% · resets 3:45pm (1h 20m)`.
+    pub fn line(&self) -> String {
+        let mut line = format!("{} {:.0}%", self.label, self.used_percent);
+        if let (Some(at), Some(left)) = (&self.resets, &self.countdown) {
+            line += &format!(" · resets {at} ({left})");
+        }
+        line
+    }
+}
+
+/// The plan limits as the tray, the panel and the terminal show them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LimitsView {
+    pub rows: Vec<LimitRow>,
+    /// "At this pace the session fills at 4:10pm (40m)".
+    pub projection: Option<String>,
+    /// "Extra usage: $12.40 of $50.00".
+    pub extra_usage: Option<String>,
+    pub errors: Vec<String>,
+}
+
+pub fn limits_view(limits: &Limits, now: DateTime<Utc>, zone: Tz, clock: Clock) -> LimitsView {
+    let row = |id: String, label: String, w: &Window| LimitRow {
+        id,
+        label,
+        used_percent: w.used_percent,
+        resets_at: w.resets_at,
+        resets: w.resets_at.map(|at| reset_label(at, now, zone, clock)),
+        countdown: w.resets_at.map(|at| countdown(at, now)),
+        source: w.source,
+        source_label: match w.source {
+            Source::Statusline => "status line",
+            Source::Oauth => "OAuth",
+            Source::Local => "local estimate",
+        },
+        as_of: w.as_of,
+        age: describe_age((now - w.as_of).num_seconds().max(0)),
+    };
+    let mut rows = Vec::new();
+    rows.extend(
+        limits
+            .session
+            .as_ref()
+            .map(|w| row("session".into(), "Session (5h)".into(), w)),
+    );
+    rows.extend(
+        limits
+            .weekly
+            .as_ref()
+            .map(|w| row("weekly".into(), "Weekly".into(), w)),
+    );
+    for m in &limits.models {
+        rows.push(row(
+            format!("model:{}", m.model),
+            format!("Weekly {}", m.model),
+            &m.window,
+        ));
+    }
+    let projection = limits.projection.as_ref().and_then(|p| {
+        let used = limits.session.as_ref()?.used_percent;
+        Some(match p.full_at {
+            _ if used >= 100.0 => return None,
+            Some(at) => format!(
+                "At this pace the session fills at {} ({})",
+                reset_label(at, now, zone, clock),
+                countdown(at, now)
+            ),
+            None => "At this pace the session lasts until its reset".to_string(),
+        })
+    });
+    let extra_usage = limits.extra_usage.as_ref().map(|e| {
+        let unit = match e.currency.as_deref() {
+            None | Some("USD") => "$".to_string(),
+            Some(other) => format!("{other} "),
+        };
+        match (e.enabled, e.limit) {
+            (false, _) => "Extra usage: off".to_string(),
+            (true, Some(limit)) => format!("Extra usage: {unit}{:.2} of {unit}{limit:.2}", e.used),
+            (true, None) => format!("Extra usage: {unit}{:.2} used", e.used),
+        }
+    });
+    LimitsView {
+        rows,
+        projection,
+        extra_usage,
+        errors: limits.errors.clone(),
+    }
+}
+
+/// The tray tooltip: the service summary, then the session and weekly windows.
+pub fn tooltip(view: &TrayView, limits: &LimitsView) -> String {
+    let mut lines = vec![view.summary.clone()];
+    lines.extend(
+        limits
+            .rows
+            .iter()
+            .filter(|r| r.id == "session" || r.id == "weekly")
+            .map(LimitRow::line),
+    );
+    lines.join("\n")
+}
+
+/// Draw the session gauge onto a square RGBA icon: a ring along its edge, filled clockwise
+/// from 12 o'clock to `used_percent` (white; amber from 80%) over a darkened track.
+pub fn draw_ring(rgba: &mut [u8], size: u32, used_percent: f64) {
+    let size_f = f64::from(size);
+    let (center, outer) = (size_f / 2.0, size_f / 2.0);
+    let inner = outer - (size_f * 0.14).max(2.0);
+    let filled = (used_percent / 100.0).clamp(0.0, 1.0);
+    let fill: [u8; 3] = if used_percent >= 80.0 {
+        [0xFF, 0xC8, 0x3D]
+    } else {
+        [0xFF, 0xFF, 0xFF]
+    };
+    for y in 0..size {
+        for x in 0..size {
+            let (dx, dy) = (f64::from(x) + 0.5 - center, f64::from(y) + 0.5 - center);
+            let r = (dx * dx + dy * dy).sqrt();
+            if r < inner || r > outer {
+                continue;
+            }
+            // Clockwise from 12 o'clock, 0 to 1.
+            let turn = (dx.atan2(-dy) / std::f64::consts::TAU).rem_euclid(1.0);
+            let px = &mut rgba[((y * size + x) * 4) as usize..][..4];
+            if turn < filled {
+                px[..3].copy_from_slice(&fill);
+                px[3] = 0xFF;
+            } else {
+                for c in &mut px[..3] {
+                    *c = (f64::from(*c) * 0.45) as u8;
+                }
+                px[3] = px[3].max(0xC0);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod usage_line_tests {
     use super::*;
@@ -223,5 +385,124 @@ mod usage_line_tests {
             usage_line(Some(&reading)),
             "Reading transcripts: 120 of 7799 files"
         );
+    }
+}
+
+#[cfg(test)]
+mod limits_view_tests {
+    use super::*;
+    use crate::limits::{ExtraUsage, ModelWindow, PaceBasis, Projection};
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    #[test]
+    fn rows_name_the_reset_the_source_and_the_age() {
+        let now = utc("2026-11-25T13:00:00Z");
+        let window = |used, resets: &str, source, as_of: &str| Window {
+            used_percent: used,
+            resets_at: Some(utc(resets)),
+            source,
+            as_of: utc(as_of),
+        };
+        let limits = Limits {
+            session: Some(window(
+                42.0,
+                "2026-11-25T15:45:00Z",
+                Source::Statusline,
+                "2026-11-25T12:58:00Z",
+            )),
+            weekly: Some(window(
+                18.0,
+                "2026-11-30T00:00:00Z",
+                Source::Oauth,
+                "2026-11-25T11:00:00Z",
+            )),
+            models: vec![ModelWindow {
+                model: "Opus".into(),
+                window: window(
+                    61.0,
+                    "2026-11-30T00:00:00Z",
+                    Source::Oauth,
+                    "2026-11-25T11:00:00Z",
+                ),
+            }],
+            extra_usage: Some(ExtraUsage {
+                enabled: true,
+                used: 12.4,
+                limit: Some(50.0),
+                currency: Some("USD".into()),
+            }),
+            projection: Some(Projection {
+                full_at: Some(utc("2026-11-25T14:10:00Z")),
+                percent_per_hour: 50.0,
+                basis: PaceBasis::LocalSpend,
+            }),
+            errors: vec![],
+        };
+        let v = limits_view(&limits, now, chrono_tz::Europe::Vienna, Clock::H24);
+        let lines: Vec<String> = v.rows.iter().map(LimitRow::line).collect();
+        assert_eq!(
+            lines,
+            [
+                "Session (5h) 42% · resets 16:45 (2h 45m)",
+                "Weekly 18% · resets Mon 01:00 (4d 11h)",
+                "Weekly Opus 61% · resets Mon 01:00 (4d 11h)",
+            ]
+        );
+        assert_eq!(
+            (v.rows[0].source_label, v.rows[0].age.as_str()),
+            ("status line", "2 min ago")
+        );
+        assert_eq!(v.rows[1].age, "2 h ago");
+        assert_eq!(
+            v.projection.as_deref(),
+            Some("At this pace the session fills at 15:10 (1h 10m)")
+        );
+        assert_eq!(
+            v.extra_usage.as_deref(),
+            Some("Extra usage: $12.40 of $50.00")
+        );
+        let view = TrayView {
+            level: Level::Operational,
+            summary: "Claude: operational".into(),
+            status_line: String::new(),
+        };
+        assert_eq!(
+            tooltip(&view, &v),
+            "Claude: operational\nSession (5h) 42% · resets 16:45 (2h 45m)\nWeekly 18% · resets Mon 01:00 (4d 11h)"
+        );
+    }
+
+    #[test]
+    fn the_ring_fills_clockwise_from_twelve() {
+        let size = 64u32;
+        let at = |rgba: &[u8], x: u32, y: u32| {
+            let i = ((y * size + x) * 4) as usize;
+            [rgba[i], rgba[i + 1], rgba[i + 2], rgba[i + 3]]
+        };
+        let base = vec![0x20u8; (size * size * 4) as usize];
+        let (top, right, bottom, middle) = ((33, 2), (61, 32), (31, 61), (32, 32));
+        let mut quarter = base.clone();
+        draw_ring(&mut quarter, size, 30.0);
+        assert_eq!(at(&quarter, top.0, top.1), [0xFF; 4]);
+        assert_eq!(at(&quarter, right.0, right.1), [0xFF; 4]);
+        assert_eq!(
+            at(&quarter, bottom.0, bottom.1)[0],
+            0x0E,
+            "the track is darkened"
+        );
+        assert_eq!(
+            at(&quarter, middle.0, middle.1),
+            [0x20; 4],
+            "the middle is left alone"
+        );
+        let mut high = base.clone();
+        draw_ring(&mut high, size, 85.0);
+        assert_eq!(at(&high, bottom.0, bottom.1), [0xFF, 0xC8, 0x3D, 0xFF]);
+        let mut none = base;
+        draw_ring(&mut none, size, 0.0);
+        assert_ne!(at(&none, top.0, top.1), [0xFF; 4]);
     }
 }

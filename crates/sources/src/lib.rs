@@ -9,6 +9,7 @@ pub mod env;
 pub mod http;
 pub mod monitor;
 pub mod oauth_usage;
+pub mod plan_limits;
 pub mod state_dir;
 pub mod statusline;
 pub mod statuspage;

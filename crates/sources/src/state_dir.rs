@@ -51,6 +51,25 @@ impl StateDir {
         &self.root
     }
 
+    /// Call `changed` whenever the file `name` is written (created or replaced), until the
+    /// returned watcher is dropped.
+    pub fn watch(
+        &self,
+        name: &str,
+        changed: impl Fn() + Send + 'static,
+    ) -> notify::Result<notify::RecommendedWatcher> {
+        use notify::Watcher;
+        std::fs::create_dir_all(&self.root).map_err(notify::Error::io)?;
+        let name = std::ffi::OsString::from(name);
+        let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+            if e.is_ok_and(|e| e.paths.iter().any(|p| p.file_name() == Some(&name))) {
+                changed();
+            }
+        })?;
+        watcher.watch(&self.root, notify::RecursiveMode::NonRecursive)?;
+        Ok(watcher)
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }

@@ -385,6 +385,10 @@ fn recent_signals_follow_a_growing_file() {
     assert_eq!(sorted(&recent), (want_errors, want_hits));
 
     // A week and more later, the signals are gone, and so is the old file.
-    recent.refresh(&listing(), now + HORIZON + chrono::Duration::hours(2), chrono_tz::UTC);
+    recent.refresh(
+        &listing(),
+        now + HORIZON + chrono::Duration::hours(2),
+        chrono_tz::UTC,
+    );
     assert_eq!(recent.api_errors().count() + recent.limit_hits().count(), 0);
 }

@@ -190,6 +190,15 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<Found>) {
 }
 
 /// The user's time zone: `$TZ` (an IANA name), else what `/etc/localtime` links to, else UTC.
+/// The user's clock convention, from the locale (`LC_ALL`, `LC_TIME`, `LANG`).
+pub fn local_clock() -> ccpulse_core::limits::Clock {
+    let locale = ["LC_ALL", "LC_TIME", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default();
+    ccpulse_core::limits::Clock::from_locale(&locale)
+}
+
 pub fn local_zone() -> chrono_tz::Tz {
     let from_env = std::env::var("TZ")
         .ok()

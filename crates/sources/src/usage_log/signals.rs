@@ -90,7 +90,10 @@ impl Scanner {
                 });
             }
             Record::Assistant(a) => {
-                let model = self.sessions.get(&a.session_id).and_then(|s| s.model.clone());
+                let model = self
+                    .sessions
+                    .get(&a.session_id)
+                    .and_then(|s| s.model.clone());
                 final_error(&a, model, local, out);
             }
             Record::Other => {}
@@ -222,8 +225,7 @@ impl Tracked {
                 return Ok(());
             }
             self.offset += n as u64;
-            self.scanner
-                .line(&line[..n - 1], local, &mut self.signals);
+            self.scanner.line(&line[..n - 1], local, &mut self.signals);
         }
     }
 }

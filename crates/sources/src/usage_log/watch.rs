@@ -7,15 +7,18 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use notify::{RecursiveMode, Watcher};
 
+use ccpulse_core::limits;
+use ccpulse_core::signals::{ApiError, LimitHit};
 use ccpulse_core::tray_view::LocalUsage;
 use ccpulse_core::usage::{daily, Path, Range};
 
 use super::index::{Engine, Progress};
 use super::paths::{transcripts, Found};
+use super::signals::Recent;
 use crate::monitor::warn;
 use crate::state_dir::StateDir;
 
@@ -32,10 +35,10 @@ pub struct WatchOptions {
 }
 
 /// Run on a thread of its own until `on` returns false: `on` is given the progress of the
-/// first read, then today's use after every change.
+/// first read, then what the transcripts say after every change.
 pub fn spawn(
     options: WatchOptions,
-    mut on: impl FnMut(LocalUsage) -> bool + Send + 'static,
+    mut on: impl FnMut(Local) -> bool + Send + 'static,
 ) -> std::thread::JoinHandle<()> {
     std::thread::Builder::new()
         .name("usage-watch".into())
@@ -43,7 +46,7 @@ pub fn spawn(
         .expect("spawning the usage watcher")
 }
 
-fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
+fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
     let (tx, rx) = mpsc::channel::<()>();
     let mut watcher = match notify::recommended_watcher(move |event: notify::Result<_>| {
         let _: notify::Event = match event {
@@ -63,6 +66,7 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
     };
     let mut watched: Vec<PathBuf> = Vec::new();
     let (mut engine, _) = Engine::load(&options.state, Path::Daily);
+    let mut recent = Recent::default();
     let mut first = true;
     let mut noted = false;
     loop {
@@ -88,10 +92,7 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
         let mut stopped = false;
         let refresh = engine.refresh(&files, &mut |p: Progress| {
             if first && p.files_done < p.files_total && !stopped {
-                stopped = !on(LocalUsage::Reading {
-                    done: p.files_done,
-                    total: p.files_total,
-                });
+                stopped = !on(Local::reading(p.files_done, p.files_total));
             }
         });
         first = false;
@@ -102,7 +103,9 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
         if stopped {
             return;
         }
-        match today(&engine, options.zone) {
+        let now = Utc::now();
+        recent.refresh(&files, now, options.zone);
+        match local(&engine, &recent, options.zone, now) {
             Ok(usage) => {
                 if !on(usage) {
                     return;
@@ -133,21 +136,77 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(LocalUsage) -> bool) {
     }
 }
 
-/// Today's tokens and cost in `zone`, the way `ccpulse usage daily` counts them; or why the
-/// index could not be read to the end.
-fn today(engine: &Engine, zone: Tz) -> Result<LocalUsage, String> {
-    let date = Utc::now().with_timezone(&zone).date_naive();
+/// What the local transcripts say now: today's use, recent spend, limit hits and API errors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Local {
+    pub usage: LocalUsage,
+    /// When and how much (USD) each response of the last [`SPEND_HORIZON`] cost.
+    pub spend: Vec<(DateTime<Utc>, f64)>,
+    pub hits: Vec<LimitHit>,
+    pub api_errors: Vec<ApiError>,
+}
+
+impl Default for Local {
+    fn default() -> Self {
+        Self::reading(0, 0)
+    }
+}
+
+impl Local {
+    fn reading(done: usize, total: usize) -> Self {
+        Self {
+            usage: LocalUsage::Reading { done, total },
+            spend: Vec::new(),
+            hits: Vec::new(),
+            api_errors: Vec::new(),
+        }
+    }
+
+    /// The limits model's view of it.
+    pub fn evidence(&self) -> limits::Local<'_> {
+        limits::Local {
+            hits: &self.hits,
+            spend: &self.spend,
+        }
+    }
+}
+
+/// How far back spend is kept: enough to scale a figure from a window that began a day ago.
+pub const SPEND_HORIZON: chrono::Duration = chrono::Duration::hours(24);
+
+/// Today's tokens and cost in `zone` (the way `ccpulse usage daily` counts them), the recent
+/// spend, and the recent signals; or why the index could not be read to the end.
+pub fn local(
+    engine: &Engine,
+    recent: &Recent,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<Local, String> {
+    let date = now.with_timezone(&zone).date_naive();
     let range = Range {
         since: Some(date),
         until: Some(date),
     };
+    let models = engine.models();
+    let since = now - SPEND_HORIZON;
+    let mut spend = Vec::new();
     let entries = engine.entries();
-    let r = daily(entries.iter(), engine.models(), zone, range);
-    match entries.error() {
-        Some(e) => Err(e),
-        None => Ok(LocalUsage::Today {
+    let recent_spend = entries.iter().inspect(|e| {
+        if e.at >= since {
+            spend.push((e.at, e.cost(models)));
+        }
+    });
+    let r = daily(recent_spend, models, zone, range);
+    if let Some(e) = entries.error() {
+        return Err(e);
+    }
+    Ok(Local {
+        usage: LocalUsage::Today {
             tokens: r.totals.total_tokens,
             cost: r.totals.total_cost,
-        }),
-    }
+        },
+        spend,
+        hits: recent.limit_hits().cloned().collect(),
+        api_errors: recent.api_errors().cloned().collect(),
+    })
 }

@@ -1,0 +1,372 @@
+//! Notifications for plan limits: a threshold crossed (80% and 95% by default), a limit hit,
+//! and a window that reset after one of those. Each is keyed by the window and its reset time,
+//! so it is announced once per window, through the same kind of ledger as status alerts.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::alerts::{Alert, AlertLedger, Urgency};
+use crate::limits::{countdown, reset_label, Clock, Limits, Window};
+
+/// Default thresholds, in percent.
+pub const DEFAULT_THRESHOLDS: [u8; 2] = [80, 95];
+/// A reset announced later than this after it happened is old news (the app was not running).
+const RESET_NEWS: Duration = Duration::hours(1);
+
+/// A window as the notifications name it.
+struct Named<'a> {
+    /// In keys: `session`, `weekly`, `model:Opus`.
+    id: String,
+    /// In words: "Session limit", "Weekly limit", "Weekly Opus limit".
+    title: String,
+    window: &'a Window,
+    model: Option<&'a str>,
+}
+
+fn windows(limits: &Limits) -> Vec<Named<'_>> {
+    let mut out = Vec::new();
+    if let Some(w) = &limits.session {
+        out.push(Named {
+            id: "session".into(),
+            title: title_of("session"),
+            window: w,
+            model: None,
+        });
+    }
+    if let Some(w) = &limits.weekly {
+        out.push(Named {
+            id: "weekly".into(),
+            title: title_of("weekly"),
+            window: w,
+            model: None,
+        });
+    }
+    for m in &limits.models {
+        let id = format!("model:{}", m.model);
+        out.push(Named {
+            title: title_of(&id),
+            id,
+            window: &m.window,
+            model: Some(&m.model),
+        });
+    }
+    out
+}
+
+fn key(id: &str, resets: DateTime<Utc>, what: &str) -> String {
+    format!("limit:{id}:{}:{what}", resets.timestamp())
+}
+
+/// Decide what to announce for `limits`, recording it in `ledger`. `thresholds` are percents
+/// in ascending order; only the highest one crossed is announced (the lower ones are recorded
+/// with it), and a limit hit stands for all of them.
+pub fn plan(
+    limits: &Limits,
+    thresholds: &[u8],
+    ledger: &mut AlertLedger,
+    now: DateTime<Utc>,
+    zone: Tz,
+    clock: Clock,
+) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    let named = windows(limits);
+    // Resets first: a new window's figures follow them.
+    for n in &named {
+        alerts.extend(passed_resets(
+            &n.id,
+            &n.title,
+            n.window.resets_at,
+            ledger,
+            now,
+        ));
+    }
+    // A window gone from the figures (its source went quiet) still resets on time.
+    for id in ["session", "weekly"] {
+        if !named.iter().any(|n| n.id == id) {
+            alerts.extend(passed_resets(id, &title_of(id), None, ledger, now));
+        }
+    }
+    for n in &named {
+        let Some(resets_at) = n.window.resets_at else {
+            continue;
+        };
+        let used = n.window.used_percent;
+        let when = reset_label(resets_at, now, zone, clock);
+        let left = countdown(resets_at, now);
+        if used >= 100.0 {
+            let k = key(&n.id, resets_at, "hit");
+            if ledger.contains(&k) {
+                continue;
+            }
+            for t in thresholds {
+                ledger
+                    .seen
+                    .insert(key(&n.id, resets_at, &t.to_string()), now);
+            }
+            ledger.seen.insert(k.clone(), now);
+            let switch = match n.model {
+                Some(m) => {
+                    format!(" or switch to another model with /model (the {m} cap is separate)")
+                }
+                None => String::new(),
+            };
+            alerts.push(Alert {
+                key: k,
+                title: format!("{} reached: resets {when}", n.title),
+                body: format!(
+                    "Claude Code stops until the reset in {left}. Wait for it{switch}, see where \
+                     you stand with /usage, or keep going on extra usage with /usage-credits."
+                ),
+                url: None,
+                urgency: Urgency::Critical,
+            });
+            continue;
+        }
+        let Some(top) = thresholds.iter().rev().find(|t| used >= f64::from(**t)) else {
+            continue;
+        };
+        let k = key(&n.id, resets_at, &top.to_string());
+        if ledger.contains(&k) {
+            continue;
+        }
+        for t in thresholds.iter().filter(|t| *t <= top) {
+            ledger
+                .seen
+                .insert(key(&n.id, resets_at, &t.to_string()), now);
+        }
+        alerts.push(Alert {
+            key: k,
+            title: format!("{} at {used:.0}%: resets {when}", n.title),
+            body: format!(
+                "{:.0}% left until the reset in {left}. /usage shows the details; /compact keeps \
+                 long sessions lighter.",
+                (100.0 - used).max(0.0)
+            ),
+            url: None,
+            urgency: if *top >= 95 {
+                Urgency::Critical
+            } else {
+                Urgency::Normal
+            },
+        });
+    }
+    alerts
+}
+
+fn title_of(id: &str) -> String {
+    match id {
+        "session" => "Session limit".into(),
+        "weekly" => "Weekly limit".into(),
+        other => format!(
+            "Weekly {} limit",
+            other.strip_prefix("model:").unwrap_or(other)
+        ),
+    }
+}
+
+/// Every window of `id` the ledger warned about that has ended (its reset time is past, or
+/// before `current`) and whose reset was not announced: announce it if it is recent news,
+/// record it either way.
+fn passed_resets(
+    id: &str,
+    title: &str,
+    current: Option<DateTime<Utc>>,
+    ledger: &mut AlertLedger,
+    now: DateTime<Utc>,
+) -> Vec<Alert> {
+    let prefix = format!("limit:{id}:");
+    let mut ended: Vec<i64> = ledger
+        .seen
+        .keys()
+        .filter_map(|k| k.strip_prefix(&prefix))
+        .filter_map(|rest| rest.split(':').next()?.parse::<i64>().ok())
+        .filter(|secs| {
+            let at = Utc.timestamp_opt(*secs, 0).single();
+            at.is_some_and(|at| at <= now || current.is_some_and(|c| at < c))
+        })
+        .collect();
+    ended.dedup();
+    let mut out = Vec::new();
+    for secs in ended {
+        let Some(at) = Utc.timestamp_opt(secs, 0).single() else {
+            continue;
+        };
+        let k = key(id, at, "reset");
+        if ledger.contains(&k) {
+            continue;
+        }
+        ledger.seen.insert(k.clone(), now);
+        if now - at.min(now) > RESET_NEWS {
+            continue;
+        }
+        out.push(Alert {
+            key: k,
+            title: format!("{title} reset: you can continue"),
+            body: "A new window has begun.".into(),
+            url: None,
+            urgency: Urgency::Normal,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{ModelWindow, Source};
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    fn session(used: f64, resets: &str) -> Limits {
+        Limits {
+            session: Some(Window {
+                used_percent: used,
+                resets_at: Some(utc(resets)),
+                source: Source::Statusline,
+                as_of: utc("2026-11-25T10:00:00Z"),
+            }),
+            ..Limits::default()
+        }
+    }
+
+    fn titles(a: &[Alert]) -> Vec<&str> {
+        a.iter().map(|a| a.title.as_str()).collect()
+    }
+
+    #[test]
+    fn each_threshold_once_per_window_then_the_reset() {
+        let mut ledger = AlertLedger::new();
+        let now = utc("2026-11-25T13:00:00Z");
+        let r1 = "2026-11-25T15:45:00Z";
+        let plan = |l: &Limits, ledger: &mut AlertLedger, now| {
+            plan(
+                l,
+                &DEFAULT_THRESHOLDS,
+                ledger,
+                now,
+                chrono_tz::UTC,
+                Clock::H12,
+            )
+        };
+        assert!(plan(&session(50.0, r1), &mut ledger, now).is_empty());
+        let a = plan(&session(81.0, r1), &mut ledger, now);
+        assert_eq!(titles(&a), ["Session limit at 81%: resets 3:45pm"]);
+        assert!(a[0].body.contains("2h 45m"), "{}", a[0].body);
+        assert!(plan(&session(84.0, r1), &mut ledger, now).is_empty());
+        let a = plan(&session(96.0, r1), &mut ledger, now);
+        assert_eq!(titles(&a), ["Session limit at 96%: resets 3:45pm"]);
+        assert_eq!(a[0].urgency, Urgency::Critical);
+        assert!(plan(&session(97.0, r1), &mut ledger, now).is_empty());
+        // A new window: the reset, once; then its thresholds count again.
+        let r2 = "2026-11-25T20:45:00Z";
+        let later = utc("2026-11-25T15:46:00Z");
+        let a = plan(&session(3.0, r2), &mut ledger, later);
+        assert_eq!(titles(&a), ["Session limit reset: you can continue"]);
+        assert!(plan(&session(3.0, r2), &mut ledger, later).is_empty());
+        let a = plan(&session(82.0, r2), &mut ledger, later);
+        assert_eq!(titles(&a), ["Session limit at 82%: resets 8:45pm"]);
+    }
+
+    #[test]
+    fn a_jump_announces_only_the_highest_and_a_hit_stands_for_all() {
+        let mut ledger = AlertLedger::new();
+        let now = utc("2026-11-25T13:00:00Z");
+        let r = "2026-11-25T15:00:00Z";
+        let a = plan(
+            &session(97.0, r),
+            &[80, 95],
+            &mut ledger,
+            now,
+            chrono_tz::UTC,
+            Clock::H24,
+        );
+        assert_eq!(titles(&a), ["Session limit at 97%: resets 15:00"]);
+        let mut ledger = AlertLedger::new();
+        let a = plan(
+            &session(100.0, r),
+            &[80, 95],
+            &mut ledger,
+            now,
+            chrono_tz::UTC,
+            Clock::H24,
+        );
+        assert_eq!(titles(&a), ["Session limit reached: resets 15:00"]);
+        assert!(a[0].body.contains("/usage-credits") && a[0].body.contains("/usage,"));
+        assert!(plan(
+            &session(99.0, r),
+            &[80, 95],
+            &mut ledger,
+            now,
+            chrono_tz::UTC,
+            Clock::H24
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn the_opus_cap_points_to_model_and_resets_pass_without_new_figures() {
+        let mut ledger = AlertLedger::new();
+        let now = utc("2026-11-25T13:00:00Z");
+        let mut limits = Limits::default();
+        limits.models.push(ModelWindow {
+            model: "Opus".into(),
+            window: Window {
+                used_percent: 100.0,
+                resets_at: Some(utc("2026-11-26T00:00:00Z")),
+                source: Source::Oauth,
+                as_of: now,
+            },
+        });
+        let a = plan(
+            &limits,
+            &[80, 95],
+            &mut ledger,
+            now,
+            chrono_tz::UTC,
+            Clock::H12,
+        );
+        assert_eq!(
+            titles(&a),
+            ["Weekly Opus limit reached: resets Thu 12:00am"]
+        );
+        assert!(a[0].body.contains("/model"));
+        // The window passes its reset (the figure now reads 0, no reset time).
+        limits.models[0].window.used_percent = 0.0;
+        limits.models[0].window.resets_at = None;
+        let at = utc("2026-11-26T00:10:00Z");
+        let a = plan(
+            &limits,
+            &[80, 95],
+            &mut ledger,
+            at,
+            chrono_tz::UTC,
+            Clock::H12,
+        );
+        assert_eq!(titles(&a), ["Weekly Opus limit reset: you can continue"]);
+        // A session warned about, its source gone quiet, and the app back two hours after the
+        // reset: recorded, not announced.
+        let mut ledger = AlertLedger::new();
+        plan(
+            &session(85.0, "2026-11-25T15:00:00Z"),
+            &[80, 95],
+            &mut ledger,
+            now,
+            chrono_tz::UTC,
+            Clock::H12,
+        );
+        let back = utc("2026-11-25T17:00:00Z");
+        assert!(plan(
+            &Limits::default(),
+            &[80, 95],
+            &mut ledger,
+            back,
+            chrono_tz::UTC,
+            Clock::H12
+        )
+        .is_empty());
+        let reset = utc("2026-11-25T15:00:00Z").timestamp();
+        assert!(ledger.contains(&format!("limit:session:{reset}:reset")));
+    }
+}

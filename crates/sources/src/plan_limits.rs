@@ -1,0 +1,29 @@
+//! The plan limits from every source at once: the status line feed, the OAuth usage schedule's
+//! last good reading (and why the last attempt failed), and the local evidence.
+
+use chrono::{DateTime, Utc};
+
+use ccpulse_core::limits::{self, Limits};
+
+use crate::oauth_usage;
+use crate::statusline::Feed;
+
+pub fn merged(
+    feed: &Feed,
+    oauth: &oauth_usage::Cache,
+    local: limits::Local,
+    now: DateTime<Utc>,
+) -> Limits {
+    let observed: Vec<_> = feed
+        .limits
+        .iter()
+        .chain(oauth.last_good.iter())
+        .cloned()
+        .collect();
+    let errors = oauth
+        .last_error
+        .iter()
+        .map(|e| format!("OAuth usage: {e}"))
+        .collect();
+    limits::merge_with_local(&observed, local, errors, now)
+}

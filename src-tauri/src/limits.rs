@@ -1,0 +1,113 @@
+//! The plan-limits loop of the tray: the status line feed (watched: Claude Code writes it
+//! through `ccpulse statusline`), the OAuth usage endpoint on its schedule, and the local
+//! evidence from the usage watcher, merged; threshold, limit and reset notifications planned
+//! through their own ledger.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::Utc;
+use tauri::{Manager, Runtime};
+
+use ccpulse_core::alerts::AlertLedger;
+use ccpulse_core::limit_alerts;
+use ccpulse_sources::monitor::warn;
+use ccpulse_sources::oauth_usage::{self, Login};
+use ccpulse_sources::plan_limits;
+use ccpulse_sources::state_dir::StateDir;
+use ccpulse_sources::statusline::{Feed, FEED_FILE};
+use ccpulse_sources::usage_log::paths::{local_clock, local_zone};
+
+use crate::app::{deliver, publish, Shared};
+
+/// The limit notifications announced so far, by window and reset time.
+pub const LEDGER_FILE: &str = "limit-alerts.json";
+/// Look again at least this often: reset times pass, figures age.
+const AT_LEAST_EVERY: Duration = Duration::from_secs(60);
+
+pub fn start<R: Runtime>(app: tauri::AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        let shared = app.state::<Shared>();
+        let dir = StateDir::default_location();
+        let wake = shared.limits_wake.clone();
+        let woken = wake.clone();
+        // Dropping the watcher stops it: it lives as long as the loop.
+        let _watcher = dir
+            .watch(FEED_FILE, move || woken.notify_one())
+            .map_err(|e| {
+                warn(format!(
+                    "cannot watch the status line feed ({e}); reading it every {} s",
+                    AT_LEAST_EVERY.as_secs()
+                ))
+            })
+            .ok();
+        let (client, api_url, login) = (
+            oauth_usage::client(),
+            oauth_usage::api_url(),
+            Login::from_env(),
+        );
+        let (zone, clock) = (local_zone(), local_clock());
+        let mut ledger = match dir.load::<AlertLedger>(LEDGER_FILE) {
+            Ok(l) => l.unwrap_or_else(AlertLedger::new),
+            Err(e) => {
+                warn(e);
+                AlertLedger::new()
+            }
+        };
+        loop {
+            let now = Utc::now();
+            let on_demand = shared.limits_on_demand.swap(false, Ordering::Relaxed);
+            let oauth = oauth_usage::refresh(
+                &dir,
+                &client,
+                &api_url,
+                login.as_ref(),
+                oauth_usage::EVERY,
+                on_demand,
+                now,
+            )
+            .await;
+            let local = shared
+                .local
+                .lock()
+                .expect("local lock")
+                .clone()
+                .unwrap_or_default();
+            let limits = plan_limits::merged(&Feed::load(&dir), &oauth, local.evidence(), now);
+            let before = ledger.clone();
+            let alerts = limit_alerts::plan(
+                &limits,
+                &shared.config.limit_thresholds,
+                &mut ledger,
+                now,
+                zone,
+                clock,
+            );
+            ledger.prune(now);
+            if ledger != before {
+                if let Err(e) = dir.save(LEDGER_FILE, &ledger) {
+                    // Kept in memory: nothing repeats while the tray runs.
+                    warn(e);
+                }
+            }
+            // Wake for the next attempt the schedule allows, or the next reset.
+            let next = oauth
+                .next_attempt
+                .into_iter()
+                .chain(limits.session.iter().filter_map(|w| w.resets_at))
+                .chain(limits.weekly.iter().filter_map(|w| w.resets_at))
+                .chain(limits.models.iter().filter_map(|m| m.window.resets_at))
+                .filter_map(|at| (at - now).to_std().ok())
+                .min()
+                .unwrap_or(AT_LEAST_EVERY)
+                .clamp(Duration::from_secs(1), AT_LEAST_EVERY);
+            *shared.limits.lock().expect("limits lock") = limits;
+            publish(&app);
+            deliver(&app, alerts);
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(next) => {}
+            }
+        }
+    });
+}
