@@ -490,3 +490,94 @@ async fn limit_thresholds_and_the_reset_are_announced_once_each() -> Result<()> 
     assert!(got[1].body.contains("/usage"), "{:?}", got[1].body);
     Ok(())
 }
+
+/// The tray polls the OAuth usage endpoint with Claude Code's login: the figures reach the
+/// tooltip and a notification, and the planted token reaches only the endpoint's
+/// Authorization header: not the tray's log, the notifications, the tooltip, the menu or any
+/// file it writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_reads_oauth_usage_and_the_token_goes_nowhere_else() -> Result<()> {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const TOKEN: &str = "sk-ant-oat01-PLANTED-7ray-secret";
+
+    let server = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+    let host = SniHost::start(&desktop).await?;
+    let claude = desktop.home().join(".claude");
+    std::fs::create_dir_all(&claude)?;
+    let credentials = serde_json::json!({"claudeAiOauth": {
+        "accessToken": TOKEN, "refreshToken": "sk-ant-ort01-PLANTED-refresh",
+        "expiresAt": chrono::Utc::now().timestamp_millis() + 3_600_000,
+        "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"
+    }})
+    .to_string();
+    std::fs::write(claude.join(".credentials.json"), &credentials)?;
+    // The real shape, its reset times moved into the future and the session at 82%.
+    let now = chrono::Utc::now();
+    let fixture = std::fs::read_to_string(
+        ccpulse_tests::fixtures_dir().join("oauth-usage/limits-array-2026-07.json"),
+    )?;
+    let session_reset = (now + chrono::Duration::hours(1)).to_rfc3339();
+    let weekly_reset = (now + chrono::Duration::days(3)).to_rfc3339();
+    let body = fixture
+        .replace("2026-07-03T00:30:00.282668+00:00", &session_reset)
+        .replace("2026-07-08T09:00:00.282694+00:00", &weekly_reset)
+        .replace("2026-07-08T09:00:00.283070+00:00", &weekly_reset)
+        .replace("\"utilization\": 11.0", "\"utilization\": 82.0")
+        .replace("\"percent\": 11,", "\"percent\": 82,");
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/oauth/usage"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_string(body))
+        .mount(&api)
+        .await;
+
+    let state = desktop.state_home().join("ccpulse");
+    let mut cmd = desktop.command(tray_bin());
+    cmd.env("CCPULSE_STATUS_URL", server.uri())
+        .env("CCPULSE_STATE_DIR", &state)
+        .env("CCPULSE_API_URL", api.uri())
+        .env("TZ", "UTC")
+        .env("LANG", "en_US.UTF-8");
+    let app = desktop.spawn("ccpulse-tray", cmd)?;
+    let item = host.wait_for_item(T).await?;
+    let tip = wait_for_tooltip(&item, "Session (5h) 82%").await?;
+    assert!(tip.contains("Weekly 9%"), "{tip:?}");
+    desktop.wait_for_notifications(1, T)?;
+    let got = desktop.notifications_after_quiet(Duration::from_millis(1500), T)?;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].summary.starts_with("Session limit at 82%"), "{got:?}");
+    let labels: Vec<String> = item.menu().await?.into_iter().map(|e| e.label).collect();
+
+    // Everything the tray said or wrote.
+    let mut said = vec![app.log(), tip];
+    said.extend(labels);
+    said.extend(got.iter().flat_map(|n| [n.summary.clone(), n.body.clone()]));
+    let mut files = Vec::new();
+    let mut dirs = vec![state.clone(), desktop.logs_dir()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                dirs.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    ensure!(files.iter().any(|f| f.ends_with("oauth-usage.json")), "{files:?}");
+    for f in &files {
+        said.push(String::from_utf8_lossy(&std::fs::read(f)?).into_owned());
+    }
+    for text in &said {
+        ensure!(!text.contains("PLANTED"), "the token leaked: {text}");
+    }
+    ensure!(
+        std::fs::read_to_string(claude.join(".credentials.json"))? == credentials,
+        "the login is read, never written"
+    );
+    // One request, on the schedule; the token only in its header (the matcher checked it).
+    assert_eq!(api.received_requests().await.unwrap_or_default().len(), 1);
+    Ok(())
+}

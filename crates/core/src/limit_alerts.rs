@@ -53,8 +53,14 @@ fn windows(limits: &Limits) -> Vec<Named<'_>> {
     out
 }
 
+/// A window's reset time to the minute: sources round differently (the OAuth endpoint adds
+/// the microseconds of the request), and the same window must keep its key.
+fn minute(at: DateTime<Utc>) -> i64 {
+    (at.timestamp() + 30).div_euclid(60) * 60
+}
+
 fn key(id: &str, resets: DateTime<Utc>, what: &str) -> String {
-    format!("limit:{id}:{}:{what}", resets.timestamp())
+    format!("limit:{id}:{}:{what}", minute(resets))
 }
 
 /// Decide what to announce for `limits`, recording it in `ledger`. `thresholds` are percents
@@ -182,7 +188,7 @@ fn passed_resets(
         .filter_map(|rest| rest.split(':').next()?.parse::<i64>().ok())
         .filter(|secs| {
             let at = Utc.timestamp_opt(*secs, 0).single();
-            at.is_some_and(|at| at <= now || current.is_some_and(|c| at < c))
+            at.is_some_and(|at| at <= now || current.is_some_and(|c| *secs < minute(c)))
         })
         .collect();
     ended.dedup();
@@ -259,6 +265,11 @@ mod tests {
         assert_eq!(titles(&a), ["Session limit at 96%: resets 3:45pm"]);
         assert_eq!(a[0].urgency, Urgency::Critical);
         assert!(plan(&session(97.0, r1), &mut ledger, now).is_empty());
+        // The same window, its reset time off by a fraction of a second: nothing new.
+        let jitter = "2026-11-25T15:45:00.282668Z";
+        assert!(plan(&session(97.0, jitter), &mut ledger, now).is_empty());
+        let jitter = "2026-11-25T15:44:59.9Z";
+        assert!(plan(&session(97.0, jitter), &mut ledger, now).is_empty());
         // A new window: the reset, once; then its thresholds count again.
         let r2 = "2026-11-25T20:45:00Z";
         let later = utc("2026-11-25T15:46:00Z");
