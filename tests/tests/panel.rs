@@ -107,12 +107,36 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
     let server = TimelineServer::start().await?;
     server.set_step(1);
     let desktop = Desktop::new()?;
+    // Claude Code has reported its limits through the status line.
+    let state = desktop.state_home().join("ccpulse");
+    let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
+    let payload = json!({
+        "session_id": "4a67a4d2", "model": {"id": "claude-opus-4-5"}, "version": "2.1.328",
+        "rate_limits": {
+            "five_hour": {"used_percentage": 42.4, "resets_at": resets},
+            "seven_day": {"used_percentage": 86.0, "resets_at": resets + 300_000},
+        }
+    });
+    let mut statusline = std::process::Command::new(ccpulse_tests::cli_bin())
+        .arg("statusline")
+        .env("CCPULSE_STATE_DIR", &state)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    std::io::Write::write_all(
+        &mut statusline.stdin.take().context("stdin")?,
+        payload.to_string().as_bytes(),
+    )?;
+    assert!(statusline.wait()?.success());
+
     let port = free_port();
     let mut cmd = desktop.command("WebKitWebDriver");
     cmd.arg(format!("--port={port}"))
         .env("TAURI_WEBVIEW_AUTOMATION", "true")
         .env("CCPULSE_STATUS_URL", server.uri())
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"));
+        .env("CCPULSE_API_URL", "http://127.0.0.1:9")
+        .env("CCPULSE_STATE_DIR", &state)
+        .env("TZ", "UTC");
     let _driver = desktop.spawn("WebKitWebDriver", cmd)?;
 
     let http = reqwest::Client::builder().timeout(T).build()?;
@@ -167,6 +191,40 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
             .unwrap_or_default()
             .contains("Degraded performance"),
         "{code}"
+    );
+
+    // The plan limits: a gauge per window with its reset, countdown, source and age.
+    wd.wait_for_text("limits", "Weekly").await?;
+    let gauges = wd
+        .script(
+            "return [...document.querySelectorAll('[data-testid=limit]')].map(g => [g.dataset.limitId, \
+             g.dataset.tone, g.querySelector('[data-testid=limit-percent]').textContent, \
+             g.querySelector('progress').value, g.querySelector('[data-testid=limit-source]').textContent])",
+        )
+        .await?;
+    assert_eq!(
+        gauges,
+        json!([
+            [
+                "session",
+                "operational",
+                "42%",
+                42.4,
+                "status line, just now"
+            ],
+            ["weekly", "degraded", "86%", 86, "status line, just now"]
+        ])
+    );
+    let reset = wd.text("limit-reset").await?;
+    assert!(
+        reset.starts_with("resets ")
+            && (reset.ends_with(" · in 2h 9m") || reset.ends_with(" · in 2h 10m")),
+        "{reset}"
+    );
+    let projection = wd.text("limit-projection").await?;
+    assert!(
+        projection.starts_with("At this pace the session "),
+        "{projection}"
     );
 
     // Refresh goes over IPC to the app, which polls and pushes the new state back.

@@ -548,7 +548,10 @@ async fn tray_reads_oauth_usage_and_the_token_goes_nowhere_else() -> Result<()> 
     desktop.wait_for_notifications(1, T)?;
     let got = desktop.notifications_after_quiet(Duration::from_millis(1500), T)?;
     assert_eq!(got.len(), 1, "{got:?}");
-    assert!(got[0].summary.starts_with("Session limit at 82%"), "{got:?}");
+    assert!(
+        got[0].summary.starts_with("Session limit at 82%"),
+        "{got:?}"
+    );
     let labels: Vec<String> = item.menu().await?.into_iter().map(|e| e.label).collect();
 
     // Everything the tray said or wrote.
@@ -566,7 +569,10 @@ async fn tray_reads_oauth_usage_and_the_token_goes_nowhere_else() -> Result<()> 
             }
         }
     }
-    ensure!(files.iter().any(|f| f.ends_with("oauth-usage.json")), "{files:?}");
+    ensure!(
+        files.iter().any(|f| f.ends_with("oauth-usage.json")),
+        "{files:?}"
+    );
     for f in &files {
         said.push(String::from_utf8_lossy(&std::fs::read(f)?).into_owned());
     }

@@ -62,7 +62,20 @@ impl StateDir {
         std::fs::create_dir_all(&self.root).map_err(notify::Error::io)?;
         let name = std::ffi::OsString::from(name);
         let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
-            if e.is_ok_and(|e| e.paths.iter().any(|p| p.file_name() == Some(&name))) {
+            // Writes only: reading the file (ours too) reports opens and accesses.
+            let written = |kind: &notify::EventKind| {
+                use notify::event::{EventKind, ModifyKind};
+                matches!(
+                    kind,
+                    EventKind::Create(_)
+                        | EventKind::Modify(
+                            ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any
+                        )
+                )
+            };
+            if e.is_ok_and(|e| {
+                written(&e.kind) && e.paths.iter().any(|p| p.file_name() == Some(&name))
+            }) {
                 changed();
             }
         })?;
