@@ -179,8 +179,10 @@ fn local_evidence(state: &StateDir, now: chrono::DateTime<chrono::Utc>) -> watch
     let zone = local_zone();
     let (mut engine, _) = Engine::load(state, Path::Daily);
     engine.refresh(&files, &mut |_| {});
-    let mut recent = Recent::default();
-    recent.refresh(&files, now, zone);
+    let mut recent = Recent::load(state);
+    if recent.refresh(&files, now, zone) {
+        let _ = recent.save(state);
+    }
     watch::local(&engine, &recent, zone, now).unwrap_or_else(|e| {
         monitor::warn(format!("usage: {e}"));
         watch::Local::default()

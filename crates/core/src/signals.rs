@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitKind {
     /// The 5-hour session window.
@@ -37,7 +37,7 @@ impl LimitKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LimitHit {
     pub at: DateTime<Utc>,
     pub kind: LimitKind,
@@ -45,7 +45,7 @@ pub struct LimitHit {
     pub session_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorOrigin {
     /// A `system`/`api_error` record: one failed attempt that Claude Code retried (`-p` sessions).
@@ -56,7 +56,7 @@ pub enum ErrorOrigin {
     Final,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     pub at: DateTime<Utc>,
     pub origin: ErrorOrigin,

@@ -188,14 +188,23 @@ fn usage_of_a_real_response() {
 #[test]
 fn bad_lines_are_counted_not_fatal() {
     let good = std::fs::read(&files("pd-oauth-ratelimited")[0].path).unwrap();
-    let mut text =
-        b"not json\n{\"type\":\"assistant\",\"timestamp\":7}\n\xff\xfe garbage\n[1,2]\n".to_vec();
+    // Lines naming no request and no error are skipped unread, broken or not; the others are
+    // counted when they cannot be read.
+    let mut text = concat!(
+        "not json\n[1,2]\n",
+        "{\"type\":\"system\",\"subtype\":\"api_error\",\"timestamp\":7}\n",
+        "{\"type\":\"assistant\",\"isApiErrorMessage\":true,\"timestamp\":\"yesterday\"}\n",
+        "{\"type\":\"api-request\",\"timestamp\n",
+    )
+    .as_bytes()
+    .to_vec();
+    text.extend_from_slice(b"\xff\xfe \"api_error\" garbage\n");
     text.extend_from_slice(&good);
     text.extend_from_slice(
         b"{\"type\":\"assistant\",\"message\":{\"usage\":{\"input_tokens\":-1}}",
     );
     let s = scan(BufReader::new(&text[..]), chrono_tz::UTC);
-    assert_eq!(s.bad_lines, 5);
+    assert_eq!(s.bad_lines, 4);
     assert_eq!(s.limit_hits.len(), 1, "the good lines still count");
 }
 
@@ -382,7 +391,14 @@ fn recent_signals_follow_a_growing_file() {
     recent.refresh(&listing(), now, chrono_tz::UTC);
     std::fs::write(&path, &text).unwrap();
     recent.refresh(&listing(), now, chrono_tz::UTC);
-    assert_eq!(sorted(&recent), (want_errors, want_hits));
+    assert_eq!(sorted(&recent), (want_errors.clone(), want_hits.clone()));
+
+    // Kept in the state dir, the next run goes on from there: nothing to read, the same signals.
+    let state = ccpulse_sources::state_dir::StateDir::at(dir.path().join("state"));
+    recent.save(&state).unwrap();
+    let mut again = Recent::load(&state);
+    assert!(!again.refresh(&listing(), now, chrono_tz::UTC), "nothing new to read");
+    assert_eq!(sorted(&again), (want_errors, want_hits));
 
     // A week and more later, the signals are gone, and so is the old file.
     recent.refresh(

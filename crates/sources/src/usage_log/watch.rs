@@ -66,7 +66,7 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
     };
     let mut watched: Vec<PathBuf> = Vec::new();
     let (mut engine, _) = Engine::load(&options.state, Path::Daily);
-    let mut recent = Recent::default();
+    let mut recent = Recent::load(&options.state);
     let mut first = true;
     let mut noted = false;
     loop {
@@ -104,7 +104,10 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
             return;
         }
         let now = Utc::now();
-        recent.refresh(&files, now, options.zone);
+        if recent.refresh(&files, now, options.zone) {
+            // Without it the next start reads the last week again; nothing else is lost.
+            let _ = recent.save(&options.state);
+        }
         match local(&engine, &recent, options.zone, now) {
             Ok(usage) => {
                 if !on(usage) {
