@@ -13,8 +13,9 @@ pub fn bench(args: &[String]) -> Result<ExitCode> {
             crate::bench_usage::run(rest).map(|()| ExitCode::SUCCESS)
         }
         Some((name, rest)) if name == "statusline" => statusline(rest),
+        Some((name, rest)) if name == "status" => status(rest),
         _ => Ok(crate::usage_error(
-            "`bench` takes: footprint [--idle-secs N] [--check] | usage [--size-mb N] [--seed S] [--runs R] | statusline [--runs N]",
+            "`bench` takes: footprint [--idle-secs N] [--check] | usage [--size-mb N] [--seed S] [--runs R] | statusline [--runs N] | status [--size-mb N]",
         )),
     }
 }
@@ -94,6 +95,59 @@ fn statusline(args: &[String]) -> Result<ExitCode> {
         ms(times[runs / 2]),
         ms(times[runs * 9 / 10]),
         ms(times[runs - 1])
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ccpulse status --json` on a generated history (the status page and the usage endpoint
+/// unreachable on loopback, so only the local work is timed): a first run with an empty state
+/// dir (the usage index and the recent-signals tracker built), then the median of 5 repeated
+/// runs.
+fn status(args: &[String]) -> Result<ExitCode> {
+    let size_mb: u64 = match args {
+        [] => 1024,
+        [flag, n] if flag == "--size-mb" => n.parse()?,
+        _ => return Ok(crate::usage_error("bench status [--size-mb N]")),
+    };
+    crate::apt::ensure(&["time"], "to measure peak memory")?;
+    let target = crate::workspace::target_dir()?;
+    let data = target.join(format!("usage-gen/{size_mb}mb-seed1"));
+    if !data.join("projects").is_dir() {
+        crate::gen_usage::generate(
+            &crate::gen_usage::Options {
+                size_mb,
+                seed: 1,
+                out: Some(data.clone()),
+            },
+            &target,
+        )?;
+    }
+    process::run(process::cargo().args(["build", "--release", "-p", "ccpulse-cli"]))?;
+    let bytes = crate::bench_usage::warm(&data)?;
+    let home = std::env::temp_dir().join(format!("ccpulse-bench-status-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home)?;
+    let run = || {
+        let mut cmd = std::process::Command::new(target.join("release/ccpulse"));
+        cmd.args(["status", "--json"])
+            .env("HOME", &home)
+            .env("CCPULSE_STATE_DIR", home.join("state"))
+            .env("CLAUDE_CONFIG_DIR", &data)
+            .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
+            .env("CCPULSE_API_URL", "http://127.0.0.1:9");
+        crate::bench_usage::measure(&mut cmd)
+    };
+    let cold = run()?;
+    let mut repeated = (0..5).map(|_| run()).collect::<Result<Vec<_>>>()?;
+    repeated.sort_by(|a, b| a.secs.total_cmp(&b.secs));
+    let _ = std::fs::remove_dir_all(&home);
+    println!(
+        "ccpulse status --json on {:.0} MiB: first run {:.3} s ({:.1} MB), repeated median {:.3} s ({:.1} MB)",
+        bytes as f64 / (1 << 20) as f64,
+        cold.secs,
+        cold.max_rss_mb,
+        repeated[2].secs,
+        repeated[2].max_rss_mb
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -14,14 +14,14 @@ use crate::{apt, gen_usage, process, workspace};
 
 const CCUSAGE: &str = "ccusage@20.0.24";
 
-struct Run {
-    secs: f64,
-    max_rss_mb: f64,
-    output: Vec<u8>,
+pub struct Run {
+    pub secs: f64,
+    pub max_rss_mb: f64,
+    pub output: Vec<u8>,
 }
 
 /// One run under GNU time, which reports the child's peak RSS.
-fn measure(cmd: &mut Command) -> Result<Run> {
+pub fn measure(cmd: &mut Command) -> Result<Run> {
     let report = std::env::temp_dir().join(format!("ccpulse-bench-{}.time", std::process::id()));
     let mut timed = Command::new("/usr/bin/time");
     timed
@@ -78,7 +78,7 @@ fn ccusage(tools: &Path) -> Result<PathBuf> {
     Ok(bin)
 }
 
-fn warm(dir: &Path) -> Result<u64> {
+pub fn warm(dir: &Path) -> Result<u64> {
     let mut bytes = 0;
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();

@@ -397,7 +397,10 @@ fn recent_signals_follow_a_growing_file() {
     let state = ccpulse_sources::state_dir::StateDir::at(dir.path().join("state"));
     recent.save(&state).unwrap();
     let mut again = Recent::load(&state);
-    assert!(!again.refresh(&listing(), now, chrono_tz::UTC), "nothing new to read");
+    assert!(
+        !again.refresh(&listing(), now, chrono_tz::UTC),
+        "nothing new to read"
+    );
     assert_eq!(sorted(&again), (want_errors, want_hits));
 
     // A week and more later, the signals are gone, and so is the old file.
