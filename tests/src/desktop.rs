@@ -520,6 +520,23 @@ impl Drop for Desktop {
         drop(self.dunst.take());
         drop(self.dbus.take());
         drop(self.xvfb.take());
+        // Every log goes to the test's output, which `cargo xtask test` keeps (JUnit) and
+        // checks for planted secrets.
+        let mut logs: Vec<_> = std::fs::read_dir(self.logs_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        logs.sort();
+        for log in logs {
+            let text = std::fs::read(&log).unwrap_or_default();
+            eprintln!(
+                "ccpulse-tests: log {}:\n{}",
+                log.display(),
+                String::from_utf8_lossy(&text)
+            );
+        }
         if let Some(dir) = self.dir.take() {
             if std::env::var_os(KEEP_ENV).is_some() {
                 eprintln!(

@@ -109,7 +109,34 @@ fn run_tests() -> Result<()> {
         command.args(["test", "--workspace", "--no-fail-fast"]);
     }
     set_binary_env(&mut command, &target_dir);
-    process::run(&mut command)
+    let junit = target_dir.join("nextest/default/junit.xml");
+    let _ = std::fs::remove_file(&junit);
+    let ran = process::run(&mut command);
+    if junit.exists() {
+        check_no_planted_token(&junit)?;
+    }
+    ran
+}
+
+/// The tests plant OAuth tokens containing this; none may reach any test's output or any log
+/// of the processes the end-to-end tests ran (the harness echoes them into the output).
+const PLANTED: &str = "PLANTED";
+
+fn check_no_planted_token(junit: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(junit)?;
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(PLANTED)).collect();
+    if !lines.is_empty() {
+        anyhow::bail!(
+            "a planted token appears in the test output ({}):\n{}",
+            junit.display(),
+            lines.join("\n")
+        );
+    }
+    println!(
+        "secret check: {} KiB of test output and logs, no planted token in it",
+        text.len() / 1024
+    );
+    Ok(())
 }
 
 /// Tells the end-to-end tests where the binaries built by `build_binaries` are.
