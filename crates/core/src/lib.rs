@@ -13,6 +13,7 @@ pub mod backoff;
 pub mod config;
 pub mod limit_alerts;
 pub mod limits;
+pub mod overload;
 pub mod pricing;
 pub mod relevance;
 pub mod report;

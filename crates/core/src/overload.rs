@@ -1,0 +1,606 @@
+//! 529 waves: when the API is overloaded, Claude Code retries silently and the status page
+//! often stays green for a while. The retry records and final errors in the transcripts show it
+//! first. A wave is read from that timeline with hysteresis: it starts when the errors of the
+//! last few minutes cross a threshold and ends only after a quiet spell, so errors flickering
+//! around the threshold make one wave, not many. A status incident that speaks of errors or
+//! overload confirms a local wave, or stands alone.
+//!
+//! Everything here is a function of the timeline and `now`: after a restart the same waves come
+//! out, with the same start times (the keys their notifications are announced under).
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::alerts::{Alert, AlertLedger, Urgency};
+use crate::signals::{ApiError, ErrorOrigin};
+use crate::status::{Incident, ServiceStatus};
+
+/// When a wave starts and ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaveRules {
+    /// Retries within `window` that start a wave.
+    pub start_retries: usize,
+    /// Or final failures within `window`.
+    pub start_failures: usize,
+    pub window: Duration,
+    /// A wave ends this long after its last error.
+    pub quiet: Duration,
+}
+
+impl Default for WaveRules {
+    fn default() -> Self {
+        Self {
+            start_retries: 5,
+            start_failures: 2,
+            window: Duration::minutes(10),
+            quiet: Duration::minutes(15),
+        }
+    }
+}
+
+/// What one error record says about overload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strike {
+    /// An attempt failed and was retried (the user waited, maybe without knowing).
+    Retry,
+    /// Retries ran out: the user saw the error.
+    Failure,
+}
+
+/// An overload error as the detector counts it: when, which model, retry or failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub model: Option<String>,
+    pub strike: Strike,
+}
+
+/// Server-side trouble (529 overloaded, 5xx), not the user's quota (429) or login (401).
+fn is_server_side(status: Option<u16>, kind: Option<&str>) -> bool {
+    matches!(status, Some(529 | 500..=504))
+        || matches!(
+            kind,
+            Some("overloaded_error" | "server_error" | "api_error")
+        )
+}
+
+/// The overload reading of an API error, if it is one.
+pub fn event(e: &ApiError) -> Option<Event> {
+    let strike = match e.origin {
+        // A retry record without a status is still a retry; 429s are the user's rate limit.
+        ErrorOrigin::Retry if e.status.is_none_or(|s| s != 429) => Strike::Retry,
+        // Interactive sessions record only that the same request was sent again.
+        ErrorOrigin::InteractiveRetry => Strike::Retry,
+        ErrorOrigin::Final if is_server_side(e.status, e.kind.as_deref()) => Strike::Failure,
+        _ => return None,
+    };
+    Some(Event {
+        at: e.at,
+        model: e.model.clone(),
+        strike,
+    })
+}
+
+/// One wave of errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Wave {
+    /// When the threshold was crossed (its notifications' key).
+    pub started_at: DateTime<Utc>,
+    pub last_error_at: DateTime<Utc>,
+    /// `None` while it lasts.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// The waves in `events` (any order) as of `now`, oldest first.
+pub fn waves(events: &[Event], rules: &WaveRules, now: DateTime<Utc>) -> Vec<Wave> {
+    let mut sorted: Vec<&Event> = events.iter().filter(|e| e.at <= now).collect();
+    sorted.sort_by_key(|e| e.at);
+    let mut out: Vec<Wave> = Vec::new();
+    let mut current: Option<Wave> = None;
+    for (i, e) in sorted.iter().enumerate() {
+        if let Some(w) = current.as_mut() {
+            if e.at - w.last_error_at <= rules.quiet {
+                w.last_error_at = e.at;
+                continue;
+            }
+            let mut ended = current.take().expect("checked above");
+            ended.ended_at = Some(ended.last_error_at + rules.quiet);
+            out.push(ended);
+        }
+        // Not in a wave: does this event cross the threshold?
+        let recent = sorted[..=i]
+            .iter()
+            .rev()
+            .take_while(|x| e.at - x.at < rules.window);
+        let (mut retries, mut failures) = (0, 0);
+        for x in recent {
+            match x.strike {
+                Strike::Retry => retries += 1,
+                Strike::Failure => failures += 1,
+            }
+        }
+        if retries >= rules.start_retries || failures >= rules.start_failures {
+            current = Some(Wave {
+                started_at: e.at,
+                last_error_at: e.at,
+                ended_at: None,
+            });
+        }
+    }
+    if let Some(mut w) = current {
+        if now - w.last_error_at > rules.quiet {
+            w.ended_at = Some(w.last_error_at + rules.quiet);
+        }
+        out.push(w);
+    }
+    out
+}
+
+/// Words an incident about errors or capacity uses.
+const OVERLOAD_WORDS: [&str; 6] = [
+    "elevated error",
+    "increased error",
+    "error rate",
+    "overload",
+    "529",
+    "capacity",
+];
+
+/// An open incident whose name or latest update speaks of errors or overload.
+pub fn overload_incident(status: &ServiceStatus) -> Option<&Incident> {
+    status.incidents.iter().find(|i| {
+        !i.status.is_closed() && {
+            let text = format!(
+                "{} {}",
+                i.name,
+                i.latest_update().map_or("", |u| u.body.as_str())
+            )
+            .to_lowercase();
+            OVERLOAD_WORDS.iter().any(|w| text.contains(w))
+        }
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Calm,
+    /// Local errors make a wave; the status page says nothing of it (yet).
+    LocalWave,
+    /// A local wave and a status incident about errors or overload.
+    ConfirmedWave,
+    /// An incident about errors or overload, and no local wave.
+    StatusOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelErrors {
+    /// As recorded (`<unknown>` when no model was named).
+    pub model: String,
+    pub retries_15m: usize,
+    pub failures_15m: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncidentRef {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+}
+
+/// `ccpulse status --json` → `overload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Overload {
+    pub state: State,
+    /// When the current wave (or incident) began.
+    pub since: Option<DateTime<Utc>>,
+    /// Errors of the last 15 minutes, by model, most first.
+    pub models: Vec<ModelErrors>,
+    /// Overload errors in each minute of the last hour, oldest first (60 numbers).
+    pub per_minute: Vec<usize>,
+    /// The current wave, or the last one if it ended within the hour.
+    pub wave: Option<Wave>,
+    pub incident: Option<IncidentRef>,
+}
+
+impl Default for Overload {
+    fn default() -> Self {
+        Self {
+            state: State::Calm,
+            since: None,
+            models: Vec::new(),
+            per_minute: vec![0; 60],
+            wave: None,
+            incident: None,
+        }
+    }
+}
+
+pub fn assess(
+    events: &[Event],
+    status: Option<&ServiceStatus>,
+    rules: &WaveRules,
+    now: DateTime<Utc>,
+) -> Overload {
+    let all = waves(events, rules, now);
+    let wave = all
+        .last()
+        .filter(|w| w.ended_at.is_none_or(|end| now - end < Duration::hours(1)))
+        .cloned();
+    let ongoing = wave.as_ref().filter(|w| w.ended_at.is_none());
+    let incident = status.and_then(overload_incident);
+    let incident_since = incident
+        .and_then(|i| i.created_at)
+        .map(|t| t.with_timezone(&Utc));
+    let (state, since) = match (ongoing, incident) {
+        (Some(w), Some(_)) => (
+            State::ConfirmedWave,
+            Some(incident_since.map_or(w.started_at, |i| i.min(w.started_at))),
+        ),
+        (Some(w), None) => (State::LocalWave, Some(w.started_at)),
+        (None, Some(_)) => (State::StatusOnly, incident_since),
+        (None, None) => (State::Calm, None),
+    };
+    let mut models: Vec<ModelErrors> = Vec::new();
+    let mut per_minute = vec![0; 60];
+    for e in events.iter().filter(|e| e.at <= now) {
+        let ago = now - e.at;
+        if ago < Duration::minutes(15) {
+            let name = e.model.as_deref().unwrap_or("<unknown>");
+            let i = match models.iter().position(|m| m.model == name) {
+                Some(i) => i,
+                None => {
+                    models.push(ModelErrors {
+                        model: name.to_string(),
+                        retries_15m: 0,
+                        failures_15m: 0,
+                    });
+                    models.len() - 1
+                }
+            };
+            match e.strike {
+                Strike::Retry => models[i].retries_15m += 1,
+                Strike::Failure => models[i].failures_15m += 1,
+            }
+        }
+        if let Ok(minute) = usize::try_from(ago.num_minutes()) {
+            if minute < 60 {
+                per_minute[59 - minute] += 1;
+            }
+        }
+    }
+    models.sort_by(|a, b| {
+        (b.retries_15m + b.failures_15m)
+            .cmp(&(a.retries_15m + a.failures_15m))
+            .then_with(|| a.model.cmp(&b.model))
+    });
+    Overload {
+        state,
+        since,
+        models,
+        per_minute,
+        wave,
+        incident: incident.map(|i| IncidentRef {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            url: i.url.clone(),
+        }),
+    }
+}
+
+/// How the models of the last 15 minutes read in a sentence: "claude-opus-4-5 (12), claude-sonnet-4-5 (3)".
+fn models_line(o: &Overload) -> String {
+    o.models
+        .iter()
+        .take(3)
+        .map(|m| format!("{} ({})", m.model, m.retries_15m + m.failures_15m))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The notifications of a wave: its start (once), the status page confirming it (once), its
+/// end (once, only for a wave that was announced). Keys are the wave's start time, so a
+/// restart in the middle of a wave announces nothing again.
+pub fn plan(o: &Overload, ledger: &mut AlertLedger, now: DateTime<Utc>) -> Vec<Alert> {
+    let Some(wave) = &o.wave else {
+        return Vec::new();
+    };
+    let start_key = format!("wave:{}", wave.started_at.timestamp());
+    let confirmed_key = format!("{start_key}:confirmed");
+    let end_key = format!("{start_key}:end");
+    let mut alerts = Vec::new();
+    let record = |ledger: &mut AlertLedger, key: &str| ledger.seen.insert(key.to_string(), now);
+    if wave.ended_at.is_some() {
+        if ledger.contains(&start_key) && !ledger.contains(&end_key) {
+            record(ledger, &end_key);
+            alerts.push(Alert {
+                key: end_key,
+                title: "Claude overload over: requests go through again".into(),
+                body: format!(
+                    "No overload errors for {} minutes.",
+                    WaveRules::default().quiet.num_minutes()
+                ),
+                url: None,
+                urgency: Urgency::Low,
+            });
+        }
+        return alerts;
+    }
+    let confirmed = o.state == State::ConfirmedWave;
+    let incident = o.incident.as_ref();
+    if !ledger.contains(&start_key) {
+        record(ledger, &start_key);
+        if confirmed {
+            record(ledger, &confirmed_key);
+        }
+        let seen = match incident.filter(|_| confirmed) {
+            Some(i) => format!(" The status page confirms it: {}.", i.name),
+            None => " The status page does not show it yet.".to_string(),
+        };
+        alerts.push(Alert {
+            key: start_key,
+            title: "Claude is overloaded: requests are failing and being retried".into(),
+            body: format!(
+                "Errors in the last 15 minutes: {}.{seen} This is not your usage limit: capacity \
+                 is per model, so /model to switch may get you going now. ccpulse will say when \
+                 it is over.",
+                models_line(o)
+            ),
+            url: incident.filter(|_| confirmed).map(|i| i.url.clone()),
+            urgency: Urgency::Normal,
+        });
+    } else if confirmed && !ledger.contains(&confirmed_key) {
+        record(ledger, &confirmed_key);
+        if let Some(i) = incident {
+            alerts.push(Alert {
+                key: confirmed_key,
+                title: format!("Overload confirmed: {}", i.name),
+                body: "The status page now reports the errors you are seeing. /model to \
+                       another model may still work."
+                    .into(),
+                url: Some(i.url.clone()),
+                urgency: Urgency::Normal,
+            });
+        }
+    }
+    alerts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::{Impact, IncidentStatus, IncidentUpdate};
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
+    fn retries(from_secs: i64, every: i64, n: i64, model: &str) -> Vec<Event> {
+        (0..n)
+            .map(|k| Event {
+                at: t0() + Duration::seconds(from_secs + k * every),
+                model: Some(model.to_string()),
+                strike: Strike::Retry,
+            })
+            .collect()
+    }
+
+    fn incident(opened_secs: i64) -> ServiceStatus {
+        let at = (t0() + Duration::seconds(opened_secs)).fixed_offset();
+        ServiceStatus {
+            incidents: vec![Incident {
+                id: "inc1".into(),
+                name: "Elevated errors on Claude Opus 4.5".into(),
+                status: IncidentStatus::Investigating,
+                impact: Impact::Minor,
+                url: "https://status.claude.com/incidents/inc1".into(),
+                created_at: Some(at),
+                updated_at: Some(at),
+                scheduled_for: None,
+                scheduled_until: None,
+                updates: vec![IncidentUpdate {
+                    id: "u1".into(),
+                    status: IncidentStatus::Investigating,
+                    body: "We are seeing 529 responses.".into(),
+                    created_at: Some(at),
+                }],
+                component_ids: vec![],
+            }],
+            page_url: "https://status.claude.com".into(),
+            indicator: crate::status::Indicator::Minor,
+            description: "Minor Service Outage".into(),
+            components: vec![],
+            maintenances: vec![],
+        }
+    }
+
+    /// Replay a timeline on a virtual clock ticking every 30 s for `minutes`: what is
+    /// announced, and at which second. `status_at(secs)` is the status page then; `restart_at`
+    /// reloads the ledger from its JSON as a restarted app would.
+    fn replay(
+        events: &[Event],
+        status_at: &dyn Fn(i64) -> Option<ServiceStatus>,
+        minutes: i64,
+        restart_at: Option<i64>,
+    ) -> Vec<(i64, String)> {
+        let mut ledger = AlertLedger::new();
+        let mut said = Vec::new();
+        for tick in (0..=minutes * 60).step_by(30) {
+            if restart_at == Some(tick) {
+                let json = serde_json::to_string(&ledger).unwrap();
+                ledger = serde_json::from_str(&json).unwrap();
+            }
+            let now = t0() + Duration::seconds(tick);
+            let seen: Vec<Event> = events.iter().filter(|e| e.at <= now).cloned().collect();
+            let status = status_at(tick);
+            let o = assess(&seen, status.as_ref(), &WaveRules::default(), now);
+            for a in plan(&o, &mut ledger, now) {
+                said.push((tick, a.title));
+            }
+        }
+        said
+    }
+
+    const START: &str = "Claude is overloaded: requests are failing and being retried";
+    const END: &str = "Claude overload over: requests go through again";
+
+    #[test]
+    fn a_wave_starts_at_the_threshold_peaks_and_ends_after_a_quiet_spell() {
+        // Four retries are not a wave; the fifth within 10 minutes is. Then a peak: a retry
+        // every 20 s for 20 minutes. The last at 22:00; quiet from then on.
+        let mut events = retries(0, 30, 5, "claude-opus-4-5");
+        events.extend(retries(140, 20, 60, "claude-opus-4-5"));
+        let said = replay(&events, &|_| None, 60, None);
+        let last = 140 + 59 * 20;
+        assert_eq!(
+            said,
+            [
+                (120, START.to_string()),
+                (last + 15 * 60 + 30, END.to_string())
+            ]
+        );
+        // At the peak: counts per model and per minute.
+        let now = t0() + Duration::minutes(15);
+        let o = assess(&events, None, &WaveRules::default(), now);
+        assert_eq!(o.state, State::LocalWave);
+        assert_eq!(o.since, Some(t0() + Duration::seconds(120)));
+        assert_eq!(o.models[0].model, "claude-opus-4-5");
+        // 39 retries of the peak so far, and 4 of the first 5 (the one at 0 s is 15 minutes old).
+        assert_eq!(o.models[0].retries_15m, 4 + 39);
+        assert_eq!(o.per_minute.len(), 60);
+        assert_eq!(o.per_minute[59], 3, "three retries in the last minute");
+        assert_eq!(o.per_minute.iter().sum::<usize>(), 5 + 39);
+    }
+
+    #[test]
+    fn flapping_at_the_threshold_is_one_wave_and_below_it_none() {
+        // Bursts of 5 retries every 12 minutes for an hour: each crosses the threshold, the
+        // gaps are shorter than the quiet spell: one wave, one start, one end.
+        let events: Vec<Event> = (0..5)
+            .flat_map(|b| retries(b * 720, 10, 5, "claude-sonnet-4-5"))
+            .collect();
+        let said = replay(&events, &|_| None, 120, None);
+        let titles: Vec<&str> = said.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(titles, [START, END]);
+        // Four retries every 11 minutes never reach the threshold.
+        let events: Vec<Event> = (0..6)
+            .flat_map(|b| retries(b * 660, 10, 4, "claude-sonnet-4-5"))
+            .collect();
+        assert!(replay(&events, &|_| None, 120, None).is_empty());
+        // Two final failures within 10 minutes are a wave on their own.
+        let failures: Vec<Event> = [0, 300]
+            .iter()
+            .map(|s| Event {
+                at: t0() + Duration::seconds(*s),
+                model: None,
+                strike: Strike::Failure,
+            })
+            .collect();
+        assert_eq!(
+            replay(&failures, &|_| None, 30, None)[0],
+            (300, START.into())
+        );
+    }
+
+    #[test]
+    fn a_status_incident_before_or_after_the_local_wave() {
+        let events = retries(600, 30, 10, "claude-opus-4-5");
+        // The incident is open first: status-only, then the wave starts confirmed (one notice
+        // with the incident's link; the incident itself is the status alerts' business).
+        let before = |_| Some(incident(0));
+        let o = assess(&[], before(0).as_ref(), &WaveRules::default(), t0());
+        assert_eq!((o.state, o.since), (State::StatusOnly, Some(t0())));
+        let said = replay(&events, &before, 60, None);
+        let titles: Vec<&str> = said.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(titles, [START, END]);
+        // The incident comes 5 minutes into the wave: the start, then the confirmation.
+        let after = |s| (s >= 1020).then(|| incident(1020));
+        let said = replay(&events, &after, 60, None);
+        assert_eq!(
+            said,
+            [
+                (720, START.to_string()),
+                (
+                    1020,
+                    "Overload confirmed: Elevated errors on Claude Opus 4.5".to_string()
+                ),
+                // The last retry at 870 s; quiet for 15 minutes from then: the tick after 1770 s.
+                (1800, END.to_string()),
+            ]
+        );
+        let o = assess(
+            &events,
+            after(1020).as_ref(),
+            &WaveRules::default(),
+            t0() + Duration::seconds(1020),
+        );
+        assert_eq!(o.state, State::ConfirmedWave);
+        assert_eq!(o.incident.unwrap().id, "inc1");
+    }
+
+    #[test]
+    fn a_restart_in_the_middle_of_a_wave_repeats_nothing() {
+        let events = retries(0, 30, 40, "claude-opus-4-5");
+        let straight = replay(&events, &|_| None, 60, None);
+        assert_eq!(straight.len(), 2);
+        assert_eq!(replay(&events, &|_| None, 60, Some(600)), straight);
+        // An app started after a wave ended announces neither its start nor its end.
+        let mut ledger = AlertLedger::new();
+        let later = t0() + Duration::minutes(50);
+        let o = assess(&events, None, &WaveRules::default(), later);
+        assert!(o.wave.as_ref().unwrap().ended_at.is_some());
+        assert!(plan(&o, &mut ledger, later).is_empty());
+    }
+
+    #[test]
+    fn which_errors_are_overload() {
+        let e = |origin, status, kind: Option<&str>| ApiError {
+            at: t0(),
+            origin,
+            status,
+            model: None,
+            kind: kind.map(String::from),
+            session_id: None,
+        };
+        let strike = |a: ApiError| event(&a).map(|e| e.strike);
+        assert_eq!(
+            strike(e(ErrorOrigin::Retry, Some(529), None)),
+            Some(Strike::Retry)
+        );
+        assert_eq!(
+            strike(e(ErrorOrigin::Retry, None, None)),
+            Some(Strike::Retry)
+        );
+        assert_eq!(
+            strike(e(ErrorOrigin::Retry, Some(429), None)),
+            None,
+            "the user's rate limit"
+        );
+        assert_eq!(
+            strike(e(ErrorOrigin::InteractiveRetry, None, None)),
+            Some(Strike::Retry)
+        );
+        assert_eq!(
+            strike(e(ErrorOrigin::Final, Some(529), None)),
+            Some(Strike::Failure)
+        );
+        assert_eq!(
+            strike(e(ErrorOrigin::Final, None, Some("overloaded_error"))),
+            Some(Strike::Failure)
+        );
+        assert_eq!(
+            strike(e(ErrorOrigin::Final, Some(429), Some("rate_limit"))),
+            None
+        );
+        assert_eq!(
+            strike(e(
+                ErrorOrigin::Final,
+                Some(401),
+                Some("authentication_failed")
+            )),
+            None
+        );
+    }
+}
