@@ -268,6 +268,18 @@ function gauge(r, now) {
       h('span', { class: 'gauge-source', testid: 'limit-source' }, `${str(r.source_label) || str(r.source)}, ${age}`)));
 }
 
+function overload(top) {
+  const line = top.overload_line;
+  const chart = str(top.overload_chart);
+  if (!line && !/[▂▃▄▅▆▇█]/.test(chart)) return null;
+  const o = obj(top.overload);
+  const incident = obj(o.incident);
+  return section('Overload', 'overload-section', 0,
+    h('p', { class: line ? 'overload-line active' : 'overload-line', testid: 'overload-line' }, line ? str(line) : 'Calm'),
+    h('p', { class: 'overload-chart', testid: 'overload-chart', title: 'Overload errors per minute, last hour' }, chart),
+    isWebUrl(incident.url) ? h('p', { class: 'limit-note dim' }, str(incident.name)) : null);
+}
+
 function limits(l, usage, now) {
   const rows = list(l.rows);
   const errors = Array.isArray(l.errors) ? l.errors.map(str) : [];
@@ -327,6 +339,7 @@ export function render(state, root, actions, ui) {
   ] : [
     header(service, now),
     pausedChip(top.paused_until, now),
+    overload(top),
     limits(obj(top.limits), top.usage, now),
     section('Open incidents', 'incidents', incidents.length,
       incidents.length

@@ -12,9 +12,12 @@ use tokio::sync::Notify;
 use ccpulse_core::alerts::Alert;
 use ccpulse_core::config::Config;
 use ccpulse_core::limits::Limits;
+use ccpulse_core::overload::Overload;
 use ccpulse_core::report::{service_report, ServiceReport};
 use ccpulse_core::service::ServiceSnapshot;
-use ccpulse_core::tray_view::{limits_view, tooltip, tray_view, usage_line, LimitsView};
+use ccpulse_core::tray_view::{
+    limits_view, overload_line, sparkline, tooltip, tray_view, usage_line, LimitsView,
+};
 use ccpulse_sources::config_file;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
 use ccpulse_sources::state_dir::StateDir;
@@ -39,6 +42,8 @@ pub struct Shared {
     pub local: Mutex<Option<Local>>,
     /// The plan limits, as the limits loop last merged them.
     pub limits: Mutex<Limits>,
+    /// 529 waves, as the limits loop last read them.
+    pub overload: Mutex<Overload>,
     /// Wakes the limits loop: the local evidence changed, or the user asked for a refresh.
     pub limits_wake: Arc<Notify>,
     /// The next limits round may ask the OAuth endpoint now (its schedule permitting).
@@ -51,6 +56,10 @@ pub struct PanelState {
     pub paused_until: Option<String>,
     pub service: ServiceReport,
     pub limits: LimitsView,
+    pub overload: Overload,
+    /// The overload line (`None` when calm) and the errors per minute of the last hour.
+    pub overload_line: Option<String>,
+    pub overload_chart: String,
     /// "Today: 4.5M tokens · $3.41 (local estimate)".
     pub usage: String,
 }
@@ -66,10 +75,14 @@ impl Shared {
 
     pub fn panel_state(&self, now: DateTime<Utc>) -> PanelState {
         let snapshot = self.snapshot.lock().expect("snapshot lock").clone();
+        let overload = self.overload.lock().expect("overload lock").clone();
         PanelState {
             paused_until: self.paused(now).map(|t| t.to_rfc3339()),
             service: service_report(&snapshot, &self.config.status.relevance, now),
             limits: self.limits_view(now),
+            overload_line: overload_line(&overload),
+            overload_chart: sparkline(&overload.per_minute),
+            overload,
             usage: self.usage_line(),
         }
     }
@@ -99,7 +112,11 @@ pub fn publish<R: Runtime>(app: &tauri::AppHandle<R>) {
         tray_view(&snapshot, &shared.config.status.relevance, now)
     };
     let limits = shared.limits_view(now);
-    let tip = tooltip(&view, &limits);
+    let tip = tooltip(
+        &view,
+        &shared.overload.lock().expect("overload lock"),
+        &limits,
+    );
     tray::show(
         app,
         &view,
@@ -132,10 +149,10 @@ pub fn deliver(app: &tauri::AppHandle<impl Runtime>, alerts: Vec<Alert>) {
 
 /// Take the monitor's snapshot as the shell's state, and show it.
 fn show<R: Runtime>(app: &tauri::AppHandle<R>, monitor: &StatusMonitor) {
-    *app.state::<Shared>()
-        .snapshot
-        .lock()
-        .expect("snapshot lock") = monitor.snapshot().clone();
+    let shared = app.state::<Shared>();
+    *shared.snapshot.lock().expect("snapshot lock") = monitor.snapshot().clone();
+    // An incident may confirm a wave.
+    shared.limits_wake.notify_one();
     publish(app);
 }
 
@@ -182,6 +199,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: Config) -> taur
             refresh: Arc::new(Notify::new()),
             local: Mutex::new(None),
             limits: Mutex::new(Limits::default()),
+            overload: Mutex::new(Overload::default()),
             limits_wake: Arc::new(Notify::new()),
             limits_on_demand: AtomicBool::new(false),
         })

@@ -1,7 +1,8 @@
-//! The plan-limits loop of the tray: the status line feed (watched: Claude Code writes it
-//! through `ccpulse statusline`), the OAuth usage endpoint on its schedule, and the local
-//! evidence from the usage watcher, merged; threshold, limit and reset notifications planned
-//! through their own ledger.
+//! The tray's loop for what Claude Code itself shows: plan limits from the status line feed
+//! (watched: Claude Code writes it through `ccpulse statusline`), the OAuth usage endpoint on
+//! its schedule and the local evidence from the usage watcher; and 529 waves from the local API
+//! errors and the status page's incidents. Limit and wave notifications are planned through
+//! one ledger of their own.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use tauri::{Manager, Runtime};
 
 use ccpulse_core::alerts::AlertLedger;
 use ccpulse_core::limit_alerts;
+use ccpulse_core::overload;
 use ccpulse_sources::monitor::warn;
 use ccpulse_sources::oauth_usage::{self, Login};
 use ccpulse_sources::plan_limits;
@@ -20,8 +22,8 @@ use ccpulse_sources::usage_log::paths::{local_clock, local_zone};
 
 use crate::app::{deliver, publish, Shared};
 
-/// The limit notifications announced so far, by window and reset time.
-pub const LEDGER_FILE: &str = "limit-alerts.json";
+/// The limit and wave notifications announced so far (by window and reset time; by wave).
+pub const LEDGER_FILE: &str = "local-alerts.json";
 /// Look again at least this often: reset times pass, figures age.
 const AT_LEAST_EVERY: Duration = Duration::from_secs(60);
 
@@ -74,15 +76,28 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>) {
                 .clone()
                 .unwrap_or_default();
             let limits = plan_limits::merged(&Feed::load(&dir), &oauth, local.evidence(), now);
+            let status = shared
+                .snapshot
+                .lock()
+                .expect("snapshot lock")
+                .status
+                .clone();
+            let overload = overload::assess(
+                &local.overload_events(),
+                status.as_ref(),
+                &shared.config.overload,
+                now,
+            );
             let before = ledger.clone();
-            let alerts = limit_alerts::plan(
+            let mut alerts = overload::plan(&overload, &shared.config.overload, &mut ledger, now);
+            alerts.extend(limit_alerts::plan(
                 &limits,
                 &shared.config.limit_thresholds,
                 &mut ledger,
                 now,
                 zone,
                 clock,
-            );
+            ));
             ledger.prune(now);
             if ledger != before {
                 if let Err(e) = dir.save(LEDGER_FILE, &ledger) {
@@ -97,11 +112,24 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>) {
                 .chain(limits.session.iter().filter_map(|w| w.resets_at))
                 .chain(limits.weekly.iter().filter_map(|w| w.resets_at))
                 .chain(limits.models.iter().filter_map(|m| m.window.resets_at))
+                // A wave ends a quiet spell after its last error.
+                .chain(
+                    overload
+                        .wave
+                        .iter()
+                        .filter(|w| w.ended_at.is_none())
+                        .map(|w| {
+                            w.last_error_at
+                                + shared.config.overload.quiet
+                                + chrono::Duration::seconds(1)
+                        }),
+                )
                 .filter_map(|at| (at - now).to_std().ok())
                 .min()
                 .unwrap_or(AT_LEAST_EVERY)
                 .clamp(Duration::from_secs(1), AT_LEAST_EVERY);
             *shared.limits.lock().expect("limits lock") = limits;
+            *shared.overload.lock().expect("overload lock") = overload;
             publish(&app);
             deliver(&app, alerts);
             tokio::select! {

@@ -439,3 +439,71 @@ fn usage_index_in_the_state_dir_and_without_one() {
     assert_eq!(first, unsaved);
     assert_eq!(second, first);
 }
+
+/// Real `-p` records of a 529 that ran out of retries (`p-overloaded`: three retries, one final
+/// error), written twice by two sessions in the last minutes: a wave in `status --json`.
+#[test]
+fn status_json_reports_a_529_wave_from_the_transcripts() {
+    let home = tempfile::tempdir().unwrap();
+    let fixture = ccpulse_tests::fixtures_dir().join("claude-code/p-overloaded/projects");
+    let file = std::fs::read_dir(&fixture)
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .map(|f| f.path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let project = home.path().join(".claude/projects/-home-user-project");
+    std::fs::create_dir_all(&project).unwrap();
+    let now = chrono::Utc::now();
+    for (n, session) in [
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        "aaaaaaaa-0000-4000-8000-000000000002",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let moved: String = text
+            .lines()
+            .map(|line| {
+                let mut v: Value = serde_json::from_str(line).unwrap();
+                if v.get("timestamp").is_some() {
+                    let at = now - chrono::Duration::seconds(120 - 30 * n as i64);
+                    v["timestamp"] = at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
+                }
+                if v.get("sessionId").is_some() {
+                    v["sessionId"] = (*session).into();
+                }
+                v.to_string() + "\n"
+            })
+            .collect();
+        std::fs::write(project.join(format!("{session}.jsonl")), moved).unwrap();
+    }
+    let out = ccpulse(home.path(), "http://127.0.0.1:9", &["status", "--json"]);
+    let o = &json(&out)["overload"];
+    assert_eq!(o["state"], "local_wave", "{o}");
+    assert!(o["since"].is_string(), "{o}");
+    let (retries, failures) = o["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .fold((0, 0), |(r, f), m| {
+            (
+                r + m["retries_15m"].as_u64().unwrap(),
+                f + m["failures_15m"].as_u64().unwrap(),
+            )
+        });
+    assert_eq!((retries, failures), (6, 2), "{o}");
+    let per_minute = o["per_minute"].as_array().unwrap();
+    assert_eq!(per_minute.len(), 60);
+    assert_eq!(
+        per_minute.iter().map(|n| n.as_u64().unwrap()).sum::<u64>(),
+        8
+    );
+    // The human form says what it is and shows the chart.
+    let text =
+        String::from_utf8(ccpulse(home.path(), "http://127.0.0.1:9", &["status"]).stdout).unwrap();
+    assert!(text.contains("Overload: 8 errors in 15 min"), "{text}");
+    assert!(text.contains("errors per minute, last hour: ▁"), "{text}");
+}

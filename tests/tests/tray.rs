@@ -587,3 +587,107 @@ async fn tray_reads_oauth_usage_and_the_token_goes_nowhere_else() -> Result<()> 
     assert_eq!(api.received_requests().await.unwrap_or_default().len(), 1);
     Ok(())
 }
+
+/// A real retry record (from the `p-overloaded` fixture, written by Claude Code 2.1.328), moved
+/// to `at`, attempt `n`.
+fn retry_record(at: chrono::DateTime<chrono::Utc>, n: u32) -> Result<String> {
+    let fixture = ccpulse_tests::fixtures_dir().join("claude-code/p-overloaded/projects");
+    let mut files = vec![fixture];
+    while let Some(f) = files.pop() {
+        if f.is_dir() {
+            files.extend(std::fs::read_dir(&f)?.flatten().map(|e| e.path()));
+            continue;
+        }
+        for line in std::fs::read_to_string(&f)?.lines() {
+            if line.contains("\"subtype\":\"api_error\"") {
+                let mut v: serde_json::Value = serde_json::from_str(line)?;
+                v["timestamp"] = at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
+                v["retryAttempt"] = n.into();
+                v["uuid"] = format!("c4e6873e-7082-4655-b882-{n:012}").into();
+                return Ok(v.to_string() + "\n");
+            }
+        }
+    }
+    anyhow::bail!("no retry record in the fixture")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_529_wave_in_the_transcripts_is_announced_once_and_its_end_once() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+    let host = SniHost::start(&desktop).await?;
+    let claude = desktop.root().join("claude-config");
+    let project = claude.join("projects/-home-user-project");
+    std::fs::create_dir_all(&project)?;
+    let transcript = project.join("f10372ee-45d4-4c01-91a6-fd1594549790.jsonl");
+    std::fs::write(&transcript, "")?;
+    let config = desktop.config_home().join("ccpulse/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap())?;
+    // A wave ends after 4 quiet seconds here (15 minutes by default).
+    std::fs::write(
+        &config,
+        "[status]\npoll_secs = 3600\n[overload]\nquiet_secs = 4\n",
+    )?;
+    let mut cmd = desktop.command(tray_bin());
+    cmd.env("CCPULSE_STATUS_URL", server.uri())
+        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
+        .env("CCPULSE_API_URL", "http://127.0.0.1:9")
+        .env("CLAUDE_CONFIG_DIR", &claude)
+        .env("TZ", "UTC");
+    let app = desktop.spawn("ccpulse-tray", cmd)?;
+    let item = host.wait_for_item(T).await?;
+    wait_for_tooltip(&item, "Claude: operational").await?;
+
+    // Four retries are not a wave.
+    let append = |text: String| -> Result<()> {
+        let mut f = std::fs::OpenOptions::new().append(true).open(&transcript)?;
+        std::io::Write::write_all(&mut f, text.as_bytes())?;
+        Ok(())
+    };
+    let now = chrono::Utc::now();
+    append(
+        (1..=4)
+            .map(|n| retry_record(now, n))
+            .collect::<Result<String>>()?,
+    )?;
+    // The fifth is: notified within 2 s, and the tooltip says so.
+    append(retry_record(chrono::Utc::now(), 5)?)?;
+    let appended = Instant::now();
+    desktop.wait_for_notifications(1, Duration::from_secs(2))?;
+    eprintln!(
+        "wave notified {:?} after the fifth retry",
+        appended.elapsed()
+    );
+    let tip = wait_for_tooltip(&item, "Overload: 5 errors in 15 min").await?;
+    assert!(tip.contains("not your quota, try /model"), "{tip:?}");
+    // More retries in the same wave announce nothing new.
+    append(retry_record(chrono::Utc::now(), 6)?)?;
+    wait_for_tooltip(&item, "Overload: 6 errors in 15 min").await?;
+
+    // Quiet: the wave ends, once.
+    desktop.wait_for_notifications(2, T)?;
+    let got = desktop.notifications_after_quiet(Duration::from_millis(1500), T)?;
+    let summaries: Vec<&str> = got.iter().map(|n| n.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        [
+            "Claude is overloaded: requests are failing and being retried",
+            "Claude overload over: requests go through again",
+        ],
+        "{}",
+        app.log_excerpt()
+    );
+    assert!(
+        got[0].body.contains("not your usage limit"),
+        "{:?}",
+        got[0].body
+    );
+    assert!(got[0].body.contains("/model"));
+    // The tooltip no longer speaks of it.
+    let deadline = Instant::now() + T;
+    while tooltip(&item).await?.contains("Overload") {
+        ensure!(Instant::now() < deadline, "the wave stayed in the tooltip");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}

@@ -16,6 +16,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use ccpulse_core::config::Config;
+use ccpulse_core::overload;
 use ccpulse_core::report::{service_report, Report};
 use ccpulse_core::tray_view::limits_view;
 use ccpulse_core::usage::Path;
@@ -153,6 +154,12 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     let report = Report {
         service: service_report(monitor.snapshot(), &config.status.relevance, now),
         limits: plan_limits::merged(&Feed::load(&state), &oauth, local.evidence(), now),
+        overload: overload::assess(
+            &local.overload_events(),
+            monitor.snapshot().status.as_ref(),
+            &config.overload,
+            now,
+        ),
     };
     let mut out = std::io::stdout().lock();
     if json {
@@ -161,6 +168,7 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     } else {
         write!(out, "{}", render::service(&report.service, color()))?;
         let view = limits_view(&report.limits, now, local_zone(), local_clock());
+        write!(out, "{}", render::overload(&report.overload, color()))?;
         write!(out, "{}", render::limits(&view, color()))?;
     }
     out.flush().context("writing to stdout")

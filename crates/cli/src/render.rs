@@ -3,9 +3,10 @@
 use std::fmt::Write;
 
 use ccpulse_core::alerts::clip;
+use ccpulse_core::overload::Overload;
 use ccpulse_core::report::{IncidentReport, ServiceReport};
 use ccpulse_core::service::describe_age;
-use ccpulse_core::tray_view::{Level, LimitsView};
+use ccpulse_core::tray_view::{overload_line, sparkline, Level, LimitsView};
 
 struct Paint(bool);
 
@@ -156,6 +157,38 @@ pub fn limits(v: &LimitsView, color: bool) -> String {
     }
     for e in &v.errors {
         let _ = writeln!(out, "  {}", p.dim(e));
+    }
+    out
+}
+
+/// 529 waves: shown when there is one, or errors in the last hour.
+pub fn overload(o: &Overload, color: bool) -> String {
+    let p = Paint(color);
+    let mut out = String::new();
+    let line = overload_line(o);
+    if line.is_none() && o.per_minute.iter().all(|n| *n == 0) {
+        return out;
+    }
+    let _ = writeln!(out, "\n{}", p.bold("Overload (529 and server errors)"));
+    let _ = writeln!(
+        out,
+        "  {}",
+        p.level(
+            if line.is_some() {
+                Level::Degraded
+            } else {
+                Level::Operational
+            },
+            &line.unwrap_or_else(|| "calm".into())
+        )
+    );
+    let _ = writeln!(
+        out,
+        "  errors per minute, last hour: {}",
+        sparkline(&o.per_minute)
+    );
+    if let Some(i) = &o.incident {
+        let _ = writeln!(out, "  {}", p.dim(&i.url));
     }
     out
 }

@@ -21,6 +21,18 @@ pub struct RawConfig {
     pub status: RawStatus,
     #[serde(default)]
     pub notifications: RawNotifications,
+    #[serde(default)]
+    pub overload: RawOverload,
+}
+
+/// When a 529 wave starts and ends.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverload {
+    pub start_retries: Option<usize>,
+    pub start_failures: Option<usize>,
+    pub window_secs: Option<i64>,
+    pub quiet_secs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -50,6 +62,7 @@ pub struct Config {
     pub notifications: bool,
     /// Plan-limit percents to announce, ascending.
     pub limit_thresholds: Vec<u8>,
+    pub overload: crate::overload::WaveRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +83,7 @@ impl Default for Config {
             },
             notifications: true,
             limit_thresholds: crate::limit_alerts::DEFAULT_THRESHOLDS.to_vec(),
+            overload: crate::overload::WaveRules::default(),
         }
     }
 }
@@ -127,6 +141,33 @@ impl Config {
             thresholds.dedup();
             config.limit_thresholds = thresholds;
         }
+        let o = raw.overload;
+        let count = |key: &'static str, v: Option<usize>, default: usize| match v {
+            Some(n) if !(1..=1000).contains(&n) => Err(ConfigError {
+                key,
+                message: format!("{n} is out of range: use 1 to 1000"),
+            }),
+            v => Ok(v.unwrap_or(default)),
+        };
+        let secs = |key: &'static str, v: Option<i64>, default: chrono::Duration| match v {
+            Some(n) if !(1..=86_400).contains(&n) => Err(ConfigError {
+                key,
+                message: format!("{n} is out of range: use 1 to 86400 seconds"),
+            }),
+            Some(n) => Ok(chrono::Duration::seconds(n)),
+            None => Ok(default),
+        };
+        let d = crate::overload::WaveRules::default();
+        config.overload = crate::overload::WaveRules {
+            start_retries: count("overload.start_retries", o.start_retries, d.start_retries)?,
+            start_failures: count(
+                "overload.start_failures",
+                o.start_failures,
+                d.start_failures,
+            )?,
+            window: secs("overload.window_secs", o.window_secs, d.window)?,
+            quiet: secs("overload.quiet_secs", o.quiet_secs, d.quiet)?,
+        };
         Ok(config)
     }
 }
@@ -177,6 +218,7 @@ mod tests {
                 components: components.map(|c| c.iter().map(|s| s.to_string()).collect()),
             },
             notifications: RawNotifications::default(),
+            overload: RawOverload::default(),
         }
     }
 
@@ -199,6 +241,19 @@ mod tests {
         };
         assert_eq!(with(&[90, 50, 90]).unwrap().limit_thresholds, [50, 90]);
         assert_eq!(with(&[]).unwrap().limit_thresholds, [] as [u8; 0]);
+        let mut r = RawConfig::default();
+        r.overload.quiet_secs = Some(0);
+        assert_eq!(
+            Config::resolve(r, &Overrides::default()).unwrap_err().key,
+            "overload.quiet_secs"
+        );
+        let mut r = RawConfig::default();
+        r.overload.start_retries = Some(3);
+        r.overload.quiet_secs = Some(5);
+        let c = Config::resolve(r, &Overrides::default()).unwrap();
+        assert_eq!(c.overload.start_retries, 3);
+        assert_eq!(c.overload.quiet, chrono::Duration::seconds(5));
+        assert_eq!(c.overload.window, chrono::Duration::minutes(10));
         for bad in [[0u8], [100]] {
             let e = with(&bad).unwrap_err();
             assert_eq!(e.key, "notifications.limit_thresholds");

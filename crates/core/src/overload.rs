@@ -173,6 +173,9 @@ pub enum State {
     StatusOnly,
 }
 
+/// How errors without a model are listed.
+pub const UNKNOWN_MODEL: &str = "<unknown>";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelErrors {
     /// As recorded (`<unknown>` when no model was named).
@@ -246,7 +249,7 @@ pub fn assess(
     for e in events.iter().filter(|e| e.at <= now) {
         let ago = now - e.at;
         if ago < Duration::minutes(15) {
-            let name = e.model.as_deref().unwrap_or("<unknown>");
+            let name = e.model.as_deref().unwrap_or(UNKNOWN_MODEL);
             let i = match models.iter().position(|m| m.model == name) {
                 Some(i) => i,
                 None => {
@@ -288,20 +291,37 @@ pub fn assess(
     }
 }
 
-/// How the models of the last 15 minutes read in a sentence: "claude-opus-4-5 (12), claude-sonnet-4-5 (3)".
-fn models_line(o: &Overload) -> String {
-    o.models
+/// The errors of the last 15 minutes in words: "14 errors in the last 15 minutes
+/// (claude-opus-4-5: 12, claude-sonnet-4-5: 2)".
+fn errors_line(o: &Overload) -> String {
+    let total: usize = o
+        .models
         .iter()
+        .map(|m| m.retries_15m + m.failures_15m)
+        .sum();
+    let named: Vec<String> = o
+        .models
+        .iter()
+        .filter(|m| m.model != UNKNOWN_MODEL)
         .take(3)
-        .map(|m| format!("{} ({})", m.model, m.retries_15m + m.failures_15m))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(|m| format!("{}: {}", m.model, m.retries_15m + m.failures_15m))
+        .collect();
+    let by_model = match named.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", named.join(", ")),
+    };
+    format!("{total} errors in the last 15 minutes{by_model}")
 }
 
 /// The notifications of a wave: its start (once), the status page confirming it (once), its
 /// end (once, only for a wave that was announced). Keys are the wave's start time, so a
 /// restart in the middle of a wave announces nothing again.
-pub fn plan(o: &Overload, ledger: &mut AlertLedger, now: DateTime<Utc>) -> Vec<Alert> {
+pub fn plan(
+    o: &Overload,
+    rules: &WaveRules,
+    ledger: &mut AlertLedger,
+    now: DateTime<Utc>,
+) -> Vec<Alert> {
     let Some(wave) = &o.wave else {
         return Vec::new();
     };
@@ -317,8 +337,8 @@ pub fn plan(o: &Overload, ledger: &mut AlertLedger, now: DateTime<Utc>) -> Vec<A
                 key: end_key,
                 title: "Claude overload over: requests go through again".into(),
                 body: format!(
-                    "No overload errors for {} minutes.",
-                    WaveRules::default().quiet.num_minutes()
+                    "No overload errors for {}.",
+                    crate::limits::countdown(now, now - rules.quiet)
                 ),
                 url: None,
                 urgency: Urgency::Low,
@@ -341,10 +361,9 @@ pub fn plan(o: &Overload, ledger: &mut AlertLedger, now: DateTime<Utc>) -> Vec<A
             key: start_key,
             title: "Claude is overloaded: requests are failing and being retried".into(),
             body: format!(
-                "Errors in the last 15 minutes: {}.{seen} This is not your usage limit: capacity \
-                 is per model, so /model to switch may get you going now. ccpulse will say when \
-                 it is over.",
-                models_line(o)
+                "{}.{seen} This is not your usage limit: capacity is per model, so /model to \
+                 switch may get you going now. ccpulse will say when it is over.",
+                errors_line(o)
             ),
             url: incident.filter(|_| confirmed).map(|i| i.url.clone()),
             urgency: Urgency::Normal,
@@ -436,7 +455,7 @@ mod tests {
             let seen: Vec<Event> = events.iter().filter(|e| e.at <= now).cloned().collect();
             let status = status_at(tick);
             let o = assess(&seen, status.as_ref(), &WaveRules::default(), now);
-            for a in plan(&o, &mut ledger, now) {
+            for a in plan(&o, &WaveRules::default(), &mut ledger, now) {
                 said.push((tick, a.title));
             }
         }
@@ -551,7 +570,7 @@ mod tests {
         let later = t0() + Duration::minutes(50);
         let o = assess(&events, None, &WaveRules::default(), later);
         assert!(o.wave.as_ref().unwrap().ended_at.is_some());
-        assert!(plan(&o, &mut ledger, later).is_empty());
+        assert!(plan(&o, &WaveRules::default(), &mut ledger, later).is_empty());
     }
 
     #[test]

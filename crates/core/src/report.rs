@@ -13,6 +13,7 @@ use crate::tray_view::{tray_view, Level};
 pub struct Report {
     pub service: ServiceReport,
     pub limits: crate::limits::Limits,
+    pub overload: crate::overload::Overload,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -206,6 +207,7 @@ pub(crate) mod tests {
         let json = serde_json::to_value(Report {
             service: service_report(&snap, &Relevance::default(), now),
             limits: crate::limits::Limits::default(),
+            overload: crate::overload::Overload::default(),
         })
         .unwrap();
         let s = &json["service"];

@@ -6,6 +6,7 @@ use serde::Serialize;
 use chrono_tz::Tz;
 
 use crate::limits::{countdown, reset_label, Clock, Limits, Source, Window};
+use crate::overload::{Overload, State as OverloadState};
 use crate::relevance::Relevance;
 use crate::service::{describe_age, ServiceSnapshot};
 use crate::status::{ComponentStatus, Impact, ServiceStatus};
@@ -311,9 +312,54 @@ pub fn limits_view(limits: &Limits, now: DateTime<Utc>, zone: Tz, clock: Clock) 
     }
 }
 
-/// The tray tooltip: the service summary, then the session and weekly windows.
-pub fn tooltip(view: &TrayView, limits: &LimitsView) -> String {
+/// Errors per minute as a one-line chart: `▁▁▂▅█▃▁`.
+pub fn sparkline(counts: &[usize]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let top = counts.iter().copied().max().unwrap_or(0).max(1);
+    counts
+        .iter()
+        .map(|&n| match n {
+            0 => BARS[0],
+            n => BARS[(1 + (n - 1) * 7 / top).min(7)],
+        })
+        .collect()
+}
+
+/// One line for an overload wave or incident: `Overload: 14 errors in 15 min (claude-opus-4-5);
+/// not your quota, try /model`; `None` when calm.
+pub fn overload_line(o: &Overload) -> Option<String> {
+    let errors: usize = o
+        .models
+        .iter()
+        .map(|m| m.retries_15m + m.failures_15m)
+        .sum();
+    let top = o
+        .models
+        .first()
+        .filter(|m| m.model != crate::overload::UNKNOWN_MODEL)
+        .map(|m| format!(" ({})", m.model))
+        .unwrap_or_default();
+    match o.state {
+        OverloadState::Calm => None,
+        OverloadState::StatusOnly => Some(format!(
+            "Overload reported: {}",
+            o.incident.as_ref().map_or("", |i| i.name.as_str())
+        )),
+        OverloadState::LocalWave | OverloadState::ConfirmedWave => Some(format!(
+            "Overload{}: {errors} errors in 15 min{top}; not your quota, try /model",
+            if o.state == OverloadState::ConfirmedWave {
+                " (confirmed)"
+            } else {
+                ""
+            }
+        )),
+    }
+}
+
+/// The tray tooltip: the service summary, an overload wave, then the session and weekly windows.
+pub fn tooltip(view: &TrayView, overload: &Overload, limits: &LimitsView) -> String {
     let mut lines = vec![view.summary.clone()];
+    lines.extend(overload_line(overload));
     lines.extend(
         limits
             .rows
@@ -470,8 +516,27 @@ mod limits_view_tests {
             status_line: String::new(),
         };
         assert_eq!(
-            tooltip(&view, &v),
+            tooltip(&view, &Overload::default(), &v),
             "Claude: operational\nSession (5h) 42% · resets 16:45 (2h 45m)\nWeekly 18% · resets Mon 01:00 (4d 11h)"
+        );
+    }
+
+    #[test]
+    fn overload_lines_and_charts() {
+        // Any error shows above the baseline.
+        assert_eq!(sparkline(&[0, 1, 2, 8, 4, 0]), "▁▂▂█▄▁");
+        assert_eq!(sparkline(&[0, 0]), "▁▁");
+        let mut o = Overload::default();
+        assert_eq!(overload_line(&o), None);
+        o.state = OverloadState::LocalWave;
+        o.models = vec![crate::overload::ModelErrors {
+            model: "claude-opus-4-5".into(),
+            retries_15m: 12,
+            failures_15m: 2,
+        }];
+        assert_eq!(
+            overload_line(&o).unwrap(),
+            "Overload: 14 errors in 15 min (claude-opus-4-5); not your quota, try /model"
         );
     }
 

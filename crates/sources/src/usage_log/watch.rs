@@ -165,6 +165,14 @@ impl Local {
         }
     }
 
+    /// The overload errors among the API errors.
+    pub fn overload_events(&self) -> Vec<ccpulse_core::overload::Event> {
+        self.api_errors
+            .iter()
+            .filter_map(ccpulse_core::overload::event)
+            .collect()
+    }
+
     /// The limits model's view of it.
     pub fn evidence(&self) -> limits::Local<'_> {
         limits::Local {
