@@ -207,12 +207,22 @@ async fn watch(config: Config) -> anyhow::Result<()> {
     let relevance = config.status.relevance.clone();
     let every = config.status.policy.interval.as_secs();
     let mut last = String::new();
+    let rules = config.overload;
+    let state = StateDir::default_location();
     let redraw = move |m: &StatusMonitor, _alerts| {
         let now = chrono::Utc::now();
+        // 529 waves from the transcripts (read incrementally) beside the status, at each poll.
+        let local = local_evidence(&state, now);
+        let waves = overload::assess(
+            &local.overload_events(),
+            m.snapshot().status.as_ref(),
+            &rules,
+            now,
+        );
         let text = render::service(
             &service_report(m.snapshot(), &relevance, now),
             tty && color(),
-        );
+        ) + &render::overload(&waves, tty && color());
         if text == last {
             return;
         }
