@@ -19,7 +19,6 @@ use ccpulse_core::config::Config;
 use ccpulse_core::overload;
 use ccpulse_core::report::{service_report, Report};
 use ccpulse_core::tray_view::limits_view;
-use ccpulse_core::usage::Path;
 use ccpulse_sources::config_file;
 use ccpulse_sources::http::TIMEOUT;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
@@ -28,11 +27,7 @@ use ccpulse_sources::plan_limits;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::Feed;
 use ccpulse_sources::statuspage::StatuspageClient;
-use ccpulse_sources::usage_log::index::Engine;
-use ccpulse_sources::usage_log::paths::{
-    local_clock, local_zone, roots_from_env, transcripts, Found,
-};
-use ccpulse_sources::usage_log::signals::Recent;
+use ccpulse_sources::usage_log::paths::{local_clock, local_zone, roots_from_env};
 use ccpulse_sources::usage_log::watch;
 
 #[derive(Parser)]
@@ -150,7 +145,7 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
         now,
     )
     .await;
-    let local = local_evidence(&state, now);
+    let local = local_evidence(&mut transcripts_reader(state.clone()), now);
     let report = Report {
         service: service_report(monitor.snapshot(), &config.status.relevance, now),
         limits: plan_limits::merged(&Feed::load(&state), &oauth, local.evidence(), now),
@@ -174,24 +169,20 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     out.flush().context("writing to stdout")
 }
 
-/// What the transcripts say (limit hits, recent spend); a history that cannot be read costs
-/// the local estimate, with a warning, not the report.
-fn local_evidence(state: &StateDir, now: chrono::DateTime<chrono::Utc>) -> watch::Local {
-    let files: Vec<_> = transcripts(&roots_from_env())
-        .into_iter()
-        .filter_map(|f| match f {
-            Found::File(t) => Some(t),
-            Found::Unreadable { .. } => None,
-        })
-        .collect();
-    let zone = local_zone();
-    let (mut engine, _) = Engine::load(state, Path::Daily);
-    engine.refresh(&files, &mut |_| {});
-    let mut recent = Recent::load(state);
-    if recent.refresh(&files, now, zone) {
-        let _ = recent.save(state);
-    }
-    watch::local(&engine, &recent, zone, now).unwrap_or_else(|e| {
+/// The transcripts, read where they grew since the last run (the index and the recent signals
+/// are kept in the state dir).
+fn transcripts_reader(state: StateDir) -> watch::Reader {
+    watch::Reader::open(watch::WatchOptions {
+        roots: roots_from_env(),
+        state,
+        zone: local_zone(),
+    })
+}
+
+/// What the transcripts say (limit hits, recent spend, API errors); a history that cannot be
+/// read costs the local evidence, with a warning, not the report.
+fn local_evidence(reader: &mut watch::Reader, now: chrono::DateTime<chrono::Utc>) -> watch::Local {
+    reader.read(now, &mut |_| {}).1.unwrap_or_else(|e| {
         monitor::warn(format!("usage: {e}"));
         watch::Local::default()
     })
@@ -208,11 +199,11 @@ async fn watch(config: Config) -> anyhow::Result<()> {
     let every = config.status.policy.interval.as_secs();
     let mut last = String::new();
     let rules = config.overload;
-    let state = StateDir::default_location();
+    let mut reader = transcripts_reader(StateDir::default_location());
     let redraw = move |m: &StatusMonitor, _alerts| {
         let now = chrono::Utc::now();
-        // 529 waves from the transcripts (read incrementally) beside the status, at each poll.
-        let local = local_evidence(&state, now);
+        // 529 waves from the transcripts (read where they grew) beside the status, at each poll.
+        let local = local_evidence(&mut reader, now);
         let waves = overload::assess(
             &local.overload_events(),
             m.snapshot().status.as_ref(),

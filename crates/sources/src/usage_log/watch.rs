@@ -65,14 +65,14 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
         }
     };
     let mut watched: Vec<PathBuf> = Vec::new();
-    let (mut engine, _) = Engine::load(&options.state, Path::Daily);
-    let mut recent = Recent::load(&options.state);
+    let roots = options.roots.clone();
+    let mut reader = Reader::open(options);
     let mut first = true;
     let mut noted = false;
     loop {
         // Watch every `projects` folder that exists now (a root can appear later).
         if let Some(w) = watcher.as_mut() {
-            for root in &options.roots {
+            for root in &roots {
                 let projects = root.join("projects");
                 if projects.is_dir() && !watched.contains(&projects) {
                     match w.watch(&projects, RecursiveMode::Recursive) {
@@ -82,42 +82,29 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
                 }
             }
         }
-        let files: Vec<_> = transcripts(&options.roots)
-            .into_iter()
-            .filter_map(|f| match f {
-                Found::File(t) => Some(t),
-                Found::Unreadable { .. } => None,
-            })
-            .collect();
         let mut stopped = false;
-        let refresh = engine.refresh(&files, &mut |p: Progress| {
+        let (note, read) = reader.read(Utc::now(), &mut |p: Progress| {
             if first && p.files_done < p.files_total && !stopped {
                 stopped = !on(Local::reading(p.files_done, p.files_total));
             }
         });
         first = false;
-        if let Some(note) = refresh.note.filter(|_| !noted) {
+        if let Some(note) = note.filter(|_| !noted) {
             warn(format!("usage: {note}"));
             noted = true;
         }
         if stopped {
             return;
         }
-        let now = Utc::now();
-        if recent.refresh(&files, now, options.zone) {
-            // Without it the next start reads the last week again; nothing else is lost.
-            let _ = recent.save(&options.state);
-        }
-        match local(&engine, &recent, options.zone, now) {
-            Ok(usage) => {
-                if !on(usage) {
+        match read {
+            Ok(local) => {
+                if !on(local) {
                     return;
                 }
             }
             Err(e) => {
                 // Read everything again, now.
                 warn(format!("usage: {e}"));
-                engine.discard();
                 continue;
             }
         }
@@ -185,14 +172,56 @@ impl Local {
 /// How far back spend is kept: enough to scale a figure from a window that began a day ago.
 pub const SPEND_HORIZON: chrono::Duration = chrono::Duration::hours(24);
 
+/// The transcripts as every shell reads them: listed, read only where they grew (the usage
+/// index and the recent signals, both kept in the state dir), and gathered into [`Local`].
+pub struct Reader {
+    options: WatchOptions,
+    engine: Engine,
+    recent: Recent,
+}
+
+impl Reader {
+    pub fn open(options: WatchOptions) -> Self {
+        let (engine, _) = Engine::load(&options.state, Path::Daily);
+        let recent = Recent::load(&options.state);
+        Self {
+            options,
+            engine,
+            recent,
+        }
+    }
+
+    /// One look: `progress` follows a long read. Returns the index's note (why it was read
+    /// again, if it was) and what the transcripts say, or why the index could not be read to
+    /// the end (then the next look reads everything again).
+    pub fn read(
+        &mut self,
+        now: DateTime<Utc>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> (Option<String>, Result<Local, String>) {
+        let files: Vec<_> = transcripts(&self.options.roots)
+            .into_iter()
+            .filter_map(|f| match f {
+                Found::File(t) => Some(t),
+                Found::Unreadable { .. } => None,
+            })
+            .collect();
+        let note = self.engine.refresh(&files, progress).note;
+        if self.recent.refresh(&files, now, self.options.zone) {
+            // Without it the next start reads the last week again; nothing else is lost.
+            let _ = self.recent.save(&self.options.state);
+        }
+        let local = local(&self.engine, &self.recent, self.options.zone, now);
+        if local.is_err() {
+            self.engine.discard();
+        }
+        (note, local)
+    }
+}
+
 /// Today's tokens and cost in `zone` (the way `ccpulse usage daily` counts them), the recent
 /// spend, and the recent signals; or why the index could not be read to the end.
-pub fn local(
-    engine: &Engine,
-    recent: &Recent,
-    zone: Tz,
-    now: DateTime<Utc>,
-) -> Result<Local, String> {
+fn local(engine: &Engine, recent: &Recent, zone: Tz, now: DateTime<Utc>) -> Result<Local, String> {
     let date = now.with_timezone(&zone).date_naive();
     let range = Range {
         since: Some(date),
