@@ -254,8 +254,11 @@ fn calibration<'o>(
 /// The session window now, estimated from local spend: the latest figure plus what was spent
 /// since, scaled; or, once that window has reset, the spend of the window that began with the
 /// first response after it (at the start of its hour, as Claude's windows begin).
-fn estimate(observed: &[Observed], local: &Local, now: DateTime<Utc>) -> Option<Observed> {
-    let (per_usd, o, mut resets) = calibration(observed, local)?;
+fn estimate(
+    (per_usd, o, mut resets): (f64, &Observed, DateTime<Utc>),
+    local: &Local,
+    now: DateTime<Utc>,
+) -> Option<Observed> {
     let mut base = (o.as_of, o.session?.used_percent);
     while resets <= now {
         let first = local
@@ -291,10 +294,10 @@ fn estimate(observed: &[Observed], local: &Local, now: DateTime<Utc>) -> Option<
 }
 
 /// When `session` fills: at the local pace of the last [`PACE_OVER`] when local spend can be
-/// scaled to percent, else at the window's average pace so far.
+/// scaled to percent (`per_usd`), else at the window's average pace so far.
 fn project(
     session: &Window,
-    observed: &[Observed],
+    per_usd: Option<f64>,
     local: &Local,
     now: DateTime<Utc>,
 ) -> Option<Projection> {
@@ -307,8 +310,8 @@ fn project(
         });
     }
     let hours = |d: Duration| d.num_seconds() as f64 / 3600.0;
-    let (pace, basis, from) = match calibration(observed, local) {
-        Some((per_usd, _, _)) => (
+    let (pace, basis, from) = match per_usd {
+        Some(per_usd) => (
             per_usd * local.spent(now - PACE_OVER, now) / hours(PACE_OVER),
             PaceBasis::LocalSpend,
             now,
@@ -346,14 +349,15 @@ pub fn merge_with_local(
     errors: Vec<String>,
     now: DateTime<Utc>,
 ) -> Limits {
+    let scale = calibration(observed, &local);
     let mut all = observed.to_vec();
     all.extend(hit_observations(local.hits));
-    all.extend(estimate(observed, &local, now));
+    all.extend(scale.and_then(|c| estimate(c, &local, now)));
     let mut limits = merge(&all, errors, now);
     limits.projection = limits
         .session
         .as_ref()
-        .and_then(|s| project(s, observed, &local, now));
+        .and_then(|s| project(s, scale.map(|(per_usd, ..)| per_usd), &local, now));
     limits
 }
 
