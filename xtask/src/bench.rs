@@ -111,17 +111,7 @@ fn status(args: &[String]) -> Result<ExitCode> {
     };
     crate::apt::ensure(&["time"], "to measure peak memory")?;
     let target = crate::workspace::target_dir()?;
-    let data = target.join(format!("usage-gen/{size_mb}mb-seed1"));
-    if !data.join("projects").is_dir() {
-        crate::gen_usage::generate(
-            &crate::gen_usage::Options {
-                size_mb,
-                seed: 1,
-                out: Some(data.clone()),
-            },
-            &target,
-        )?;
-    }
+    let data = crate::bench_usage::history(&target, size_mb, 1)?;
     process::run(process::cargo().args(["build", "--release", "-p", "ccpulse-cli"]))?;
     let bytes = crate::bench_usage::warm(&data)?;
     let home = std::env::temp_dir().join(format!("ccpulse-bench-status-{}", std::process::id()));

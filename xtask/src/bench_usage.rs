@@ -78,6 +78,22 @@ fn ccusage(tools: &Path) -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// The generated history of `size_mb` MiB for `seed` (`target/usage-gen/`), made if missing.
+pub fn history(target: &Path, size_mb: u64, seed: u64) -> Result<PathBuf> {
+    let data = target.join(format!("usage-gen/{size_mb}mb-seed{seed}"));
+    if !data.join("projects").is_dir() {
+        gen_usage::generate(
+            &gen_usage::Options {
+                size_mb,
+                seed,
+                out: Some(data.clone()),
+            },
+            target,
+        )?;
+    }
+    Ok(data)
+}
+
 pub fn warm(dir: &Path) -> Result<u64> {
     let mut bytes = 0;
     for entry in std::fs::read_dir(dir)? {
@@ -117,17 +133,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     apt::ensure(&["time"], "to measure peak memory")?;
     let target = workspace::target_dir()?;
-    let data = target.join(format!("usage-gen/{size_mb}mb-seed{seed}"));
-    if !data.join("projects").is_dir() {
-        gen_usage::generate(
-            &gen_usage::Options {
-                size_mb,
-                seed,
-                out: Some(data.clone()),
-            },
-            &target,
-        )?;
-    }
+    let data = history(&target, size_mb, seed)?;
     process::run(process::cargo().args(["build", "--release", "-p", "ccpulse-cli"]))?;
     let ccpulse = target.join("release/ccpulse");
     let ccusage = ccusage(&target.join("bench-tools"))?;
