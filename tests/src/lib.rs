@@ -12,6 +12,7 @@
 //! - [`ProcessGuard`]: a spawned process (and its process group) killed on drop, with its log.
 //! - [`paths`]: the fixtures directory and the binaries under test ([`tray_bin`], [`cli_bin`]).
 //! - [`statuspage`]: a loopback Statuspage page that plays the incident timeline.
+//! - [`statusline`]: Claude Code's status line input, and running a command on it.
 //! - [`wait`]: polling with a deadline; nothing here sleeps a fixed time in place of a condition.
 //!
 //! Fallible calls return [`anyhow::Result`] with context; a timeout's error names what was awaited
@@ -39,6 +40,7 @@ pub mod desktop;
 pub mod paths;
 pub mod process;
 pub mod sni;
+pub mod statusline;
 pub mod statuspage;
 pub mod wait;
 pub mod x11;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use base64::Engine;
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{tray_bin, Desktop};
+use ccpulse_tests::{statusline, tray_bin, Desktop};
 use serde_json::{json, Value};
 
 const T: Duration = Duration::from_secs(30);
@@ -110,24 +110,10 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
     // Claude Code has reported its limits through the status line.
     let state = desktop.state_home().join("ccpulse");
     let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
-    let payload = json!({
-        "session_id": "4a67a4d2", "model": {"id": "claude-opus-4-5"}, "version": "2.1.328",
-        "rate_limits": {
-            "five_hour": {"used_percentage": 42.4, "resets_at": resets},
-            "seven_day": {"used_percentage": 86.0, "resets_at": resets + 300_000},
-        }
-    });
-    let mut statusline = std::process::Command::new(ccpulse_tests::cli_bin())
-        .arg("statusline")
-        .env("CCPULSE_STATE_DIR", &state)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
-    std::io::Write::write_all(
-        &mut statusline.stdin.take().context("stdin")?,
-        payload.to_string().as_bytes(),
-    )?;
-    assert!(statusline.wait()?.success());
+    let mut cmd = std::process::Command::new(ccpulse_tests::cli_bin());
+    cmd.arg("statusline").env("CCPULSE_STATE_DIR", &state);
+    let fed = statusline::run(&mut cmd, statusline::input(42.4, resets, 86.0).as_bytes())?;
+    assert!(fed.status.success(), "{fed:?}");
 
     let port = free_port();
     let mut cmd = desktop.command("WebKitWebDriver");

@@ -2,33 +2,26 @@
 //! else: not the output or the errors of any command, not the state dir, not Claude Code's
 //! settings. The token is only ever read, so the credentials file is unchanged afterwards.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use ccpulse_tests::{cli_bin, fixtures_dir};
+use ccpulse_tests::{cli_bin, fixtures_dir, statusline};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "sk-ant-oat01-PLANTED-f00dfeed-secret";
 
 fn run(home: &Path, api: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(cli_bin())
-        .args(args)
+    let mut cmd = Command::new(cli_bin());
+    cmd.args(args)
         .env_clear()
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("CCPULSE_STATE_DIR", home.join("state"))
         .env("CLAUDE_CONFIG_DIR", home.join("claude"))
         .env("CCPULSE_API_URL", api)
-        .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+        .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9");
+    statusline::run(&mut cmd, stdin).unwrap()
 }
 
 fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use ccpulse_tests::cli_bin;
+use ccpulse_tests::{cli_bin, statusline};
 use serde_json::Value;
 
 fn command(home: &Path, args: &[&str]) -> Command {
@@ -24,28 +24,7 @@ fn command(home: &Path, args: &[&str]) -> Command {
 }
 
 fn statusline(home: &Path, input: &[u8]) -> Output {
-    let mut child = command(home, &["statusline"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn payload(five: f64, five_resets: i64, week: f64) -> String {
-    serde_json::json!({
-        "session_id": "4a67a4d2",
-        "model": {"id": "claude-opus-4-5", "display_name": "Opus 4.5"},
-        "version": "2.1.328",
-        "cost": {"total_cost_usd": 0.42},
-        "rate_limits": {
-            "five_hour": {"used_percentage": five, "resets_at": five_resets},
-            "seven_day": {"used_percentage": week, "resets_at": five_resets + 400_000},
-        }
-    })
-    .to_string()
+    statusline::run(&mut command(home, &["statusline"]), input).unwrap()
 }
 
 fn line(out: &Output) -> String {
@@ -74,7 +53,10 @@ fn any_input_gives_a_line_and_exit_0() {
     } else {
         resets
     };
-    let out = statusline(home.path(), payload(42.4, resets, 17.6).as_bytes());
+    let out = statusline(
+        home.path(),
+        statusline::input(42.4, resets, 17.6).as_bytes(),
+    );
     let text = line(&out);
     assert!(text.starts_with("5h 42% ↻"), "{text}");
     assert!(text.contains(":45pm"), "{text}");
@@ -96,7 +78,7 @@ fn concurrent_runs_leave_a_valid_feed_that_status_reports() {
                 .stdout(Stdio::piped())
                 .spawn()
                 .unwrap();
-            let input = payload(40.0 + f64::from(i), resets, 17.0);
+            let input = statusline::input(40.0 + f64::from(i), resets, 17.0);
             child
                 .stdin
                 .take()

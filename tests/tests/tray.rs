@@ -2,11 +2,12 @@
 //! loopback Statuspage walking an incident from start to resolution, and a restart in between.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{tray_bin, Desktop, Item, ProcessGuard, SniHost};
+use ccpulse_tests::{statusline, tray_bin, Desktop, Item, ProcessGuard, SniHost};
 
 const T: Duration = Duration::from_secs(20);
 const INCIDENT: &str = "Elevated errors on Claude Opus 4.5";
@@ -17,15 +18,22 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-fn start_tray(desktop: &Desktop, server: &TimelineServer) -> Result<ProcessGuard> {
-    // Polls only at start and on "Refresh now", so every step is driven by the test.
-    let config = desktop.config_home().join("ccpulse/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap())?;
-    std::fs::write(&config, "[status]\npoll_secs = 3600\n")?;
+/// The tray on `desktop`, reading `server` and its own state dir. It polls only at start and on
+/// "Refresh now", so every step is driven by the test; `config` is added to its config file. The
+/// usage endpoint is a loopback port nothing listens on, unless the test sets another.
+fn tray_command(desktop: &Desktop, server: &TimelineServer, config: &str) -> Result<Command> {
+    let path = desktop.config_home().join("ccpulse/config.toml");
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    std::fs::write(&path, format!("[status]\npoll_secs = 3600\n{config}"))?;
     let mut cmd = desktop.command(tray_bin());
     cmd.env("CCPULSE_STATUS_URL", server.uri())
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"));
-    desktop.spawn("ccpulse-tray", cmd)
+        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
+        .env("CCPULSE_API_URL", "http://127.0.0.1:9");
+    Ok(cmd)
+}
+
+fn start_tray(desktop: &Desktop, server: &TimelineServer) -> Result<ProcessGuard> {
+    desktop.spawn("ccpulse-tray", tray_command(desktop, server, "")?)
 }
 
 async fn tooltip(item: &Item) -> Result<String> {
@@ -352,14 +360,8 @@ async fn tray_shows_todays_usage_and_follows_appended_lines_within_a_second() ->
             + &usage_line(1, now, 1000, 500),
     )?;
 
-    let config = desktop.config_home().join("ccpulse/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap())?;
-    std::fs::write(&config, "[status]\npoll_secs = 3600\n")?;
-    let mut cmd = desktop.command(tray_bin());
-    cmd.env("CCPULSE_STATUS_URL", server.uri())
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
-        .env("CLAUDE_CONFIG_DIR", &claude)
-        .env("TZ", "UTC");
+    let mut cmd = tray_command(&desktop, &server, "")?;
+    cmd.env("CLAUDE_CONFIG_DIR", &claude).env("TZ", "UTC");
     let _app = desktop.spawn("ccpulse-tray", cmd)?;
     let item = host.wait_for_item(T).await?;
     // 1,500 tokens of Sonnet 4.5: 1000 x $3/M + 500 x $15/M.
@@ -380,40 +382,15 @@ async fn tray_shows_todays_usage_and_follows_appended_lines_within_a_second() ->
     Ok(())
 }
 
-/// Claude Code's status line input with the session window at `used` percent.
-fn statusline_payload(used: f64, resets_at: i64) -> String {
-    serde_json::json!({
-        "session_id": "4a67a4d2-c179-43c4-81e1-1be03f9ac3e9",
-        "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
-        "version": "2.1.328",
-        "cost": {"total_cost_usd": 0.42},
-        "rate_limits": {
-            "five_hour": {"used_percentage": used, "resets_at": resets_at},
-            "seven_day": {"used_percentage": 18.0, "resets_at": resets_at + 300_000},
-        }
-    })
-    .to_string()
-}
-
 /// Run `ccpulse statusline` as Claude Code does, on the tray's state dir.
-fn feed_statusline(desktop: &Desktop, payload: &str) -> Result<()> {
-    use std::io::Write;
-    let mut child = desktop
-        .command(ccpulse_tests::cli_bin())
-        .arg("statusline")
+fn feed_statusline(desktop: &Desktop, input: &str) -> Result<()> {
+    let mut cmd = desktop.command(ccpulse_tests::cli_bin());
+    cmd.arg("statusline")
         .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
         .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
         .env("TZ", "UTC")
-        .env("LANG", "en_US.UTF-8")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    child
-        .stdin
-        .take()
-        .context("stdin")?
-        .write_all(payload.as_bytes())?;
-    let out = child.wait_with_output()?;
+        .env("LANG", "en_US.UTF-8");
+    let out = statusline::run(&mut cmd, input.as_bytes())?;
     ensure!(out.status.success(), "statusline: {out:?}");
     Ok(())
 }
@@ -423,16 +400,9 @@ async fn limit_thresholds_and_the_reset_are_announced_once_each() -> Result<()> 
     let server = TimelineServer::start().await?;
     let desktop = Desktop::new()?;
     let host = SniHost::start(&desktop).await?;
-    let config = desktop.config_home().join("ccpulse/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap())?;
-    std::fs::write(&config, "[status]\npoll_secs = 3600\n")?;
-    let mut cmd = desktop.command(tray_bin());
-    cmd.env("CCPULSE_STATUS_URL", server.uri())
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
-        // No login here, and nothing listens: the OAuth source reports why, offline.
-        .env("CCPULSE_API_URL", "http://127.0.0.1:9")
-        .env("TZ", "UTC")
-        .env("LANG", "en_US.UTF-8");
+    // No login here: the OAuth source reports why, offline.
+    let mut cmd = tray_command(&desktop, &server, "")?;
+    cmd.env("TZ", "UTC").env("LANG", "en_US.UTF-8");
     let app = desktop.spawn("ccpulse-tray", cmd)?;
     let item = host.wait_for_item(T).await?;
     wait_for_tooltip(&item, "Claude: operational").await?;
@@ -442,12 +412,12 @@ async fn limit_thresholds_and_the_reset_are_announced_once_each() -> Result<()> 
     // Claude Code reports 81%, then 96%, of a window that resets in two hours...
     let now = chrono::Utc::now().timestamp();
     let first = now + 2 * 3600;
-    feed_statusline(&desktop, &statusline_payload(81.0, first))?;
+    feed_statusline(&desktop, &statusline::input(81.0, first, 18.0))?;
     desktop.wait_for_notifications(1, T)?;
     wait_for_tooltip(&item, "Session (5h) 81% · resets ").await?;
-    feed_statusline(&desktop, &statusline_payload(84.0, first))?;
+    feed_statusline(&desktop, &statusline::input(84.0, first, 18.0))?;
     wait_for_tooltip(&item, "Session (5h) 84%").await?;
-    feed_statusline(&desktop, &statusline_payload(96.0, first))?;
+    feed_statusline(&desktop, &statusline::input(96.0, first, 18.0))?;
     desktop.wait_for_notifications(2, T)?;
     let tip = wait_for_tooltip(&item, "Session (5h) 96%").await?;
     assert!(tip.contains("\nWeekly 18% · resets "), "{tip:?}");
@@ -460,7 +430,7 @@ async fn limit_thresholds_and_the_reset_are_announced_once_each() -> Result<()> 
         .await?;
 
     // ...then a new window has begun.
-    feed_statusline(&desktop, &statusline_payload(4.0, first + 5 * 3600))?;
+    feed_statusline(&desktop, &statusline::input(4.0, first + 5 * 3600, 18.0))?;
     desktop.wait_for_notifications(3, T)?;
     wait_for_tooltip(&item, "Session (5h) 4%").await?;
     assert_eq!(icon_pixels_near(&item, [0xFF, 0xC8, 0x3D]).await?, 0);
@@ -535,10 +505,8 @@ async fn tray_reads_oauth_usage_and_the_token_goes_nowhere_else() -> Result<()> 
         .await;
 
     let state = desktop.state_home().join("ccpulse");
-    let mut cmd = desktop.command(tray_bin());
-    cmd.env("CCPULSE_STATUS_URL", server.uri())
-        .env("CCPULSE_STATE_DIR", &state)
-        .env("CCPULSE_API_URL", api.uri())
+    let mut cmd = tray_command(&desktop, &server, "")?;
+    cmd.env("CCPULSE_API_URL", api.uri())
         .env("TZ", "UTC")
         .env("LANG", "en_US.UTF-8");
     let app = desktop.spawn("ccpulse-tray", cmd)?;
@@ -621,19 +589,9 @@ async fn a_529_wave_in_the_transcripts_is_announced_once_and_its_end_once() -> R
     std::fs::create_dir_all(&project)?;
     let transcript = project.join("f10372ee-45d4-4c01-91a6-fd1594549790.jsonl");
     std::fs::write(&transcript, "")?;
-    let config = desktop.config_home().join("ccpulse/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap())?;
     // A wave ends after 4 quiet seconds here (15 minutes by default).
-    std::fs::write(
-        &config,
-        "[status]\npoll_secs = 3600\n[overload]\nquiet_secs = 4\n",
-    )?;
-    let mut cmd = desktop.command(tray_bin());
-    cmd.env("CCPULSE_STATUS_URL", server.uri())
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
-        .env("CCPULSE_API_URL", "http://127.0.0.1:9")
-        .env("CLAUDE_CONFIG_DIR", &claude)
-        .env("TZ", "UTC");
+    let mut cmd = tray_command(&desktop, &server, "[overload]\nquiet_secs = 4\n")?;
+    cmd.env("CLAUDE_CONFIG_DIR", &claude).env("TZ", "UTC");
     let app = desktop.spawn("ccpulse-tray", cmd)?;
     let item = host.wait_for_item(T).await?;
     wait_for_tooltip(&item, "Claude: operational").await?;
