@@ -18,6 +18,7 @@ use ccpulse_core::service::ServiceSnapshot;
 use ccpulse_core::tray_view::{
     limits_view, overload_line, sparkline, tooltip, tray_view, usage_line, LimitsView,
 };
+use ccpulse_sources::alerting::Alerting;
 use ccpulse_sources::config_file;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
 use ccpulse_sources::state_dir::StateDir;
@@ -29,14 +30,14 @@ use crate::notifications::Notifier;
 use crate::panel_process::{self, PanelSlot};
 use crate::tray;
 
-/// How long "Pause notifications" lasts.
-pub const PAUSE: chrono::Duration = chrono::Duration::hours(1);
-
 /// What the shell knows right now. Written by the status loop, read by menus and commands.
 pub struct Shared {
     pub config: Config,
     pub snapshot: Mutex<ServiceSnapshot>,
-    pub paused_until: Mutex<Option<DateTime<Utc>>>,
+    /// The one notification ledger and policy, shared by the status and limits loops.
+    pub alerting: Arc<Alerting>,
+    /// Wakes the loop that releases held notifications (something was held or paused).
+    pub alerts_wake: Arc<Notify>,
     pub refresh: Arc<Notify>,
     /// What the local transcripts say (`None` until the first read is under way).
     pub local: Mutex<Option<Local>>,
@@ -66,11 +67,7 @@ pub struct PanelState {
 
 impl Shared {
     pub fn paused(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let mut paused = self.paused_until.lock().expect("pause lock");
-        if paused.is_some_and(|until| until <= now) {
-            *paused = None;
-        }
-        *paused
+        self.alerting.paused_until(now)
     }
 
     pub fn panel_state(&self, now: DateTime<Utc>) -> PanelState {
@@ -128,24 +125,54 @@ pub fn publish<R: Runtime>(app: &tauri::AppHandle<R>) {
     panel_process::send_state(app, &shared.panel_state(now));
 }
 
-/// Hand alerts to the notification thread, unless notifications are off or paused.
+/// Show what the policy let through (`Alerting` decided, and saved the ledger first), and let
+/// the release loop look again at what it holds back.
 pub fn deliver(app: &tauri::AppHandle<impl Runtime>, alerts: Vec<Alert>) {
     let shared = app.state::<Shared>();
-    if alerts.is_empty() || !shared.config.notifications {
-        return;
-    }
-    if let Some(until) = shared.paused(Utc::now()) {
-        monitor::warn(format!(
-            "{} notification(s) held back: paused until {until}",
-            alerts.len()
-        ));
-        return;
-    }
+    shared.alerts_wake.notify_one();
     let notifier = app.state::<Notifier>();
     for alert in alerts {
         notifier.send(alert);
     }
 }
+
+/// Release held notifications when they come due (a group's end, a pause's or quiet hours'
+/// end), and show the end of a pause in the menu.
+fn start_release_loop<R: Runtime>(app: tauri::AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        let shared = app.state::<Shared>();
+        let mut was_paused = None;
+        loop {
+            let now = Utc::now();
+            let released = shared.alerting.release(now);
+            let notifier = app.state::<Notifier>();
+            for alert in released {
+                notifier.send(alert);
+            }
+            let paused = shared.paused(now);
+            if paused != was_paused {
+                was_paused = paused;
+                publish(&app);
+            }
+            let wait = shared
+                .alerting
+                .next_due(now)
+                .into_iter()
+                .chain(paused)
+                .map(|at| (at - now).to_std().unwrap_or_default())
+                .min()
+                .unwrap_or(RELEASE_AT_LEAST_EVERY)
+                .clamp(std::time::Duration::from_millis(50), RELEASE_AT_LEAST_EVERY);
+            tokio::select! {
+                () = shared.alerts_wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    });
+}
+
+/// Quiet hours begin and end on the wall clock: look at least this often.
+const RELEASE_AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Take the monitor's snapshot as the shell's state, and show it.
 fn show<R: Runtime>(app: &tauri::AppHandle<R>, monitor: &StatusMonitor) {
@@ -176,9 +203,9 @@ fn start_status_loop<R: Runtime>(app: tauri::AppHandle<R>) {
     let shared = app.state::<Shared>();
     let config = shared.config.status.clone();
     let refresh = shared.refresh.clone();
+    let mode = Mode::Notifying(shared.alerting.clone());
     tauri::async_runtime::spawn(async move {
-        let mut monitor =
-            StatusMonitor::open(config, StateDir::default_location(), Mode::Notifying);
+        let mut monitor = StatusMonitor::open(config, StateDir::default_location(), mode);
         show(&app, &monitor);
         monitor::run(&mut monitor, refresh, |m, alerts| {
             show(&app, m);
@@ -191,11 +218,17 @@ fn start_status_loop<R: Runtime>(app: tauri::AppHandle<R>) {
 /// Everything but the platform plugins, generic over the runtime so tests can build it on the
 /// mock runtime.
 pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: Config) -> tauri::Builder<R> {
+    let alerting = Alerting::open(
+        StateDir::default_location(),
+        config.notifications.clone(),
+        local_zone(),
+    );
     builder
         .manage(Shared {
             config,
             snapshot: Mutex::new(ServiceSnapshot::default()),
-            paused_until: Mutex::new(None),
+            alerting: Arc::new(alerting),
+            alerts_wake: Arc::new(Notify::new()),
             refresh: Arc::new(Notify::new()),
             local: Mutex::new(None),
             limits: Mutex::new(Limits::default()),
@@ -235,6 +268,7 @@ pub fn run() {
         .setup(move |app| {
             tray::install(app.handle());
             app.manage(Notifier::spawn());
+            start_release_loop(app.handle().clone());
             start_status_loop(app.handle().clone());
             start_usage_watch(app.handle().clone());
             limits::start(app.handle().clone());

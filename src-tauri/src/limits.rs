@@ -2,7 +2,7 @@
 //! (watched: Claude Code writes it through `ccpulse statusline`), the OAuth usage endpoint on
 //! its schedule and the local evidence from the usage watcher; and 529 waves from the local API
 //! errors and the status page's incidents. Limit and wave notifications are planned through
-//! one ledger of their own.
+//! the one notification ledger and policy (`Shared::alerting`).
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -10,7 +10,6 @@ use std::time::Duration;
 use chrono::Utc;
 use tauri::{Manager, Runtime};
 
-use ccpulse_core::alerts::AlertLedger;
 use ccpulse_core::limit_alerts;
 use ccpulse_core::overload;
 use ccpulse_sources::monitor::warn;
@@ -22,8 +21,6 @@ use ccpulse_sources::usage_log::paths::{local_clock, local_zone};
 
 use crate::app::{deliver, publish, Shared};
 
-/// The limit and wave notifications announced so far (by window and reset time; by wave).
-pub const LEDGER_FILE: &str = "local-alerts.json";
 /// Look again at least this often: reset times pass, figures age.
 const AT_LEAST_EVERY: Duration = Duration::from_secs(60);
 
@@ -49,13 +46,6 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>) {
             Login::from_env(),
         );
         let (zone, clock) = (local_zone(), local_clock());
-        let mut ledger = match dir.load::<AlertLedger>(LEDGER_FILE) {
-            Ok(l) => l.unwrap_or_else(AlertLedger::new),
-            Err(e) => {
-                warn(e);
-                AlertLedger::new()
-            }
-        };
         loop {
             let now = Utc::now();
             let on_demand = shared.limits_on_demand.swap(false, Ordering::Relaxed);
@@ -88,23 +78,18 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>) {
                 &shared.config.overload,
                 now,
             );
-            let before = ledger.clone();
-            let mut alerts = overload::plan(&overload, &shared.config.overload, &mut ledger, now);
-            alerts.extend(limit_alerts::plan(
-                &limits,
-                &shared.config.limit_thresholds,
-                &mut ledger,
-                now,
-                zone,
-                clock,
-            ));
-            ledger.prune(now);
-            if ledger != before {
-                if let Err(e) = dir.save(LEDGER_FILE, &ledger) {
-                    // Kept in memory: nothing repeats while the tray runs.
-                    warn(e);
-                }
-            }
+            let alerts = shared.alerting.submit(now, |ledger| {
+                let mut alerts = overload::plan(&overload, &shared.config.overload, ledger, now);
+                alerts.extend(limit_alerts::plan(
+                    &limits,
+                    &shared.config.limit_thresholds,
+                    ledger,
+                    now,
+                    zone,
+                    clock,
+                ));
+                alerts
+            });
             // Wake for the next attempt the schedule allows, or the next reset.
             let next = oauth
                 .next_attempt

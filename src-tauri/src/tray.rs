@@ -4,15 +4,15 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Days, Local, NaiveTime, TimeZone, Utc};
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Runtime};
 
 use ccpulse_core::tray_view::{draw_ring, usage_line, Level, LimitsView, TrayView};
 
-use crate::app::{publish, Shared, PAUSE};
+use crate::app::{deliver, publish, Shared};
 use crate::panel_process;
 
 const TRAY_ID: &str = "ccpulse";
@@ -26,7 +26,8 @@ struct Tray<R: Runtime> {
     session: MenuItem<R>,
     weekly: MenuItem<R>,
     usage: MenuItem<R>,
-    pause: MenuItem<R>,
+    pause: Submenu<R>,
+    resume: MenuItem<R>,
     /// What the icon shows now (level, session percent), to redraw only on a change.
     drawn: Option<(Level, Option<u8>)>,
 }
@@ -58,11 +59,36 @@ const LIMITS_UNKNOWN: (&str, &str) = (
 fn pause_label(paused_until: Option<DateTime<Utc>>) -> String {
     match paused_until {
         Some(until) => format!(
-            "Resume notifications (paused until {})",
+            "Notifications paused until {}",
             until.with_timezone(&Local).format("%H:%M")
         ),
-        None => "Pause notifications for 1 hour".to_string(),
+        None => "Pause notifications".to_string(),
     }
+}
+
+/// The pause menu's choices: (id, label, minutes); "tomorrow" is until 08:00 local.
+const PAUSES: [(&str, &str, i64); 4] = [
+    ("pause:30", "For 30 minutes", 30),
+    ("pause:60", "For 1 hour", 60),
+    ("pause:240", "For 4 hours", 240),
+    ("pause:tomorrow", "Until 08:00 tomorrow", 0),
+];
+
+/// When a pause chosen at `now` ends.
+fn pause_end(id: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let (_, _, minutes) = PAUSES.iter().find(|(i, _, _)| *i == id)?;
+    if *minutes > 0 {
+        return Some(now + chrono::Duration::minutes(*minutes));
+    }
+    let eight = NaiveTime::from_hms_opt(8, 0, 0)?;
+    let tomorrow = now
+        .with_timezone(&Local)
+        .date_naive()
+        .checked_add_days(Days::new(1))?;
+    Local
+        .from_local_datetime(&tomorrow.and_time(eight))
+        .earliest()
+        .map(|t| t.to_utc())
 }
 
 fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
@@ -70,7 +96,13 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
     let session = MenuItem::with_id(app, "session", LIMITS_UNKNOWN.0, false, None::<&str>)?;
     let weekly = MenuItem::with_id(app, "weekly", LIMITS_UNKNOWN.1, false, None::<&str>)?;
     let usage = MenuItem::with_id(app, "usage", usage_line(None), false, None::<&str>)?;
-    let pause = MenuItem::with_id(app, "pause", pause_label(None), true, None::<&str>)?;
+    let resume = MenuItem::with_id(app, "resume", "Resume notifications", false, None::<&str>)?;
+    let pause = Submenu::with_id(app, "pause", pause_label(None), true)?;
+    for (id, label, _) in PAUSES {
+        pause.append(&MenuItem::with_id(app, id, label, true, None::<&str>)?)?;
+    }
+    pause.append(&PredefinedMenuItem::separator(app)?)?;
+    pause.append(&resume)?;
     let menu = Menu::with_items(
         app,
         &[
@@ -108,6 +140,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Tray<R>> {
         weekly,
         usage,
         pause,
+        resume,
         drawn: None,
     })
 }
@@ -178,6 +211,7 @@ pub fn show<R: Runtime>(
     let _ = tray.weekly.set_text(weekly_text);
     let _ = tray.usage.set_text(usage);
     let _ = tray.pause.set_text(pause_label(paused));
+    let _ = tray.resume.set_enabled(paused.is_some());
 }
 
 fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
@@ -196,16 +230,15 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 .store(true, std::sync::atomic::Ordering::Relaxed);
             shared.limits_wake.notify_one();
         }
-        "pause" => {
+        // The release loop, woken by `deliver`, shows the new pause state: this runs on the
+        // main thread, and publishing from here could wait on a publish from another thread
+        // that waits on the main thread.
+        "resume" => deliver(app, shared.alerting.pause(None, Utc::now())),
+        id if id.starts_with("pause:") => {
             let now = Utc::now();
-            {
-                let mut paused = shared.paused_until.lock().expect("pause lock");
-                *paused = match *paused {
-                    Some(until) if until > now => None,
-                    _ => Some(now + PAUSE),
-                };
+            if let Some(until) = pause_end(id, now) {
+                deliver(app, shared.alerting.pause(Some(until), now));
             }
-            publish(app);
         }
         "quit" => app.exit(0),
         _ => {}

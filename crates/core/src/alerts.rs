@@ -1,13 +1,16 @@
 //! From status events to notifications, each at most once.
 //!
-//! The [`AlertLedger`] remembers every key it has announced (see [`StatusEvent::key`]); the shell
-//! persists it atomically so a restart never repeats a notification.
+//! The [`AlertLedger`] is the one ledger of everything ccpulse notifies: the keys every planner
+//! (this one, `overload`, `limit_alerts`) has announced (see [`StatusEvent::key`]) and the state
+//! of the policy they all go through (`policy`). The shell persists it atomically so a restart
+//! never repeats a notification.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::policy::Kind;
 use crate::relevance::Relevance;
 use crate::status::{Impact, Incident, ServiceStatus};
 use crate::status_diff::{component_prefix, diff, standing, StatusEvent};
@@ -16,7 +19,7 @@ use crate::status_diff::{component_prefix, diff, standing, StatusEvent};
 pub const LEDGER_RETENTION_DAYS: i64 = 90;
 const BODY_LIMIT: usize = 280;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Low,
@@ -24,13 +27,19 @@ pub enum Urgency {
     Critical,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     pub key: String,
     pub title: String,
     pub body: String,
     pub url: Option<String>,
     pub urgency: Urgency,
+    pub kind: Kind,
+    /// The condition it speaks of (`incident/<id>`, `component/<id>`, `wave`,
+    /// `limit:session`, ...): the policy counts repeats and pairs ends with beginnings by it.
+    pub subject: String,
+    /// It says the condition ended (resolved, back to operational, reset, wave over).
+    pub ends: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,15 +47,42 @@ pub struct AlertLedger {
     pub version: u32,
     /// key -> when it was announced.
     pub seen: BTreeMap<String, DateTime<Utc>>,
+    /// The policy's state (see `policy`); absent from version 1 files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub shown: BTreeMap<String, Shown>,
+    #[serde(default)]
+    pub kinds_shown: BTreeMap<Kind, DateTime<Utc>>,
+    #[serde(default)]
+    pub waiting: Vec<Waiting>,
+}
+
+/// What was last shown of one subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shown {
+    pub at: DateTime<Utc>,
+    /// When its condition was last announced as begun.
+    pub opened_at: Option<DateTime<Utc>>,
+    /// Whether the last notice left it open (begun, not ended).
+    pub open: bool,
+}
+
+/// A notice the policy holds back (paused, quiet hours, a burst, a repeat too soon).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub alert: Alert,
+    pub since: DateTime<Utc>,
 }
 
 impl AlertLedger {
-    pub const VERSION: u32 = 1;
+    /// 2: one ledger for every source, with the policy's state.
+    pub const VERSION: u32 = 2;
 
     pub fn new() -> Self {
         Self {
             version: Self::VERSION,
-            seen: BTreeMap::new(),
+            ..Self::default()
         }
     }
 
@@ -56,10 +92,13 @@ impl AlertLedger {
 
     /// Drop what is too old to matter. Returns whether anything changed.
     pub fn prune(&mut self, now: DateTime<Utc>) -> bool {
-        let before = self.seen.len();
+        let before = (self.seen.len(), self.shown.len(), self.waiting.len());
         let cutoff = now - Duration::days(LEDGER_RETENTION_DAYS);
         self.seen.retain(|_, at| *at >= cutoff);
-        before != self.seen.len()
+        self.shown.retain(|_, s| s.at >= cutoff);
+        self.waiting
+            .retain(|w| w.since >= now - crate::policy::WAITING_RETENTION);
+        before != (self.seen.len(), self.shown.len(), self.waiting.len())
     }
 }
 
@@ -76,6 +115,7 @@ pub struct Reading<'a> {
 
 /// Decide what to announce for `reading`, recording it in `ledger`. Returns the alerts in the
 /// order to show them; the ledger changed iff the result is non-empty or keys were recorded.
+/// What is already open at start-up comes out together, and the policy shows it as one.
 pub fn plan(
     reading: &Reading<'_>,
     relevance: &Relevance,
@@ -107,17 +147,11 @@ pub fn plan(
 
     // An incident notice already says the page changed; component flips beside it are noise.
     let has_incident = fresh.iter().any(|(_, e)| !e.is_component_change());
-    let alerts: Vec<Alert> = fresh
+    fresh
         .into_iter()
         .filter(|(_, e)| !(has_incident && e.is_component_change()))
         .map(|(key, e)| alert_for(key, &e))
-        .collect();
-
-    if reading.startup && alerts.len() > 1 {
-        vec![summary_alert(&alerts)]
-    } else {
-        alerts
-    }
+        .collect()
 }
 
 fn is_relevant(event: &StatusEvent, reading: &Reading<'_>, relevance: &Relevance) -> bool {
@@ -143,6 +177,29 @@ fn is_relevant(event: &StatusEvent, reading: &Reading<'_>, relevance: &Relevance
 }
 
 fn alert_for(key: String, event: &StatusEvent) -> Alert {
+    let (kind, subject, ends) = match event {
+        StatusEvent::IncidentOpened { incident } | StatusEvent::IncidentUpdated { incident } => {
+            (Kind::Incident, format!("incident/{}", incident.id), false)
+        }
+        StatusEvent::IncidentResolved { incident, .. } => {
+            (Kind::Incident, format!("incident/{}", incident.id), true)
+        }
+        StatusEvent::ComponentChanged { component, .. } => (
+            Kind::Component,
+            format!("component/{}", component.id),
+            component.status == crate::status::ComponentStatus::Operational,
+        ),
+        StatusEvent::MaintenanceStarted { maintenance } => (
+            Kind::Maintenance,
+            format!("maintenance/{}", maintenance.id),
+            false,
+        ),
+        StatusEvent::MaintenanceEnded { maintenance } => (
+            Kind::Maintenance,
+            format!("maintenance/{}", maintenance.id),
+            true,
+        ),
+    };
     let (title, body, url, urgency) = match event {
         StatusEvent::IncidentOpened { incident } => (
             format!("Claude incident: {}", incident.name),
@@ -198,21 +255,9 @@ fn alert_for(key: String, event: &StatusEvent) -> Alert {
         body,
         url: url.filter(|u| !u.is_empty()),
         urgency,
-    }
-}
-
-fn summary_alert(alerts: &[Alert]) -> Alert {
-    let lines: Vec<String> = alerts.iter().map(|a| format!("• {}", a.title)).collect();
-    Alert {
-        key: "startup-summary".to_string(),
-        title: format!("Claude status: {} open notices", alerts.len()),
-        body: lines.join("\n"),
-        url: None,
-        urgency: alerts
-            .iter()
-            .map(|a| a.urgency)
-            .max()
-            .unwrap_or(Urgency::Normal),
+        kind,
+        subject,
+        ends,
     }
 }
 

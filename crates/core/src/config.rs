@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::backoff::PollPolicy;
+use crate::policy::{Kind, Policy, QuietHours};
 use crate::relevance::Relevance;
 
 pub const DEFAULT_STATUS_URL: &str = "https://status.claude.com";
@@ -48,6 +49,16 @@ pub struct RawStatus {
 pub struct RawNotifications {
     pub enabled: Option<bool>,
     pub limit_thresholds: Option<Vec<u8>>,
+    /// Per-kind switches (see `policy::Kind::config_name`).
+    pub incidents: Option<bool>,
+    pub components: Option<bool>,
+    pub maintenance: Option<bool>,
+    pub overload: Option<bool>,
+    pub limits: Option<bool>,
+    /// `"22:00-07:00"`, local time.
+    pub quiet_hours: Option<String>,
+    pub repeat_minutes: Option<i64>,
+    pub group_secs: Option<i64>,
 }
 
 /// Values from the environment, which win over the file.
@@ -59,7 +70,8 @@ pub struct Overrides {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub status: StatusConfig,
-    pub notifications: bool,
+    /// When and how notifications are shown.
+    pub notifications: crate::policy::Policy,
     /// Plan-limit percents to announce, ascending.
     pub limit_thresholds: Vec<u8>,
     pub overload: crate::overload::WaveRules,
@@ -81,7 +93,7 @@ impl Default for Config {
                 policy: PollPolicy::default(),
                 relevance: Relevance::default(),
             },
-            notifications: true,
+            notifications: crate::policy::Policy::default(),
             limit_thresholds: crate::limit_alerts::DEFAULT_THRESHOLDS.to_vec(),
             overload: crate::overload::WaveRules::default(),
         }
@@ -124,9 +136,7 @@ impl Config {
         if let Some(components) = raw.status.components {
             config.status.relevance = relevance(components)?;
         }
-        if let Some(enabled) = raw.notifications.enabled {
-            config.notifications = enabled;
-        }
+        config.notifications = policy(&raw.notifications)?;
         if let Some(mut thresholds) = raw.notifications.limit_thresholds {
             if let Some(bad) = thresholds.iter().find(|t| !(1..=99).contains(*t)) {
                 return Err(ConfigError {
@@ -170,6 +180,50 @@ impl Config {
         };
         Ok(config)
     }
+}
+
+fn policy(raw: &RawNotifications) -> Result<Policy, ConfigError> {
+    let mut p = Policy::default();
+    if let Some(enabled) = raw.enabled {
+        p.enabled = enabled;
+    }
+    let switches = [
+        (Kind::Incident, raw.incidents),
+        (Kind::Component, raw.components),
+        (Kind::Maintenance, raw.maintenance),
+        (Kind::Overload, raw.overload),
+        (Kind::Limit, raw.limits),
+    ];
+    p.muted = switches
+        .into_iter()
+        .filter(|(_, on)| *on == Some(false))
+        .map(|(k, _)| k)
+        .collect();
+    if let Some(q) = &raw.quiet_hours {
+        p.quiet_hours = Some(QuietHours::parse(q).map_err(|message| ConfigError {
+            key: "notifications.quiet_hours",
+            message,
+        })?);
+    }
+    if let Some(m) = raw.repeat_minutes {
+        if !(0..=1440).contains(&m) {
+            return Err(ConfigError {
+                key: "notifications.repeat_minutes",
+                message: format!("{m} is out of range: use 0 to 1440 minutes"),
+            });
+        }
+        p.repeat = chrono::Duration::minutes(m);
+    }
+    if let Some(secs) = raw.group_secs {
+        if !(0..=3600).contains(&secs) {
+            return Err(ConfigError {
+                key: "notifications.group_secs",
+                message: format!("{secs} is out of range: use 0 to 3600 seconds"),
+            });
+        }
+        p.group = chrono::Duration::seconds(secs);
+    }
+    Ok(p)
 }
 
 fn base_url(key: &'static str, url: &str) -> Result<String, ConfigError> {
@@ -228,7 +282,7 @@ mod tests {
         assert_eq!(c.status.base_url, "https://status.claude.com");
         assert_eq!(c.status.policy.interval, Duration::from_secs(60));
         assert_eq!(c.status.relevance, Relevance::default());
-        assert!(c.notifications);
+        assert_eq!(c.notifications, Policy::default());
         assert_eq!(c.limit_thresholds, [80, 95]);
     }
 
@@ -259,6 +313,38 @@ mod tests {
             assert_eq!(e.key, "notifications.limit_thresholds");
             assert!(e.message.contains("1 to 99"), "{e}");
         }
+    }
+
+    #[test]
+    fn notification_switches_quiet_hours_and_intervals() {
+        let mut r = RawConfig::default();
+        r.notifications.components = Some(false);
+        r.notifications.limits = Some(true);
+        r.notifications.quiet_hours = Some("22:30-07:00".into());
+        r.notifications.repeat_minutes = Some(5);
+        r.notifications.group_secs = Some(0);
+        let p = Config::resolve(r, &Overrides::default())
+            .unwrap()
+            .notifications;
+        assert_eq!(p.muted, [Kind::Component]);
+        let q = p.quiet_hours.unwrap();
+        assert_eq!(q.start, chrono::NaiveTime::from_hms_opt(22, 30, 0).unwrap());
+        assert_eq!(p.repeat, chrono::Duration::minutes(5));
+        assert_eq!(p.group, chrono::Duration::zero());
+        for (bad, key) in [
+            ("22:00", "notifications.quiet_hours"),
+            ("25:00-07:00", "notifications.quiet_hours"),
+            ("07:00-07:00", "notifications.quiet_hours"),
+        ] {
+            let mut r = RawConfig::default();
+            r.notifications.quiet_hours = Some(bad.into());
+            let e = Config::resolve(r, &Overrides::default()).unwrap_err();
+            assert_eq!(e.key, key, "{bad}");
+        }
+        let mut r = RawConfig::default();
+        r.notifications.group_secs = Some(-1);
+        let e = Config::resolve(r, &Overrides::default()).unwrap_err();
+        assert_eq!(e.key, "notifications.group_secs");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod config;
 pub mod limit_alerts;
 pub mod limits;
 pub mod overload;
+pub mod policy;
 pub mod pricing;
 pub mod relevance;
 pub mod report;

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 
 use crate::alerts::{Alert, AlertLedger, Urgency};
 use crate::limits::{countdown, reset_label, Clock, Limits, Window};
+use crate::policy::Kind;
 
 /// Default thresholds, in percent.
 pub const DEFAULT_THRESHOLDS: [u8; 2] = [80, 95];
@@ -125,6 +126,9 @@ pub fn plan(
                 ),
                 url: None,
                 urgency: Urgency::Critical,
+                kind: Kind::Limit,
+                subject: subject(&n.id),
+                ends: false,
             });
             continue;
         }
@@ -154,9 +158,16 @@ pub fn plan(
             } else {
                 Urgency::Normal
             },
+            kind: Kind::Limit,
+            subject: subject(&n.id),
+            ends: false,
         });
     }
     alerts
+}
+
+fn subject(id: &str) -> String {
+    format!("limit:{id}")
 }
 
 fn title_of(id: &str) -> String {
@@ -211,6 +222,9 @@ fn passed_resets(
             body: "A new window has begun.".into(),
             url: None,
             urgency: Urgency::Normal,
+            kind: Kind::Limit,
+            subject: subject(id),
+            ends: true,
         });
     }
     out

@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::alerts::{Alert, AlertLedger, Urgency};
+use crate::policy::Kind;
 use crate::signals::{ApiError, ErrorOrigin};
 use crate::status::{Incident, ServiceStatus};
 
@@ -316,6 +317,9 @@ fn errors_line(o: &Overload) -> String {
 /// The notifications of a wave: its start (once), the status page confirming it (once), its
 /// end (once, only for a wave that was announced). Keys are the wave's start time, so a
 /// restart in the middle of a wave announces nothing again.
+/// Every wave notice speaks of the same condition: one wave at a time.
+const SUBJECT: &str = "wave";
+
 pub fn plan(
     o: &Overload,
     rules: &WaveRules,
@@ -342,6 +346,9 @@ pub fn plan(
                 ),
                 url: None,
                 urgency: Urgency::Low,
+                kind: Kind::Overload,
+                subject: SUBJECT.into(),
+                ends: true,
             });
         }
         return alerts;
@@ -367,6 +374,9 @@ pub fn plan(
             ),
             url: incident.filter(|_| confirmed).map(|i| i.url.clone()),
             urgency: Urgency::Normal,
+            kind: Kind::Overload,
+            subject: SUBJECT.into(),
+            ends: false,
         });
     } else if confirmed && !ledger.contains(&confirmed_key) {
         record(ledger, &confirmed_key);
@@ -379,6 +389,9 @@ pub fn plan(
                     .into(),
                 url: Some(i.url.clone()),
                 urgency: Urgency::Normal,
+                kind: Kind::Overload,
+                subject: SUBJECT.into(),
+                ends: false,
             });
         }
     }
@@ -388,6 +401,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::{Policy, QuietHours};
     use crate::status::{Impact, IncidentStatus, IncidentUpdate};
 
     fn t0() -> DateTime<Utc> {
@@ -436,15 +450,33 @@ mod tests {
     }
 
     /// Replay a timeline on a virtual clock ticking every 30 s for `minutes`: what is
-    /// announced, and at which second. `status_at(secs)` is the status page then; `restart_at`
-    /// reloads the ledger from its JSON as a restarted app would.
+    /// shown (planned, then through the notification policy), and at which second.
+    /// `status_at(secs)` is the status page then; `restart_at` reloads the ledger from its JSON
+    /// as a restarted app would.
     fn replay(
         events: &[Event],
         status_at: &dyn Fn(i64) -> Option<ServiceStatus>,
         minutes: i64,
         restart_at: Option<i64>,
     ) -> Vec<(i64, String)> {
-        let mut ledger = AlertLedger::new();
+        replay_with(
+            events,
+            status_at,
+            minutes,
+            restart_at,
+            &Policy::default(),
+            AlertLedger::new(),
+        )
+    }
+
+    fn replay_with(
+        events: &[Event],
+        status_at: &dyn Fn(i64) -> Option<ServiceStatus>,
+        minutes: i64,
+        restart_at: Option<i64>,
+        policy: &Policy,
+        mut ledger: AlertLedger,
+    ) -> Vec<(i64, String)> {
         let mut said = Vec::new();
         for tick in (0..=minutes * 60).step_by(30) {
             if restart_at == Some(tick) {
@@ -455,7 +487,8 @@ mod tests {
             let seen: Vec<Event> = events.iter().filter(|e| e.at <= now).cloned().collect();
             let status = status_at(tick);
             let o = assess(&seen, status.as_ref(), &WaveRules::default(), now);
-            for a in plan(&o, &WaveRules::default(), &mut ledger, now) {
+            let planned = plan(&o, &WaveRules::default(), &mut ledger, now);
+            for a in policy.step(&mut ledger, planned, now, chrono_tz::UTC) {
                 said.push((tick, a.title));
             }
         }
@@ -571,6 +604,29 @@ mod tests {
         let o = assess(&events, None, &WaveRules::default(), later);
         assert!(o.wave.as_ref().unwrap().ended_at.is_some());
         assert!(plan(&o, &WaveRules::default(), &mut ledger, later).is_empty());
+    }
+
+    #[test]
+    fn pause_and_quiet_hours_hold_a_wave_back() {
+        // A wave from 720 s (10 retries from 600 s, 30 s apart); over at 1800 s.
+        let events = retries(600, 30, 10, "claude-opus-4-5");
+        let paused = |secs| AlertLedger {
+            paused_until: Some(t0() + Duration::seconds(secs)),
+            ..AlertLedger::new()
+        };
+        // Paused past its end: it came and went unseen, nothing is told.
+        let p = Policy::default();
+        assert!(replay_with(&events, &|_| None, 60, None, &p, paused(1800)).is_empty());
+        // Paused until 20 minutes: told then, and its end.
+        let said = replay_with(&events, &|_| None, 60, Some(900), &p, paused(1200));
+        assert_eq!(said, [(1200, START.into()), (1800, END.into())]);
+        // Quiet from 10:05 to 10:25 (t0 is 10:00 UTC): the same, held until 10:25.
+        let quiet = Policy {
+            quiet_hours: Some(QuietHours::parse("10:05-10:25").unwrap()),
+            ..Policy::default()
+        };
+        let said = replay_with(&events, &|_| None, 60, None, &quiet, AlertLedger::new());
+        assert_eq!(said, [(1500, START.into()), (1800, END.into())]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Decisions (what is relevant, what to announce, how to word it) are not made here; that is the
 //! core. Nothing here knows about Tauri or a terminal.
 
+pub mod alerting;
 pub mod config_file;
 pub mod env;
 pub mod http;

@@ -1,5 +1,6 @@
 //! Keeps the service status current: polls Statuspage, folds each outcome into the snapshot,
-//! asks the core what to announce, and persists the alert ledger and the last good reading.
+//! asks the core what to announce (through the shared [`Alerting`] ledger and policy), and
+//! persists the last good reading.
 //!
 //! Both long-running shells (tray, `ccpulse watch`) and the one-shot `ccpulse status` use this;
 //! only a [`Mode::Notifying`] monitor writes to the state dir, so a CLI run never swallows a
@@ -10,24 +11,24 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use ccpulse_core::alerts::{plan, Alert, AlertLedger, Reading};
+use ccpulse_core::alerts::{plan, Alert, Reading};
 use ccpulse_core::backoff::next_delay;
 use ccpulse_core::config::StatusConfig;
 use ccpulse_core::service::ServiceSnapshot;
 use ccpulse_core::status::{Incident, ServiceStatus};
 use ccpulse_core::status_diff::departed;
 
+use crate::alerting::Alerting;
 use crate::http::TIMEOUT;
 use crate::state_dir::StateDir;
 use crate::statuspage::{StatuspageClient, Summary};
 
-pub const LEDGER_FILE: &str = "alerts-ledger.json";
 pub const STATUS_CACHE_FILE: &str = "status-cache.json";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Mode {
-    /// Plans alerts and persists the ledger and the last good reading.
-    Notifying,
+    /// Plans alerts through the ledger and policy, and persists the last good reading.
+    Notifying(Arc<Alerting>),
     /// Reads the state dir (for the last good reading) and never writes it.
     ReadOnly,
 }
@@ -53,14 +54,12 @@ pub struct StatusMonitor {
     state: StateDir,
     mode: Mode,
     snapshot: ServiceSnapshot,
-    ledger: AlertLedger,
     startup: bool,
     write_failing: bool,
 }
 
 impl StatusMonitor {
-    /// Load the last good reading and the ledger. Problems with either are reported and mean
-    /// starting without them.
+    /// Load the last good reading. A problem with it is reported and means starting without.
     pub fn open(config: StatusConfig, state: StateDir, mode: Mode) -> Self {
         let snapshot = match state.load::<ServiceSnapshot>(STATUS_CACHE_FILE) {
             Ok(Some(cached)) => ServiceSnapshot {
@@ -73,28 +72,11 @@ impl StatusMonitor {
                 ServiceSnapshot::default()
             }
         };
-        let ledger = match state.load::<AlertLedger>(LEDGER_FILE) {
-            Ok(Some(l)) if l.version == AlertLedger::VERSION => l,
-            Ok(Some(l)) => {
-                warn(format!(
-                    "ignoring alert ledger of version {} (expected {})",
-                    l.version,
-                    AlertLedger::VERSION
-                ));
-                AlertLedger::new()
-            }
-            Ok(None) => AlertLedger::new(),
-            Err(e) => {
-                warn(e);
-                AlertLedger::new()
-            }
-        };
         Self {
             config,
             state,
             mode,
             snapshot,
-            ledger,
             startup: true,
             write_failing: false,
         }
@@ -108,7 +90,7 @@ impl StatusMonitor {
         &self.config
     }
 
-    /// Fold one poll into the state; returns what to announce (empty in read-only mode).
+    /// Fold one poll into the state; returns what to show now (empty in read-only mode).
     pub fn apply(&mut self, observation: Observation, now: DateTime<Utc>) -> Vec<Alert> {
         match observation {
             Observation::Failed(error) => {
@@ -120,32 +102,23 @@ impl StatusMonitor {
                 Vec::new()
             }
             Observation::Fresh { status, history } => {
-                let alerts = match self.mode {
+                let alerts = match &self.mode {
                     Mode::ReadOnly => Vec::new(),
-                    Mode::Notifying => {
+                    Mode::Notifying(alerting) => {
                         let reading = Reading {
                             prev: self.snapshot.status.as_ref(),
                             next: &status,
                             history: &history,
                             startup: self.startup,
                         };
-                        let before = self.ledger.seen.len();
-                        let alerts = plan(&reading, &self.config.relevance, &mut self.ledger, now);
-                        let pruned = self.ledger.prune(now);
-                        if pruned || self.ledger.seen.len() != before {
-                            persist(
-                                &self.state,
-                                &mut self.write_failing,
-                                LEDGER_FILE,
-                                &self.ledger,
-                            );
-                        }
-                        alerts
+                        alerting.submit(now, |ledger| {
+                            plan(&reading, &self.config.relevance, ledger, now)
+                        })
                     }
                 };
                 self.startup = false;
                 self.snapshot.confirmed(Some(status), now);
-                if self.mode == Mode::Notifying {
+                if matches!(self.mode, Mode::Notifying(_)) {
                     persist(
                         &self.state,
                         &mut self.write_failing,

@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use ccpulse_core::alerts::{plan, Alert, AlertLedger, Reading};
 use ccpulse_core::backoff::PollPolicy;
 use ccpulse_core::config::StatusConfig;
+use ccpulse_core::policy::Policy;
 use ccpulse_core::relevance::Relevance;
 use ccpulse_core::status::{ComponentStatus, Impact, IncidentStatus, Indicator, ServiceStatus};
+use ccpulse_sources::alerting::{self, Alerting};
 use ccpulse_sources::http::FetchError;
 use ccpulse_sources::monitor::{self, Mode, Observation, StatusMonitor};
 use ccpulse_sources::state_dir::StateDir;
@@ -374,9 +376,12 @@ fn start_with_several_open_incidents_gives_one_summary() {
         startup: true,
     };
     let now = at("2026-11-24T12:00:00Z");
-    let alerts = plan(&reading, &Relevance::All, &mut ledger, now);
+    let planned = plan(&reading, &Relevance::All, &mut ledger, now);
+    assert_eq!(planned.len(), 2, "{planned:?}");
+    // Together, through the notification policy: one notification.
+    let alerts = Policy::default().step(&mut ledger, planned, now, chrono_tz::UTC);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
-    assert_eq!(alerts[0].title, "Claude status: 2 open notices");
+    assert_eq!(alerts[0].title, "Claude status: 2 notices");
     for incident in &page.incidents {
         assert!(
             alerts[0].body.contains(&incident.name),
@@ -586,7 +591,9 @@ async fn poll_loop_backs_off_keeps_the_last_good_state_and_recovers() {
         },
         relevance: Relevance::default(),
     };
-    let mut monitor = StatusMonitor::open(config, StateDir::at(state.path()), Mode::Notifying);
+    let dir = StateDir::at(state.path());
+    let alerting = Alerting::open(dir.clone(), Policy::default(), chrono_tz::UTC);
+    let mut monitor = StatusMonitor::open(config, dir, Mode::Notifying(Arc::new(alerting)));
     // (has a reading, last error, stale) after each poll
     type Seen = Vec<(bool, Option<String>, bool)>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
@@ -650,7 +657,11 @@ fn read_only_state_dir_is_survivable() {
             relevance: Relevance::default(),
         },
         StateDir::at(blocked.join("state")),
-        Mode::Notifying,
+        Mode::Notifying(Arc::new(Alerting::open(
+            StateDir::at(blocked.join("state")),
+            Policy::default(),
+            chrono_tz::UTC,
+        ))),
     );
     let alerts = monitor.apply(
         Observation::Fresh {
@@ -667,16 +678,18 @@ fn read_only_state_dir_is_survivable() {
 fn corrupt_ledger_is_moved_aside_not_trusted() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
-        dir.path().join(monitor::LEDGER_FILE),
+        dir.path().join(alerting::LEDGER_FILE),
         b"{\"version\":1,\"seen\":{",
     )
     .unwrap();
     let state = StateDir::at(dir.path());
-    let err = state.load::<AlertLedger>(monitor::LEDGER_FILE).unwrap_err();
+    let err = state
+        .load::<AlertLedger>(alerting::LEDGER_FILE)
+        .unwrap_err();
     assert!(err.to_string().contains("corrupt"), "{err}");
     assert!(dir.path().join("alerts-ledger.corrupt").exists());
     assert!(state
-        .load::<AlertLedger>(monitor::LEDGER_FILE)
+        .load::<AlertLedger>(alerting::LEDGER_FILE)
         .unwrap()
         .is_none());
 }

@@ -1,0 +1,146 @@
+//! The one ledger of notifications, shared by every loop that plans them (status page, limits
+//! and waves): each planner records its keys in it, `core::policy` decides what is shown now and
+//! what waits, and the ledger is saved atomically (temp file, fsync, rename) *before* anything
+//! is shown. A kill at any moment leaves the old or the new ledger: what the old one did not
+//! record is planned again after a restart (nothing was shown of it), what the new one recorded
+//! is never shown again. Only a kill in the instant between the rename and the hand-over to the
+//! notification service can lose a notification; none can repeat one.
+
+use std::sync::Mutex;
+
+use ccpulse_core::alerts::{Alert, AlertLedger};
+use ccpulse_core::policy::Policy;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::monitor::warn;
+use crate::state_dir::StateDir;
+
+pub const LEDGER_FILE: &str = "alerts-ledger.json";
+/// Where version 1 kept limit and wave keys: merged into the ledger when it is first opened.
+const LEGACY_FILE: &str = "local-alerts.json";
+
+pub struct Alerting {
+    state: StateDir,
+    policy: Policy,
+    zone: Tz,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    ledger: AlertLedger,
+    /// Saving failed last time (said once; said again when it works).
+    failing: bool,
+}
+
+impl Alerting {
+    /// Load the ledger (a corrupt one is moved aside and reported; notifications then start
+    /// afresh rather than not at all).
+    pub fn open(state: StateDir, policy: Policy, zone: Tz) -> Self {
+        let load = |name| match state.load::<AlertLedger>(name) {
+            Ok(l) => l,
+            Err(e) => {
+                warn(e);
+                None
+            }
+        };
+        let mut ledger = load(LEDGER_FILE).unwrap_or_default();
+        let legacy = load(LEGACY_FILE);
+        if let Some(old) = &legacy {
+            ledger.seen.extend(old.seen.clone());
+        }
+        if ledger.version > AlertLedger::VERSION {
+            warn(format!(
+                "the notification ledger is of a newer version ({}); keeping its keys",
+                ledger.version
+            ));
+        }
+        ledger.version = AlertLedger::VERSION;
+        let alerting = Self {
+            state,
+            policy,
+            zone,
+            inner: Mutex::new(Inner {
+                ledger,
+                failing: false,
+            }),
+        };
+        if legacy.is_some() {
+            let mut inner = alerting.inner.lock().expect("ledger lock");
+            if alerting.save(&mut inner) {
+                let _ = std::fs::remove_file(alerting.state.path(LEGACY_FILE));
+            }
+        }
+        alerting
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Run a planner against the ledger, pass what it planned through the policy, save the
+    /// ledger if anything changed, and return what to show now.
+    pub fn submit(
+        &self,
+        now: DateTime<Utc>,
+        plan: impl FnOnce(&mut AlertLedger) -> Vec<Alert>,
+    ) -> Vec<Alert> {
+        let mut inner = self.inner.lock().expect("ledger lock");
+        let before = inner.ledger.clone();
+        let planned = plan(&mut inner.ledger);
+        let shown = self.policy.step(&mut inner.ledger, planned, now, self.zone);
+        inner.ledger.prune(now);
+        if inner.ledger != before {
+            self.save(&mut inner);
+        }
+        shown
+    }
+
+    /// What has come due since (a group's end, a pause's end, quiet hours over).
+    pub fn release(&self, now: DateTime<Utc>) -> Vec<Alert> {
+        self.submit(now, |_| Vec::new())
+    }
+
+    /// When [`Alerting::release`] will have something, if anything waits.
+    pub fn next_due(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let inner = self.inner.lock().expect("ledger lock");
+        self.policy.next_due(&inner.ledger, now, self.zone)
+    }
+
+    /// Pause until `until` (`None`: resume). Returns what resuming releases.
+    pub fn pause(&self, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Vec<Alert> {
+        self.submit(now, |ledger| {
+            ledger.paused_until = until;
+            Vec::new()
+        })
+    }
+
+    pub fn paused_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let inner = self.inner.lock().expect("ledger lock");
+        inner.ledger.paused_until.filter(|u| *u > now)
+    }
+
+    /// Save; a failure is said once, and its end. Returns whether it was saved.
+    fn save(&self, inner: &mut Inner) -> bool {
+        match self.state.save(LEDGER_FILE, &inner.ledger) {
+            Ok(()) => {
+                if std::mem::take(&mut inner.failing) {
+                    warn(format!(
+                        "state dir writable again: {}",
+                        self.state.path(LEDGER_FILE).display()
+                    ));
+                }
+                true
+            }
+            Err(e) => {
+                if !std::mem::replace(&mut inner.failing, true) {
+                    warn(format!(
+                        "{e}; keeping the notification ledger in memory only (nothing repeats \
+                         while the app runs)"
+                    ));
+                }
+                false
+            }
+        }
+    }
+}
