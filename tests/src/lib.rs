@@ -36,6 +36,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod claude_code;
 pub mod desktop;
 pub mod paths;
 pub mod process;

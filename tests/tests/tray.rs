@@ -627,9 +627,12 @@ async fn a_529_wave_in_the_transcripts_is_announced_once_and_its_end_once() -> R
     let transcript = project.join("f10372ee-45d4-4c01-91a6-fd1594549790.jsonl");
     std::fs::write(&transcript, "")?;
     // A wave ends after 4 quiet seconds here (15 minutes by default).
-    let mut cmd = tray_command(&desktop, &server, "[overload]\nquiet_secs = 4\n")?;
-    cmd.env("CLAUDE_CONFIG_DIR", &claude).env("TZ", "UTC");
-    let app = desktop.spawn("ccpulse-tray", cmd)?;
+    let tray = || -> Result<Command> {
+        let mut cmd = tray_command(&desktop, &server, "[overload]\nquiet_secs = 4\n")?;
+        cmd.env("CLAUDE_CONFIG_DIR", &claude).env("TZ", "UTC");
+        Ok(cmd)
+    };
+    let mut app = desktop.spawn("ccpulse-tray", tray()?)?;
     let item = host.wait_for_item(T).await?;
     wait_for_tooltip(&item, "Claude: operational").await?;
 
@@ -655,6 +658,14 @@ async fn a_529_wave_in_the_transcripts_is_announced_once_and_its_end_once() -> R
     );
     let tip = wait_for_tooltip(&item, "Overload: 5 errors in 15 min").await?;
     assert!(tip.contains("not your quota, try /model"), "{tip:?}");
+
+    // Killed in the middle of the wave (SIGKILL: no chance to save anything) and started
+    // again: the wave is still shown, and not announced again.
+    app.kill()?;
+    host.wait_for_item_gone(&item, T).await?;
+    let app = desktop.spawn("ccpulse-tray", tray()?)?;
+    let item = host.wait_for_item(T).await?;
+    wait_for_tooltip(&item, "Overload: 5 errors in 15 min").await?;
     // More retries in the same wave announce nothing new.
     append(retry_record(chrono::Utc::now(), 6)?)?;
     wait_for_tooltip(&item, "Overload: 6 errors in 15 min").await?;

@@ -35,7 +35,14 @@ pub const E2E: &[&str] = &[
     "xdotool",
     "x11-utils",
     "webkit2gtk-driver",
+    // `ip`, to bring up loopback in the network namespace the real Claude Code runs in.
+    "iproute2",
 ];
+
+/// Node.js and npm, to install Claude Code (the real client some end-to-end tests run).
+/// Installed only when `node` or `npm` is not on PATH: a Node.js from elsewhere (NodeSource's
+/// `nodejs` package, which has npm in it, for one) is used as it is.
+pub const NODE: &[&str] = &["nodejs", "npm"];
 
 /// Installs whichever of `packages` are missing. `purpose` completes
 /// "packages needed ..." (e.g. "to build the tray app").
@@ -68,7 +75,22 @@ pub fn install_all() -> Result<()> {
     ensure(
         &tray_and_e2e(),
         "to build the tray app and run the end-to-end tests",
-    )
+    )?;
+    ensure_node("to install Claude Code for the end-to-end tests")
+}
+
+/// Installs [`NODE`] unless `node` and `npm` are both on PATH already.
+pub fn ensure_node(purpose: &str) -> Result<()> {
+    if has_node() {
+        println!("node and npm, needed {purpose}, are on PATH.");
+        return Ok(());
+    }
+    ensure(NODE, purpose)
+}
+
+/// Whether `node` and `npm` are on PATH.
+pub fn has_node() -> bool {
+    on_path("node") && on_path("npm")
 }
 
 /// `cargo xtask deps --dry-run`: the missing packages of each set, installing nothing.
@@ -88,6 +110,14 @@ pub fn print_missing() -> Result<()> {
         } else {
             println!("{name}: missing {}", missing.join(" "));
         }
+    }
+    if has_node() {
+        println!("node: node and npm are on PATH");
+    } else {
+        println!(
+            "node: node or npm not on PATH; would install {}",
+            NODE.join(" ")
+        );
     }
     Ok(())
 }

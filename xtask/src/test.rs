@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the whole test suite, as CI runs it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -38,12 +39,15 @@ impl Options {
 }
 
 pub fn test(options: Options) -> Result<()> {
-    let mut steps = Steps::new(6);
+    let mut steps = Steps::new(7);
     if options.install {
         steps.run("system packages", install_packages)?;
     } else {
         steps.skip("system packages", "--no-install");
     }
+    // Project-local (under the target dir), so it runs with --no-install too; only installing
+    // Node.js itself is left out then.
+    steps.run("claude code", || install_claude_code(options.install))?;
     if options.lint {
         steps.run("fmt", check_formatting)?;
         steps.run("clippy", clippy)?;
@@ -63,6 +67,87 @@ fn install_packages() -> Result<()> {
         &apt::tray_and_e2e(),
         "to build the tray app and run the end-to-end tests",
     )
+}
+
+/// Claude Code, the real client that some end-to-end tests run (only ever against a fake API
+/// on loopback, in a network namespace with nothing else): this version of this npm package,
+/// installed into `<target>/claude-code`. Its transcripts are what ccpulse reads.
+const CLAUDE_CODE_PACKAGE: &str = "@anthropic-ai/claude-code";
+const CLAUDE_CODE_VERSION: &str = "2.1.328";
+
+/// Installs [`CLAUDE_CODE_VERSION`] with npm unless it is there already; with `system`, first
+/// Node.js and npm from apt if they are missing.
+fn install_claude_code(system: bool) -> Result<()> {
+    let dir = claude_code_dir()?;
+    if let Some(claude) = installed_claude(&dir) {
+        println!(
+            "Claude Code {CLAUDE_CODE_VERSION} is installed: {}",
+            claude.display()
+        );
+        return Ok(());
+    }
+    if system {
+        apt::ensure_node("to install Claude Code for the end-to-end tests")?;
+    }
+    let started = Instant::now();
+    process::run(
+        Command::new("npm")
+            .arg("install")
+            .arg("--prefix")
+            .arg(&dir)
+            .args(["--no-save", "--no-audit", "--no-fund"])
+            .arg(format!("{CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION}")),
+    )
+    .context("installing Claude Code with npm (needs node and npm: cargo xtask deps)")?;
+    let claude = installed_claude(&dir).with_context(|| {
+        format!(
+            "npm installed {CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION} into {}, but no `claude` \
+             there says it is that version",
+            dir.display()
+        )
+    })?;
+    println!(
+        "Claude Code {CLAUDE_CODE_VERSION} installed in {}: {}",
+        format_duration(started.elapsed()),
+        claude.display()
+    );
+    Ok(())
+}
+
+fn claude_code_dir() -> Result<PathBuf> {
+    Ok(workspace::target_dir()?.join("claude-code"))
+}
+
+/// The `claude` executable in `dir` if it is [`CLAUDE_CODE_VERSION`]: npm's link to it, or,
+/// should the package's postinstall not have put the native binary in place, the binary in
+/// the platform's package.
+fn installed_claude(dir: &Path) -> Option<PathBuf> {
+    let modules = dir.join("node_modules");
+    let platforms = [
+        "linux-x64",
+        "linux-arm64",
+        "linux-x64-musl",
+        "linux-arm64-musl",
+    ];
+    std::iter::once(modules.join(".bin/claude"))
+        .chain(
+            platforms
+                .iter()
+                .map(|p| modules.join(format!("{CLAUDE_CODE_PACKAGE}-{p}/claude"))),
+        )
+        .find(|claude| {
+            Command::new(claude)
+                .arg("--version")
+                .env("DISABLE_AUTOUPDATER", "1")
+                .output()
+                .is_ok_and(|out| {
+                    out.status.success()
+                        && String::from_utf8_lossy(&out.stdout)
+                            .split_whitespace()
+                            .next()
+                            == Some(CLAUDE_CODE_VERSION)
+                })
+        })
 }
 
 fn check_formatting() -> Result<()> {
@@ -139,7 +224,8 @@ fn check_no_planted_token(junit: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Tells the end-to-end tests where the binaries built by `build_binaries` are.
+/// Tells the end-to-end tests where the binaries built by `build_binaries` are, and the
+/// `claude` that `install_claude_code` installed.
 fn set_binary_env(command: &mut std::process::Command, target_dir: &Path) {
     command
         .env(
@@ -150,6 +236,9 @@ fn set_binary_env(command: &mut std::process::Command, target_dir: &Path) {
             "CCPULSE_BIN",
             workspace::debug_binary(target_dir, "ccpulse"),
         );
+    if let Some(claude) = installed_claude(&target_dir.join("claude-code")) {
+        command.env("CCPULSE_CLAUDE_BIN", claude);
+    }
 }
 
 /// Numbered, timed steps that stop at the first failure.

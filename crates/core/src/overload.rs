@@ -82,6 +82,40 @@ pub fn event(e: &ApiError) -> Option<Event> {
     })
 }
 
+/// How long after an interactive retry its request's final error may come (Claude Code's
+/// back-off through ten attempts takes a few minutes).
+const RETRY_CHAIN: Duration = Duration::minutes(10);
+
+/// The overload events among `errors` (any order). An interactive retry does not say why the
+/// request failed; when its session's next final error says it was the user's rate limit (429),
+/// the retries before it were that too, not overload.
+pub fn events(errors: &[ApiError]) -> Vec<Event> {
+    let rate_limited = |e: &ApiError| {
+        e.origin == ErrorOrigin::Final
+            && (e.status == Some(429) || e.kind.as_deref() == Some("rate_limit"))
+    };
+    let mut sorted: Vec<&ApiError> = errors.iter().collect();
+    sorted.sort_by_key(|e| e.at);
+    // Walking back in time: per session, the next final error seen so far.
+    let mut next_final: std::collections::HashMap<Option<&str>, &ApiError> = Default::default();
+    let mut out = Vec::new();
+    for e in sorted.into_iter().rev() {
+        let session = e.session_id.as_deref();
+        if e.origin == ErrorOrigin::Final {
+            next_final.insert(session, e);
+        }
+        let was_rate_limit = e.origin == ErrorOrigin::InteractiveRetry
+            && next_final
+                .get(&session)
+                .is_some_and(|f| rate_limited(f) && f.at - e.at <= RETRY_CHAIN);
+        if !was_rate_limit {
+            out.extend(event(e));
+        }
+    }
+    out.reverse();
+    out
+}
+
 /// One wave of errors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Wave {
@@ -627,6 +661,48 @@ mod tests {
         };
         let said = replay_with(&events, &|_| None, 60, None, &quiet, AlertLedger::new());
         assert_eq!(said, [(1500, START.into()), (1800, END.into())]);
+    }
+
+    #[test]
+    fn interactive_retries_that_end_in_a_rate_limit_are_not_overload() {
+        let at = |s| t0() + Duration::seconds(s);
+        let e = |secs, origin, status: Option<u16>, kind: Option<&str>, session: &str| ApiError {
+            at: at(secs),
+            origin,
+            status,
+            model: Some("claude-sonnet-4-5".into()),
+            kind: kind.map(String::from),
+            session_id: Some(session.into()),
+        };
+        use ErrorOrigin::{Final, InteractiveRetry as Again};
+        let errors = [
+            // Session a: three retries, then a 429: the user's rate limit.
+            e(0, Again, None, None, "a"),
+            e(2, Again, None, None, "a"),
+            e(5, Again, None, None, "a"),
+            e(9, Final, Some(429), Some("rate_limit"), "a"),
+            // Session b: three retries, then a 529: overload.
+            e(1, Again, None, None, "b"),
+            e(3, Again, None, None, "b"),
+            e(6, Again, None, None, "b"),
+            e(10, Final, Some(529), Some("overloaded_error"), "b"),
+            // Session a again, an hour later: retries that went through in the end.
+            e(3600, Again, None, None, "a"),
+        ];
+        let got: Vec<(i64, Strike)> = events(&errors)
+            .iter()
+            .map(|e| ((e.at - t0()).num_seconds(), e.strike))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, Strike::Retry),
+                (3, Strike::Retry),
+                (6, Strike::Retry),
+                (10, Strike::Failure),
+                (3600, Strike::Retry),
+            ]
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ impl Alerting {
                 None
             }
         };
+        state.remove_leftovers(LEDGER_FILE);
         let mut ledger = load(LEDGER_FILE).unwrap_or_default();
         let legacy = load(LEGACY_FILE);
         if let Some(old) = &legacy {

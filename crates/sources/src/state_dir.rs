@@ -110,6 +110,30 @@ impl StateDir {
         })
     }
 
+    /// Remove the temp files of `name` that writers killed mid-write left behind (a writer
+    /// that is still running keeps its own). Returns how many were removed.
+    pub fn remove_leftovers(&self, name: &str) -> usize {
+        let prefix = format!(".{name}.");
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| {
+                let file = e.file_name();
+                let Some(pid) = file
+                    .to_str()
+                    .and_then(|f| f.strip_prefix(&prefix)?.strip_suffix(".tmp"))
+                    .and_then(|pid| pid.parse::<u32>().ok())
+                else {
+                    return false;
+                };
+                !writer_alive(pid, e)
+            })
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
     pub fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StateError> {
         let bytes = serde_json::to_vec_pretty(value).map_err(|e| StateError::Write {
             path: self.path(name),
@@ -151,6 +175,23 @@ impl StateDir {
             source,
         })
     }
+}
+
+/// Whether the process that named a temp file may still be writing it: on Linux, whether it
+/// exists; elsewhere, whether the file is younger than a minute.
+fn writer_alive(pid: u32, entry: &std::fs::DirEntry) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        return Path::new(&format!("/proc/{pid}")).exists();
+    }
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_none_or(|age| age < std::time::Duration::from_secs(60))
 }
 
 #[cfg(unix)]

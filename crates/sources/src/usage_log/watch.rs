@@ -65,20 +65,46 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
         }
     };
     let mut watched: Vec<PathBuf> = Vec::new();
+    // (root, the folder watched for its `projects` to appear: the root, else its parent).
+    let mut awaiting: Vec<(PathBuf, PathBuf)> = Vec::new();
     let roots = options.roots.clone();
     let mut reader = Reader::open(options);
     let mut first = true;
     let mut noted = false;
     loop {
-        // Watch every `projects` folder that exists now (a root can appear later).
+        // Watch every `projects` folder that exists now. Claude Code creates it with the
+        // first session: until then, watch the root (or the folder it will be made in) for it.
         if let Some(w) = watcher.as_mut() {
             for root in &roots {
                 let projects = root.join("projects");
-                if projects.is_dir() && !watched.contains(&projects) {
-                    match w.watch(&projects, RecursiveMode::Recursive) {
-                        Ok(()) => watched.push(projects),
-                        Err(e) => warn(format!("cannot watch {}: {e}", projects.display())),
+                let awaited = awaiting.iter().position(|(r, _)| r == root);
+                if projects.is_dir() {
+                    if !watched.contains(&projects) {
+                        match w.watch(&projects, RecursiveMode::Recursive) {
+                            Ok(()) => watched.push(projects),
+                            Err(e) => warn(format!("cannot watch {}: {e}", projects.display())),
+                        }
                     }
+                    if let Some(i) = awaited {
+                        let _ = w.unwatch(&awaiting.remove(i).1);
+                    }
+                    continue;
+                }
+                let Some(dir) = [Some(root.as_path()), root.parent()]
+                    .into_iter()
+                    .flatten()
+                    .find(|d| d.is_dir())
+                else {
+                    continue;
+                };
+                if awaited.is_some_and(|i| awaiting[i].1 == dir) {
+                    continue;
+                }
+                if let Some(i) = awaited {
+                    let _ = w.unwatch(&awaiting.remove(i).1);
+                }
+                if w.watch(dir, RecursiveMode::NonRecursive).is_ok() {
+                    awaiting.push((root.clone(), dir.to_path_buf()));
                 }
             }
         }
@@ -154,10 +180,7 @@ impl Local {
 
     /// The overload errors among the API errors.
     pub fn overload_events(&self) -> Vec<ccpulse_core::overload::Event> {
-        self.api_errors
-            .iter()
-            .filter_map(ccpulse_core::overload::event)
-            .collect()
+        ccpulse_core::overload::events(&self.api_errors)
     }
 
     /// The limits model's view of it.
