@@ -26,7 +26,7 @@ use ccpulse_sources::usage_log::paths::{local_clock, local_zone, roots_from_env}
 use ccpulse_sources::usage_log::watch::{self, Local, WatchOptions};
 
 use crate::limits;
-use crate::notifications::Notifier;
+use crate::notifications::{Action, Notifier};
 use crate::panel_process::{self, PanelSlot};
 use crate::tray;
 
@@ -267,7 +267,15 @@ pub fn run() {
     let app = build_app(builder, config)
         .setup(move |app| {
             tray::install(app.handle());
-            app.manage(Notifier::spawn());
+            let handle = app.handle().clone();
+            app.manage(Notifier::spawn(move |action| match action {
+                Action::OpenPanel => panel_process::open(&handle),
+                Action::Open(url) => {
+                    if let Err(e) = tray::open_in_browser(&url) {
+                        monitor::warn(e);
+                    }
+                }
+            }));
             start_release_loop(app.handle().clone());
             start_status_loop(app.handle().clone());
             start_usage_watch(app.handle().clone());

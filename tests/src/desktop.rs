@@ -326,7 +326,7 @@ impl Desktop {
         ProcessGuard::spawn(name, cmd, log)
     }
 
-    fn dunstctl(&self, args: &[&str]) -> Result<String> {
+    pub fn dunstctl(&self, args: &[&str]) -> Result<String> {
         let out = self
             .command("dunstctl")
             .args(args)

@@ -697,3 +697,31 @@ async fn a_529_wave_in_the_transcripts_is_announced_once_and_its_end_once() -> R
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicking_a_notification_opens_the_panel() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+    let host = SniHost::start(&desktop).await?;
+    let app = start_tray(&desktop, &server)?;
+    let item = host.wait_for_item(T).await?;
+    wait_for_tooltip(&item, "Claude: operational").await?;
+    server.set_step(1);
+    item.click_label("Refresh now").await?;
+    // On screen (not read from the history, which would close it first).
+    let deadline = Instant::now() + T;
+    while desktop.dunstctl(&["count", "displayed"])?.trim() == "0" {
+        ensure!(Instant::now() < deadline, "no notification on screen");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // What a click on it does: dunst invokes its default action.
+    desktop.dunstctl(&["action", "0"])?;
+    let window = desktop.wait_for_window("ccpulse", T)?;
+    assert!(
+        !children_of(app.pid()).is_empty(),
+        "the panel runs in a child process"
+    );
+    desktop.close_window(window)?;
+    desktop.wait_for_window_gone(window, T)?;
+    Ok(())
+}
