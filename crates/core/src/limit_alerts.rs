@@ -87,11 +87,20 @@ pub fn plan(
             now,
         ));
     }
-    // A window gone from the figures (its source went quiet) still resets on time.
-    for id in ["session", "weekly"] {
-        if !named.iter().any(|n| n.id == id) {
-            alerts.extend(passed_resets(id, &title_of(id), None, ledger, now));
-        }
+    // A window gone from the figures (its source went quiet, a model's cap no longer
+    // reported) still resets on time: every window the ledger warned about is looked at.
+    let gone: std::collections::BTreeSet<String> = ledger
+        .seen
+        .keys()
+        .filter_map(|k| {
+            let mut parts = k.rsplitn(3, ':');
+            let (_what, _secs, rest) = (parts.next()?, parts.next()?, parts.next()?);
+            rest.strip_prefix("limit:").map(String::from)
+        })
+        .filter(|id| !named.iter().any(|n| &n.id == id))
+        .collect();
+    for id in gone {
+        alerts.extend(passed_resets(&id, &title_of(&id), None, ledger, now));
     }
     for n in &named {
         let Some(resets_at) = n.window.resets_at else {
@@ -357,9 +366,8 @@ mod tests {
             ["Weekly Opus limit reached: resets Thu 12:00am"]
         );
         assert!(a[0].body.contains("/model"));
-        // The window passes its reset (the figure now reads 0, no reset time).
-        limits.models[0].window.used_percent = 0.0;
-        limits.models[0].window.resets_at = None;
+        // The window passes its reset, and the source no longer reports the Opus cap at all.
+        limits.models.clear();
         let at = utc("2026-11-26T00:10:00Z");
         let a = plan(
             &limits,
