@@ -304,6 +304,24 @@ impl Desktop {
         cmd
     }
 
+    /// `ccpulse-tray` on this desktop, with its state dir here, the status page at
+    /// `status_url` (polled only at start), the usage endpoint at a dead loopback port, and
+    /// `config` appended to its config file. Notices of one kind less than 2 s apart come out
+    /// together (20 s by default): sequences take seconds and still go through the grouping.
+    pub fn tray_command(&self, status_url: &str, config: &str) -> Result<Command> {
+        let path = self.config_home().join("ccpulse/config.toml");
+        std::fs::create_dir_all(path.parent().expect("a file in a folder"))?;
+        std::fs::write(
+            &path,
+            format!("[status]\npoll_secs = 3600\n[notifications]\ngroup_secs = 2\n{config}"),
+        )?;
+        let mut cmd = self.command(crate::tray_bin());
+        cmd.env("CCPULSE_STATUS_URL", status_url)
+            .env("CCPULSE_STATE_DIR", self.state_home().join("ccpulse"))
+            .env("CCPULSE_API_URL", "http://127.0.0.1:9");
+        Ok(cmd)
+    }
+
     /// Spawns `cmd` (typically from [`Desktop::command`]) as `name`, logging its stdout and
     /// stderr to `logs/<name>.log` (a free variant of that name if it's taken).
     pub fn spawn(&self, name: &str, cmd: Command) -> Result<ProcessGuard> {

@@ -561,6 +561,30 @@ impl Item {
         }))
     }
 
+    /// The tooltip's text (its description), empty when there is none.
+    pub async fn tooltip_text(&self) -> Result<String> {
+        Ok(self
+            .tooltip()
+            .await?
+            .map(|t| t.description)
+            .unwrap_or_default())
+    }
+
+    /// Waits until the tooltip's text contains `want`, and returns it.
+    pub async fn wait_for_tooltip(&self, want: &str, timeout: Duration) -> Result<String> {
+        let last = Mutex::new(String::new());
+        let what = format!("the tooltip to contain {want:?}");
+        let result = poll_until_async(&what, timeout, || async {
+            let text = self.tooltip_text().await?;
+            let done = text.contains(want);
+            *last.lock().unwrap_or_else(|e| e.into_inner()) = text.clone();
+            Ok(done.then_some(text))
+        })
+        .await;
+        let last = last.into_inner().unwrap_or_else(|e| e.into_inner());
+        result.with_context(|| format!("last tooltip: {last:?}"))
+    }
+
     /// `IconPixmap`, or `None` if the item doesn't have the property.
     pub async fn icon_pixmaps(&self) -> Result<Option<Vec<Pixmap>>> {
         let Ok(value) = self.property("IconPixmap").await else {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use ccpulse_tests::claude_code::{self, claude_bin, is_final_error, is_retry_record};
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{tray_bin, Desktop, Item, Notification, SniHost};
+use ccpulse_tests::{Desktop, Item, Notification, SniHost};
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(20);
@@ -28,39 +28,13 @@ const FAKE_API: &str = env!("CARGO_BIN_EXE_fake-messages-api");
 /// The tray on `desktop`, reading `server`, its own state dir and the Claude config dir
 /// `claude`. It polls the status page only at start.
 fn tray_command(desktop: &Desktop, server: &TimelineServer, claude: &Path) -> Result<Command> {
-    let path = desktop.config_home().join("ccpulse/config.toml");
-    std::fs::create_dir_all(path.parent().unwrap())?;
-    std::fs::write(&path, "[status]\npoll_secs = 3600\n")?;
-    let mut cmd = desktop.command(tray_bin());
-    cmd.env("CCPULSE_STATUS_URL", server.uri())
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
-        .env("CCPULSE_API_URL", "http://127.0.0.1:9")
-        .env("CLAUDE_CONFIG_DIR", claude)
-        .env("TZ", "UTC");
+    let mut cmd = desktop.tray_command(&server.uri(), "")?;
+    cmd.env("CLAUDE_CONFIG_DIR", claude).env("TZ", "UTC");
     Ok(cmd)
 }
 
-async fn tooltip(item: &Item) -> Result<String> {
-    Ok(item
-        .tooltip()
-        .await?
-        .map(|t| t.description)
-        .unwrap_or_default())
-}
-
 async fn wait_for_tooltip(item: &Item, want: &str) -> Result<String> {
-    let deadline = Instant::now() + T;
-    loop {
-        let text = tooltip(item).await?;
-        if text.contains(want) {
-            return Ok(text);
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "tooltip never contained {want:?}; last: {text:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    item.wait_for_tooltip(want, T).await
 }
 
 /// Exactly one notification, the wave's start, and it points at /model.
@@ -394,7 +368,7 @@ async fn an_interactive_session_retrying_529s_makes_the_tray_announce_the_wave_o
     assert_one_wave_notice(&got, &app.log_excerpt())?;
     // The all-429 turn's retries were the user's rate limit (its final line says so), not
     // overload: still 10.
-    let tip = tooltip(&item).await?;
+    let tip = item.tooltip_text().await?;
     ensure!(tip.contains("Overload: 10 errors in 15 min"), "{tip:?}");
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{statusline, tray_bin, Desktop, Item, ProcessGuard, SniHost};
+use ccpulse_tests::{statusline, Desktop, Item, ProcessGuard, SniHost};
 
 const T: Duration = Duration::from_secs(20);
 const INCIDENT: &str = "Elevated errors on Claude Opus 4.5";
@@ -22,31 +22,11 @@ fn artifacts() -> PathBuf {
 /// "Refresh now", so every step is driven by the test; `config` is added to its config file. The
 /// usage endpoint is a loopback port nothing listens on, unless the test sets another.
 fn tray_command(desktop: &Desktop, server: &TimelineServer, config: &str) -> Result<Command> {
-    let path = desktop.config_home().join("ccpulse/config.toml");
-    std::fs::create_dir_all(path.parent().unwrap())?;
-    // Notices of one kind less than 2 s apart come out together (20 s by default): the
-    // sequences below take seconds, not minutes, and still go through the grouping.
-    std::fs::write(
-        &path,
-        format!("[status]\npoll_secs = 3600\n[notifications]\ngroup_secs = 2\n{config}"),
-    )?;
-    let mut cmd = desktop.command(tray_bin());
-    cmd.env("CCPULSE_STATUS_URL", server.uri())
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
-        .env("CCPULSE_API_URL", "http://127.0.0.1:9");
-    Ok(cmd)
+    desktop.tray_command(&server.uri(), config)
 }
 
 fn start_tray(desktop: &Desktop, server: &TimelineServer) -> Result<ProcessGuard> {
     desktop.spawn("ccpulse-tray", tray_command(desktop, server, "")?)
-}
-
-async fn tooltip(item: &Item) -> Result<String> {
-    Ok(item
-        .tooltip()
-        .await?
-        .map(|t| t.description)
-        .unwrap_or_default())
 }
 
 /// Pixels of the tray icon (SNI pixmaps are ARGB32, big-endian) within 24 of `rgb`.
@@ -61,18 +41,11 @@ async fn icon_pixels_near(item: &Item, rgb: [u8; 3]) -> Result<usize> {
 }
 
 async fn wait_for_tooltip(item: &Item, want: &str) -> Result<String> {
-    let deadline = Instant::now() + T;
-    loop {
-        let text = tooltip(item).await?;
-        if text.contains(want) {
-            return Ok(text);
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "tooltip never contained {want:?}; last: {text:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    item.wait_for_tooltip(want, T).await
+}
+
+async fn tooltip(item: &Item) -> Result<String> {
+    item.tooltip_text().await
 }
 
 /// Live processes whose parent is `pid`.

@@ -68,6 +68,23 @@ fn writer() {
     }
 }
 
+/// This test binary again, as the writer on `dir`, its output piped.
+fn spawn_writer(dir: &std::path::Path) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "writer",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(STATE_ENV, dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_kill_at_any_moment_repeats_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -80,23 +97,10 @@ fn a_kill_at_any_moment_repeats_nothing() {
     }
     state.save(LEDGER_FILE, &old).unwrap();
 
-    let exe = std::env::current_exe().unwrap();
     let mut shown: Vec<String> = Vec::new();
     let mut mid_write = 0;
     for round in 0..KILLS {
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "writer",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(STATE_ENV, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_writer(dir.path());
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         // Wait until it runs and has shown 0 to 3 notices (conditions, not guesses), then
         // let it write for a random while shorter than about two writes, so that kills land
@@ -142,19 +146,7 @@ fn a_kill_at_any_moment_repeats_nothing() {
     let distinct: BTreeSet<&String> = shown.iter().collect();
     assert_eq!(distinct.len(), shown.len(), "a notice was shown twice");
     // And it goes on from there: a last run shows new notices.
-    let mut child = Command::new(&exe)
-        .args([
-            "--exact",
-            "writer",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(STATE_ENV, dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_writer(dir.path());
     let fresh: Vec<String> = BufReader::new(child.stdout.take().unwrap())
         .lines()
         .map_while(Result::ok)
