@@ -507,3 +507,81 @@ fn status_json_reports_a_529_wave_from_the_transcripts() {
     assert!(text.contains("Overload: 8 errors in 15 min"), "{text}");
     assert!(text.contains("errors per minute, last hour: ▁"), "{text}");
 }
+
+/// `ccpulse fix` as users run it: the message as arguments, piped in, or an id; the list.
+#[test]
+fn fix_finds_the_entry_for_a_pasted_message() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| -> Output {
+        let mut child = std::process::Command::new(cli_bin())
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            // A broken config must not stop it: fixing the set-up is what it is for.
+            .env("CCPULSE_CONFIG", home.path().join("missing/config.toml"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut pipe, stdin.unwrap_or("").as_bytes()).unwrap();
+        drop(pipe);
+        child.wait_with_output().unwrap()
+    };
+    let found = |out: &Output| -> String {
+        assert!(out.status.success(), "{out:?}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v[0]["entry"]["id"].as_str().unwrap_or_default().to_string()
+    };
+    let overloaded = "⎿  API Error: Repeated 529 Overloaded errors. The API is at capacity — this \
+                      is usually temporary.";
+    assert_eq!(
+        found(&run(&["fix", "--json", overloaded], None)),
+        "overloaded"
+    );
+    // Piped in, with the newer limit wording and the zone in parentheses.
+    let limit = "You've hit your 5-hour limit · resets 1:31am (UTC)\n";
+    assert_eq!(
+        found(&run(&["fix", "--json"], Some(limit))),
+        "session-limit"
+    );
+    assert_eq!(
+        found(&run(&["fix", "--json", "weekly-limit"], None)),
+        "weekly-limit"
+    );
+
+    // The human text: title, cause, steps, commands; exit 0.
+    let out = run(&["fix", overloaded], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("/model"), "{text}");
+    assert!(text.contains("What to do"), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when not on a terminal: {text:?}"
+    );
+
+    // Nothing found: exit 1 and a pointer to the list.
+    let out = run(&["fix", "the coffee machine is empty"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ccpulse fix --list"));
+    // Nothing given: exit 2 and how to use it.
+    let out = run(&["fix"], Some(""));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no message given"));
+
+    // The list: every entry, as JSON too.
+    let out = run(&["fix", "--list", "--json"], None);
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert!(ids.len() >= 25, "{ids:?}");
+    let out = run(&["fix", "--list"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(ids.iter().all(|id| text.contains(id)), "{text}");
+}

@@ -3,6 +3,7 @@
 //! ledger (the tray owns it). What it writes to the state dir: the usage index, the status line
 //! feed and the OAuth usage schedule (ARCHITECTURE.md).
 
+mod fix;
 mod render;
 mod statusline;
 mod usage;
@@ -50,6 +51,9 @@ enum Command {
     },
     /// Keep showing the service status, redrawing when it changes.
     Watch,
+    /// What a Claude Code error means and what to do: paste the message (or an entry's id).
+    /// Exits 1 when nothing matches.
+    Fix(fix::Args),
     /// Token use and cost from Claude Code's local transcripts.
     #[command(subcommand)]
     Usage(usage::Report),
@@ -77,6 +81,18 @@ fn main() -> ExitCode {
         statusline::run(&config, chain.as_deref());
         return ExitCode::SUCCESS;
     }
+    if let Command::Fix(args) = cli.command {
+        // Needs no config: it works even when the set-up is what is broken.
+        return match fix::run(args, color()) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ccpulse: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let config = match config_file::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -93,6 +109,7 @@ fn main() -> ExitCode {
             Command::Status { json } => status(config, json).await,
             Command::Watch => watch(config).await,
             Command::Usage(report) => usage::run(report),
+            Command::Fix(_) => unreachable!("run above"),
             Command::Statusline { action, .. } => match action {
                 Some(statusline::Action::Install { chain }) => statusline::install(chain),
                 Some(statusline::Action::Uninstall) => statusline::uninstall(),

@@ -8,7 +8,7 @@ use ccpulse_core::report::{IncidentReport, ServiceReport};
 use ccpulse_core::service::describe_age;
 use ccpulse_core::tray_view::{overload_line, sparkline, Level, LimitsView};
 
-struct Paint(bool);
+pub(crate) struct Paint(pub(crate) bool);
 
 impl Paint {
     fn wrap(&self, code: &str, s: &str) -> String {
@@ -18,10 +18,10 @@ impl Paint {
             s.to_string()
         }
     }
-    fn bold(&self, s: &str) -> String {
+    pub(crate) fn bold(&self, s: &str) -> String {
         self.wrap("1", s)
     }
-    fn dim(&self, s: &str) -> String {
+    pub(crate) fn dim(&self, s: &str) -> String {
         self.wrap("2", s)
     }
     fn level(&self, level: Level, s: &str) -> String {

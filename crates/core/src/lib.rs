@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod backoff;
 pub mod config;
+pub mod kb;
 pub mod limit_alerts;
 pub mod limits;
 pub mod overload;

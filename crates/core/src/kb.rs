@@ -1,0 +1,184 @@
+//! The error knowledge base: every error Claude Code shows that ccpulse knows, with its cause,
+//! the fix and the commands to run. The entries are data (`kb/errors.json`, embedded at build
+//! time and checked by tests); this module finds the entry for a message a user pasted.
+
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Stable, kebab-case: `overloaded`, `session-limit`, `invalid-api-key`.
+    pub id: String,
+    pub title: String,
+    /// `server`, `limits`, `auth`, `network`, `request` or `quality`.
+    pub group: String,
+    /// The headings of the error reference this entry answers (exact text).
+    pub headings: Vec<String>,
+    /// Lower-case substrings of the messages users see; any one matching picks the entry.
+    pub patterns: Vec<String>,
+    pub cause: String,
+    /// What to do, in order.
+    pub fix: Vec<String>,
+    /// Slash commands and shell commands, as typed.
+    pub commands: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<EnvVar>,
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// Whether the failed requests count against the plan's quota (`None`: does not apply).
+    pub counts_against_quota: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVar {
+    pub name: String,
+    pub default: Option<String>,
+    pub note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    entries: Vec<Entry>,
+}
+
+static ENTRIES: LazyLock<Vec<Entry>> = LazyLock::new(|| {
+    serde_json::from_str::<File>(include_str!("../kb/errors.json"))
+        .expect("kb/errors.json is checked by the tests")
+        .entries
+});
+
+/// Every entry, in the reference's order.
+pub fn entries() -> &'static [Entry] {
+    &ENTRIES
+}
+
+pub fn get(id: &str) -> Option<&'static Entry> {
+    entries().iter().find(|e| e.id == id)
+}
+
+/// How an entry was found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum How {
+    /// One of its patterns is in the text.
+    Pattern { pattern: String },
+    /// No pattern matched; it shares these words with the text (score 0 to 1).
+    Words { score: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Match {
+    pub entry: &'static Entry,
+    pub how: How,
+}
+
+/// Below this share of a candidate's words, a word match is not offered.
+const WORDS_THRESHOLD: f64 = 0.34;
+
+/// The entries for `text`, best first: those with a pattern in it (the longest pattern
+/// first), else up to three that share enough words with it.
+pub fn find(text: &str) -> Vec<Match> {
+    let hay = normalize(text);
+    let mut by_pattern: Vec<(usize, Match)> = entries()
+        .iter()
+        .filter_map(|e| {
+            let p = e
+                .patterns
+                .iter()
+                .filter(|p| hay.contains(&normalize(p)))
+                .max_by_key(|p| p.len())?;
+            Some((
+                p.len(),
+                Match {
+                    entry: e,
+                    how: How::Pattern { pattern: p.clone() },
+                },
+            ))
+        })
+        .collect();
+    if !by_pattern.is_empty() {
+        by_pattern.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
+        return by_pattern.into_iter().map(|(_, m)| m).collect();
+    }
+    let words = words(&hay);
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut scored: Vec<Match> = entries()
+        .iter()
+        .filter_map(|e| {
+            let score = e
+                .patterns
+                .iter()
+                .chain(std::iter::once(&e.title))
+                .map(|p| overlap(&words, &self::words(&normalize(p))))
+                .fold(0.0, f64::max);
+            (score >= WORDS_THRESHOLD).then_some(Match {
+                entry: e,
+                how: How::Words { score },
+            })
+        })
+        .collect();
+    let score = |m: &Match| match m.how {
+        How::Words { score } => score,
+        How::Pattern { .. } => 1.0,
+    };
+    scored.sort_by(|a, b| score(b).total_cmp(&score(a)));
+    scored.truncate(3);
+    scored
+}
+
+/// Lower case, typographic quotes and dashes made plain, runs of space made one.
+fn normalize(text: &str) -> String {
+    let plain: String = text
+        .chars()
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '`' => '\'',
+            '\u{201c}' | '\u{201d}' => '"',
+            '\u{2013}' | '\u{2014}' => '-',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect();
+    plain.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Words that say nothing about which error it is: filler, "not", and the "API Error" and
+/// "Claude Code" so many messages carry. Sharing only these is no reason to offer an entry.
+const STOPWORDS: &[&str] = &[
+    "and", "api", "are", "but", "claude", "code", "error", "errors", "for", "from", "has", "have",
+    "its", "may", "not", "that", "the", "there", "this", "was", "were", "what", "when", "with",
+    "you", "your",
+];
+
+/// The words of three letters or more (digits count: `529`), stopwords left out.
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3 && !STOPWORDS.contains(w))
+        .map(String::from)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The share of `candidate`'s words found in `text`'s words; 0 unless at least two are found
+/// (or the only one): one word in common, "failed" or "model", says nothing.
+fn overlap(text: &[String], candidate: &[String]) -> f64 {
+    if candidate.is_empty() {
+        return 0.0;
+    }
+    let hits = candidate
+        .iter()
+        .filter(|w| text.binary_search(w).is_ok())
+        .count();
+    if hits < candidate.len().min(2) {
+        return 0.0;
+    }
+    hits as f64 / candidate.len() as f64
+}
