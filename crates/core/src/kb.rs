@@ -108,7 +108,7 @@ pub fn find(text: &str) -> Vec<Match> {
     if words.is_empty() {
         return Vec::new();
     }
-    let mut scored: Vec<Match> = entries()
+    let mut scored: Vec<(f64, &'static Entry)> = entries()
         .iter()
         .filter_map(|e| {
             let score = e
@@ -117,19 +117,18 @@ pub fn find(text: &str) -> Vec<Match> {
                 .chain(std::iter::once(&e.title))
                 .map(|p| overlap(&words, &self::words(&normalize(p))))
                 .fold(0.0, f64::max);
-            (score >= WORDS_THRESHOLD).then_some(Match {
-                entry: e,
-                how: How::Words { score },
-            })
+            (score >= WORDS_THRESHOLD).then_some((score, e))
         })
         .collect();
-    let score = |m: &Match| match m.how {
-        How::Words { score } => score,
-        How::Pattern { .. } => 1.0,
-    };
-    scored.sort_by(|a, b| score(b).total_cmp(&score(a)));
-    scored.truncate(3);
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     scored
+        .into_iter()
+        .take(3)
+        .map(|(score, entry)| Match {
+            entry,
+            how: How::Words { score },
+        })
+        .collect()
 }
 
 /// Lower case, typographic quotes and dashes made plain, runs of space made one.

@@ -187,18 +187,15 @@ impl Policy {
         let (due, later): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut ledger.waiting)
             .into_iter()
             .partition(|w| self.due_at(ledger, &w.alert, w.since) <= now);
-        ledger.waiting = later;
         // A critical notice takes what waits of its kind along.
         let urgent: Vec<Kind> = due
             .iter()
             .filter(|w| w.alert.urgency == Urgency::Critical)
             .map(|w| w.alert.kind)
             .collect();
-        let (along, rest): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut ledger.waiting)
-            .into_iter()
-            .partition(|w| {
-                urgent.contains(&w.alert.kind) && self.repeat_due(ledger, &w.alert) <= now
-            });
+        let (along, rest): (Vec<Waiting>, Vec<Waiting>) = later.into_iter().partition(|w| {
+            urgent.contains(&w.alert.kind) && self.repeat_due(ledger, &w.alert) <= now
+        });
         ledger.waiting = rest;
         let mut by_kind: BTreeMap<Kind, Vec<Alert>> = BTreeMap::new();
         for w in due.into_iter().chain(along) {
