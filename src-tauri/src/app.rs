@@ -130,10 +130,7 @@ pub fn publish<R: Runtime>(app: &tauri::AppHandle<R>) {
 pub fn deliver(app: &tauri::AppHandle<impl Runtime>, alerts: Vec<Alert>) {
     let shared = app.state::<Shared>();
     shared.alerts_wake.notify_one();
-    let notifier = app.state::<Notifier>();
-    for alert in alerts {
-        notifier.send(alert);
-    }
+    app.state::<Notifier>().send(alerts);
 }
 
 /// Release held notifications when they come due (a group's end, a pause's or quiet hours'
@@ -144,11 +141,7 @@ fn start_release_loop<R: Runtime>(app: tauri::AppHandle<R>) {
         let mut was_paused = None;
         loop {
             let now = Utc::now();
-            let released = shared.alerting.release(now);
-            let notifier = app.state::<Notifier>();
-            for alert in released {
-                notifier.send(alert);
-            }
+            app.state::<Notifier>().send(shared.alerting.release(now));
             let paused = shared.paused(now);
             if paused != was_paused {
                 was_paused = paused;

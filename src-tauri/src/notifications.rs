@@ -41,8 +41,10 @@ impl Notifier {
         Self { tx }
     }
 
-    pub fn send(&self, alert: Alert) {
-        let _ = self.tx.send(alert);
+    pub fn send(&self, alerts: Vec<Alert>) {
+        for alert in alerts {
+            let _ = self.tx.send(alert);
+        }
     }
 }
 

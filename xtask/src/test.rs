@@ -78,7 +78,7 @@ const CLAUDE_CODE_VERSION: &str = "2.1.328";
 /// Installs [`CLAUDE_CODE_VERSION`] with npm unless it is there already; with `system`, first
 /// Node.js and npm from apt if they are missing.
 fn install_claude_code(system: bool) -> Result<()> {
-    let dir = claude_code_dir()?;
+    let dir = claude_code_dir(&workspace::target_dir()?);
     if let Some(claude) = installed_claude(&dir) {
         println!(
             "Claude Code {CLAUDE_CODE_VERSION} is installed: {}",
@@ -114,8 +114,9 @@ fn install_claude_code(system: bool) -> Result<()> {
     Ok(())
 }
 
-fn claude_code_dir() -> Result<PathBuf> {
-    Ok(workspace::target_dir()?.join("claude-code"))
+/// Where Claude Code is installed, under the target dir.
+fn claude_code_dir(target_dir: &Path) -> PathBuf {
+    target_dir.join("claude-code")
 }
 
 /// The `claude` executable in `dir` if it is [`CLAUDE_CODE_VERSION`]: npm's link to it, or,
@@ -236,7 +237,7 @@ fn set_binary_env(command: &mut std::process::Command, target_dir: &Path) {
             "CCPULSE_BIN",
             workspace::debug_binary(target_dir, "ccpulse"),
         );
-    if let Some(claude) = installed_claude(&target_dir.join("claude-code")) {
+    if let Some(claude) = installed_claude(&claude_code_dir(target_dir)) {
         command.env("CCPULSE_CLAUDE_BIN", claude);
     }
 }

@@ -121,27 +121,8 @@ impl Alerting {
         inner.ledger.paused_until.filter(|u| *u > now)
     }
 
-    /// Save; a failure is said once, and its end. Returns whether it was saved.
     fn save(&self, inner: &mut Inner) -> bool {
-        match self.state.save(LEDGER_FILE, &inner.ledger) {
-            Ok(()) => {
-                if std::mem::take(&mut inner.failing) {
-                    warn(format!(
-                        "state dir writable again: {}",
-                        self.state.path(LEDGER_FILE).display()
-                    ));
-                }
-                true
-            }
-            Err(e) => {
-                if !std::mem::replace(&mut inner.failing, true) {
-                    warn(format!(
-                        "{e}; keeping the notification ledger in memory only (nothing repeats \
-                         while the app runs)"
-                    ));
-                }
-                false
-            }
-        }
+        self.state
+            .save_or_say(LEDGER_FILE, &inner.ledger, &mut inner.failing)
     }
 }

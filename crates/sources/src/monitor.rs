@@ -119,36 +119,15 @@ impl StatusMonitor {
                 self.startup = false;
                 self.snapshot.confirmed(Some(status), now);
                 if matches!(self.mode, Mode::Notifying(_)) {
-                    persist(
-                        &self.state,
-                        &mut self.write_failing,
+                    self.state.save_or_say(
                         STATUS_CACHE_FILE,
                         &self.snapshot,
+                        &mut self.write_failing,
                     );
                 }
                 alerts
             }
         }
-    }
-}
-
-/// Write `value` to the state dir. A failure is said once (and its end once); the monitor goes on
-/// with what is in memory.
-fn persist<T: serde::Serialize>(state: &StateDir, failing: &mut bool, name: &str, value: &T) {
-    match state.save(name, value) {
-        Ok(()) if *failing => {
-            *failing = false;
-            warn(format!(
-                "state dir writable again: {}",
-                state.path(name).display()
-            ));
-        }
-        Ok(()) => {}
-        Err(e) if !*failing => {
-            *failing = true;
-            warn(format!("{e}; keeping state in memory only"));
-        }
-        Err(_) => {}
     }
 }
 

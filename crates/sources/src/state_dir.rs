@@ -142,6 +142,29 @@ impl StateDir {
         self.write(name, &bytes, true)
     }
 
+    /// [`StateDir::save`] for a long-running loop that goes on with what it has in memory: a
+    /// failure is said once (`failing` remembers it), and so is its end. Returns whether it
+    /// was saved.
+    pub fn save_or_say<T: Serialize>(&self, name: &str, value: &T, failing: &mut bool) -> bool {
+        match self.save(name, value) {
+            Ok(()) => {
+                if std::mem::take(failing) {
+                    crate::monitor::warn(format!(
+                        "state dir writable again: {}",
+                        self.path(name).display()
+                    ));
+                }
+                true
+            }
+            Err(e) => {
+                if !std::mem::replace(failing, true) {
+                    crate::monitor::warn(format!("{e}; keeping state in memory only"));
+                }
+                false
+            }
+        }
+    }
+
     /// Write `bytes` atomically (temp file named after this process, rename): readers, and
     /// other processes writing the same file at once, see the old file or the new one, never
     /// a mix or none. `durable`: also flush file and folder to disk first; a cache that checks
