@@ -1,8 +1,14 @@
 // The only file that talks to Tauri: fetches the state, listens for updates, runs actions.
-import { render } from './render.js';
+import { render, renderReference } from './render.js';
 
 const REDRAW_MS = 30_000;
+const COPIED_MS = 1_500;
 const root = document.getElementById('panel');
+const tabs = { status: document.getElementById('tab-status'), reference: document.getElementById('tab-reference') };
+const views = { status: root, reference: document.getElementById('reference') };
+const search = document.getElementById('search');
+const results = document.getElementById('reference-results');
+const resultCount = document.getElementById('reference-count');
 const tauri = window.__TAURI__;
 
 let state = null; // last state received
@@ -10,6 +16,11 @@ let receivedAt = Date.now(); // when it arrived, to age `age_secs` when `fetched
 let error = null; // last invoke error, shown in the error line
 let busy = false; // a refresh is under way
 let gotEvent = false; // an event arrived: it is at least as new as the initial invoke
+let copied = null; // the text last copied, said on its button for a moment
+let copiedTimer = null;
+let entries = []; // the reference's last search results
+let openEntry = null; // the entry to show unfolded
+let searchSeq = 0; // answers to older searches are dropped
 
 function message(e) {
   if (e && typeof e === 'object' && typeof e.message === 'string') return e.message;
@@ -39,7 +50,8 @@ function invoke(cmd, args) {
 function draw() {
   const now = Date.now();
   try {
-    render(withAge(state, now), root, actions, { now, error, busy });
+    render(withAge(state, now), root, actions, { now, error, busy, copied });
+    renderReference(entries, results, actions, { copied, open: openEntry });
   } catch (e) {
     console.error('ccpulse: render failed', e);
   }
@@ -57,7 +69,47 @@ function accept(next) {
   draw();
 }
 
+function showTab(name) {
+  for (const [key, tab] of Object.entries(tabs)) {
+    const on = key === name;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+    views[key].hidden = !on;
+  }
+}
+
+function find(query) {
+  const seq = ++searchSeq;
+  invoke('reference', { query })
+    .then((found) => {
+      if (seq !== searchSeq) return;
+      entries = Array.isArray(found) ? found : [];
+      resultCount.textContent = query.trim()
+        ? `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} for “${query.trim()}”`
+        : `All ${entries.length} entries`;
+      draw();
+    })
+    .catch(fail);
+}
+
 const actions = {
+  copy(text) {
+    invoke('copy_text', { text })
+      .then(() => {
+        copied = text;
+        clearTimeout(copiedTimer);
+        copiedTimer = setTimeout(() => { copied = null; draw(); }, COPIED_MS);
+        draw();
+      })
+      .catch(fail);
+  },
+  showEntry(id) {
+    openEntry = id;
+    search.value = id;
+    showTab('reference');
+    find(id);
+    tabs.reference.focus();
+  },
   openUrl(url) {
     invoke('open_url', { url }).catch(fail);
   },
@@ -74,7 +126,23 @@ const actions = {
 
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') invoke('close_panel').catch(fail);
+  else if (e.key === '/' && document.activeElement !== search) {
+    e.preventDefault();
+    showTab('reference');
+    search.focus();
+  }
 });
+for (const [name, tab] of Object.entries(tabs)) {
+  tab.addEventListener('click', () => showTab(name));
+  // Left and right arrows move between the tabs, as in any tab list.
+  tab.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    const other = name === 'status' ? 'reference' : 'status';
+    showTab(other);
+    tabs[other].focus();
+  });
+}
+search.addEventListener('input', () => { openEntry = null; find(search.value); });
 window.addEventListener('focus', draw);
 document.addEventListener('visibilitychange', () => { if (!document.hidden) draw(); });
 setInterval(draw, REDRAW_MS);
@@ -86,6 +154,7 @@ if (tauri && tauri.event) {
     .then(() => tauri.event.listen('ccpulse://state', (e) => { gotEvent = true; accept(e.payload); }))
     .catch(fail);
 }
+find('');
 invoke('panel_state')
   .then((s) => { if (!gotEvent) accept(s); })
   .catch(fail);

@@ -29,6 +29,16 @@ const SAMPLES = {
     paused_until: null,
     limits: LIMITS,
     usage: 'Today: 4.5M tokens · $3.41 (local estimate)',
+    activity: {
+      today: 'Today: 4.5M tokens · $3.41 (local estimate)', burn_per_hour: 2.1,
+      burn: 'Burn rate: $2.10/h over the last hour', errors_per_min: 0, errors: 'No API errors in the last 15 min',
+    },
+    advice: [{
+      id: 'limit-near:model:Opus', tone: 'info', title: 'Weekly Opus at 97%: resets Mar 9 1:00am (in 6d 6h)',
+      detail: '3% left.', entry: 'model-limit', entry_title: 'Model limit reached (Opus or Sonnet)',
+      steps: [{ command: '/usage', does: 'every window and when it resets' },
+        { command: '/model', does: 'a lighter model makes what is left last longer' }],
+    }],
     service: {
       indicator: 'none', description: 'All Systems Operational', level: 'operational',
       summary: 'Claude: operational', page_url: 'https://status.claude.com',
@@ -65,6 +75,12 @@ const SAMPLES = {
       fetched_at: '2026-03-02T18:19:30Z', age_secs: 30, stale: false, error: null,
     },
     usage: { ignored: true },
+    advice: [{
+      id: 'wave', tone: 'degraded', title: 'Overload reported: Elevated errors on Claude Opus',
+      detail: 'Not your quota: overloaded requests do not count against your plan, and Claude Code retries them. Capacity is per model.',
+      entry: 'overloaded', entry_title: 'Claude is overloaded (529)',
+      steps: [{ command: '/model', does: 'another model may have capacity now' }],
+    }],
   },
   offline: {
     paused_until: null,
@@ -81,6 +97,12 @@ const SAMPLES = {
       fetched_at: '2026-03-02T18:08:00Z', age_secs: 720, stale: true,
       error: 'https://status.claude.com/api/v2/summary.json: connection timed out after 10 s',
     },
+    advice: [{
+      id: 'offline', tone: 'blocked', title: 'No connection',
+      detail: 'Nothing answers from this machine, so Claude Code cannot reach Anthropic either until the connection is back. Showing what was known 12 min ago.',
+      entry: 'unable-to-connect', entry_title: 'Unable to connect to the API',
+      steps: [{ command: 'ccpulse doctor', does: 'checks name resolution, proxies, certificates and keys on this machine' }],
+    }],
   },
 };
 
@@ -89,6 +111,8 @@ const say = (text) => { if (log) log.textContent = text; };
 const actions = {
   openUrl: (url) => say(`openUrl(${url})`),
   refresh: () => say('refresh()'),
+  copy: (text) => say(`copy(${text})`),
+  showEntry: (id) => say(`showEntry(${id})`),
 };
 
 const frames = document.getElementById('frames');

@@ -117,8 +117,9 @@ const relevantFirst = (items) => [
 ];
 
 function focusKey(el) {
-  const card = el.closest('[data-incident-id], [data-maintenance-id]');
-  return { testid: el.dataset.testid, card: card ? `${card.dataset.testid}:${card.dataset.incidentId ?? card.dataset.maintenanceId}` : '' };
+  const card = el.closest('[data-incident-id], [data-maintenance-id], [data-advice-id]');
+  const id = card ? card.dataset.incidentId ?? card.dataset.maintenanceId ?? card.dataset.adviceId : '';
+  return { testid: el.dataset.testid, card: card ? `${card.dataset.testid}:${id}:${el.dataset.copy ?? ''}` : '' };
 }
 
 // ---- sections ----
@@ -280,7 +281,83 @@ function overload(top) {
     isWebUrl(incident.url) ? h('p', { class: 'limit-note dim' }, str(incident.name)) : null);
 }
 
-function limits(l, usage, now) {
+// ---- what to do now, activity, the reference ----
+
+// Advice tones, drawn with the level colours: blocked is red, degraded amber, info blue.
+const ADVICE_TONE = { blocked: 'outage', degraded: 'degraded', info: 'maintenance' };
+
+function copyButton(text, actions, ui) {
+  const copied = ui.copied === text;
+  return h('button', { type: 'button', class: copied ? 'copy copied' : 'copy', testid: 'copy',
+    'aria-label': `Copy ${text}`, data: { copy: text }, onclick: () => call(actions, 'copy', text) },
+  copied ? 'Copied' : 'Copy');
+}
+
+function commands(items, actions, ui) {
+  return h('ul', { class: 'cmds' }, items.map(([command, does]) =>
+    h('li', { class: 'cmd', testid: 'step' },
+      h('code', { class: 'cmd-text', testid: 'step-command' }, command),
+      does ? h('span', { class: 'cmd-does' }, does) : null,
+      copyButton(command, actions, ui))));
+}
+
+function todo(advice, calm, actions, ui) {
+  const items = list(advice);
+  if (!items.length) {
+    return section('What to do now', 'advice-section', 0,
+      h('p', { class: 'empty', testid: 'no-advice' },
+        calm ? 'Nothing: Claude is up and your limits have room.' : 'Nothing known yet.'));
+  }
+  return section('What to do now', 'advice-section', items.length, items.map((a) =>
+    h('article', { class: 'card advice', testid: 'advice',
+      data: { adviceId: str(a.id), tone: known(ADVICE_TONE, a.tone, 'unknown'), entry: str(a.entry) } },
+    h('h3', { class: 'card-title', testid: 'advice-title' }, str(a.title)),
+    a.detail ? h('p', { class: 'card-body', testid: 'advice-detail' }, str(a.detail)) : null,
+    commands(list(a.steps).map((s) => [str(s.command), str(s.does)]), actions, ui),
+    a.entry
+      ? h('button', { type: 'button', class: 'link', testid: 'advice-more', onclick: () => call(actions, 'showEntry', str(a.entry)) },
+        `More: ${str(a.entry_title) || str(a.entry)}`)
+      : null)));
+}
+
+function activitySection(a, top) {
+  const act = obj(a);
+  const chart = str(top.overload_chart);
+  return section('Activity', 'activity-section', 0,
+    h('p', { class: 'stat', testid: 'activity-today' }, str(act.today) || str(top.usage) || 'Today: reading transcripts…'),
+    act.burn ? h('p', { class: 'stat', testid: 'activity-burn' }, str(act.burn)) : null,
+    act.errors ? h('p', { class: 'stat', testid: 'activity-errors' }, str(act.errors)) : null,
+    chart ? h('p', { class: 'overload-chart dim', testid: 'activity-chart', title: 'Overload errors per minute, last hour' }, chart) : null);
+}
+
+/**
+ * The reference's search results into `root`: `entries` as `kb::search` returned them, `open`
+ * the id to show unfolded (a single result is unfolded too).
+ */
+export function renderReference(entries, root, actions, ui) {
+  const opts = obj(ui);
+  const items = list(entries);
+  root.replaceChildren(...(items.length ? items : [null]).map((e) => {
+    if (!e) return h('p', { class: 'empty', testid: 'reference-none' }, 'No entry matches. Try fewer words, or paste the whole message.');
+    const id = str(e.id);
+    const env = list(e.env);
+    const links = Array.isArray(e.links) ? e.links.filter(isWebUrl) : [];
+    const quota = e.counts_against_quota === true ? 'These failures count against your plan.'
+      : e.counts_against_quota === false ? 'These failures do not count against your plan.' : null;
+    return h('details', { class: 'card entry', testid: 'entry', data: { entryId: id }, open: opts.open === id || items.length === 1 },
+      h('summary', { class: 'entry-title', testid: 'entry-title' }, str(e.title) || id),
+      h('p', { class: 'card-body', testid: 'entry-cause' }, str(e.cause)),
+      Array.isArray(e.fix) && e.fix.length ? h('ol', { class: 'fix', testid: 'entry-fix' }, e.fix.map((f) => h('li', {}, str(f)))) : null,
+      Array.isArray(e.commands) && e.commands.length ? commands(e.commands.map((c) => [str(c), '']), actions, opts) : null,
+      env.length ? h('ul', { class: 'env', testid: 'entry-env' }, env.map((v) =>
+        h('li', {}, h('code', {}, str(v.name)), v.default != null ? ` (default ${str(v.default)})` : '', `: ${str(v.note)}`))) : null,
+      quota ? h('p', { class: 'card-note', testid: 'entry-quota' }, quota) : null,
+      links.length ? h('div', { class: 'card-foot' }, links.map((u) =>
+        h('button', { type: 'button', class: 'link', onclick: () => call(actions, 'openUrl', u) }, u.replace(/^https?:\/\//, '')))) : null);
+  }));
+}
+
+function limits(l, now) {
   const rows = list(l.rows);
   const errors = Array.isArray(l.errors) ? l.errors.map(str) : [];
   const content = rows.length
@@ -289,7 +366,6 @@ function limits(l, usage, now) {
       'Not known yet. Run `ccpulse statusline install` so Claude Code reports them.')];
   if (l.projection) content.push(h('p', { class: 'limit-note', testid: 'limit-projection' }, str(l.projection)));
   if (l.extra_usage) content.push(h('p', { class: 'limit-note', testid: 'extra-usage' }, str(l.extra_usage)));
-  if (usage) content.push(h('p', { class: 'limit-note dim', testid: 'local-usage' }, str(usage)));
   for (const e of errors) content.push(h('p', { class: 'limit-error', testid: 'limit-error' }, e));
   return section('Plan limits', 'limits-section', 0, ...content);
 }
@@ -306,8 +382,9 @@ function footer(service, actions, ui) {
 
 /**
  * Build the panel for `state` into `root`, replacing its children.
- * `actions`: { openUrl(url), refresh() }.
- * `ui` (optional): { now: ms since epoch for relative times, error: a line to show, busy: refresh under way }.
+ * `actions`: { openUrl(url), refresh(), copy(text), showEntry(id) }.
+ * `ui` (optional): { now: ms since epoch for relative times, error: a line to show, busy: refresh
+ * under way, copied: the text last copied, to say so on its button }.
  */
 export function render(state, root, actions, ui) {
   const opts = obj(ui);
@@ -334,13 +411,17 @@ export function render(state, root, actions, ui) {
     header(service, now),
     pausedChip(top.paused_until, now),
     h('p', { class: 'empty waiting', testid: 'no-data' }, 'No status data yet'),
-    limits(obj(top.limits), top.usage, now),
+    todo(top.advice, false, actions, opts),
+    limits(obj(top.limits), now),
+    activitySection(top.activity, top),
     footer(service, actions, opts),
   ] : [
     header(service, now),
     pausedChip(top.paused_until, now),
+    todo(top.advice, level === 'operational' && service.stale !== true, actions, opts),
     overload(top),
-    limits(obj(top.limits), top.usage, now),
+    limits(obj(top.limits), now),
+    activitySection(top.activity, top),
     section('Open incidents', 'incidents', incidents.length,
       incidents.length
         ? incidents.map((i) => card(i, 'incident', now, actions, expanded))

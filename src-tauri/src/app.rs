@@ -9,6 +9,7 @@ use serde::Serialize;
 use tauri::{Manager, RunEvent, Runtime};
 use tokio::sync::Notify;
 
+use ccpulse_core::advice::{advise, Advice, Inputs};
 use ccpulse_core::alerts::Alert;
 use ccpulse_core::config::Config;
 use ccpulse_core::limits::Limits;
@@ -16,7 +17,8 @@ use ccpulse_core::overload::Overload;
 use ccpulse_core::report::{service_report, ServiceReport};
 use ccpulse_core::service::ServiceSnapshot;
 use ccpulse_core::tray_view::{
-    limits_view, overload_line, sparkline, tooltip, tray_view, usage_line, LimitsView,
+    activity, limits_view, overload_line, sparkline, tooltip, tray_view, usage_line, Activity,
+    LimitsView,
 };
 use ccpulse_sources::alerting::Alerting;
 use ccpulse_sources::config_file;
@@ -49,6 +51,10 @@ pub struct Shared {
     pub limits_wake: Arc<Notify>,
     /// The next limits round may ask the OAuth endpoint now (its schedule permitting).
     pub limits_on_demand: AtomicBool,
+    /// The login problem the usage endpoint last ran into (a knowledge base id).
+    pub login_problem: Mutex<Option<String>>,
+    /// Where an API key overriding the subscription is set (read by the limits loop).
+    pub key_overrides: Mutex<Vec<String>>,
 }
 
 /// Everything the panel renders.
@@ -63,6 +69,10 @@ pub struct PanelState {
     pub overload_chart: String,
     /// "Today: 4.5M tokens · $3.41 (local estimate)".
     pub usage: String,
+    /// Today's use, the burn rate and the API error rate.
+    pub activity: Activity,
+    /// What to do now, the most pressing first.
+    pub advice: Vec<Advice>,
 }
 
 impl Shared {
@@ -73,14 +83,40 @@ impl Shared {
     pub fn panel_state(&self, now: DateTime<Utc>) -> PanelState {
         let snapshot = self.snapshot.lock().expect("snapshot lock").clone();
         let overload = self.overload.lock().expect("overload lock").clone();
+        let service = service_report(&snapshot, &self.config.status.relevance, now);
+        let limits = self.limits_view(now);
+        let advice = advise(&Inputs {
+            service: &service,
+            overload: &overload,
+            limits: &limits,
+            near_percent: self
+                .config
+                .limit_thresholds
+                .first()
+                .map_or(80.0, |t| f64::from(*t)),
+            login_problem: self.login_problem.lock().expect("login lock").as_deref(),
+            key_overrides: &self.key_overrides.lock().expect("keys lock"),
+        });
+        let activity = {
+            let local = self.local.lock().expect("local lock");
+            let local = local.as_ref();
+            activity(
+                local.map(|l| &l.usage),
+                local.map_or(&[][..], |l| &l.spend),
+                local.map_or(&[][..], |l| &l.api_errors),
+                now,
+            )
+        };
         PanelState {
             paused_until: self.paused(now).map(|t| t.to_rfc3339()),
-            service: service_report(&snapshot, &self.config.status.relevance, now),
-            limits: self.limits_view(now),
+            service,
+            limits,
             overload_line: overload_line(&overload),
             overload_chart: sparkline(&overload.per_minute),
             overload,
-            usage: self.usage_line(),
+            usage: activity.today.clone(),
+            activity,
+            advice,
         }
     }
 
@@ -228,6 +264,8 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: Config) -> taur
             overload: Mutex::new(Overload::default()),
             limits_wake: Arc::new(Notify::new()),
             limits_on_demand: AtomicBool::new(false),
+            login_problem: Mutex::new(None),
+            key_overrides: Mutex::new(Vec::new()),
         })
         .manage(PanelSlot::default())
 }

@@ -19,16 +19,32 @@ pub fn panel_state(latest: State<'_, Latest>) -> Option<serde_json::Value> {
     latest.0.lock().expect("state lock").clone()
 }
 
-/// Ask the tray for a poll now; the new state arrives as an event.
-#[tauri::command]
-pub fn refresh_now() -> Result<(), CommandError> {
+fn tell_tray(message: &FromPanel) -> Result<(), CommandError> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{PREFIX}{}", encode(&FromPanel::Refresh))
+    writeln!(out, "{PREFIX}{}", encode(message))
         .and_then(|()| out.flush())
         .map_err(|e| CommandError {
             code: "tray_gone",
             message: format!("cannot reach the tray: {e}"),
         })
+}
+
+/// Ask the tray for a poll now; the new state arrives as an event.
+#[tauri::command]
+pub fn refresh_now() -> Result<(), CommandError> {
+    tell_tray(&FromPanel::Refresh)
+}
+
+/// Put a command on the clipboard (the tray holds it, so it stays after the panel closes).
+#[tauri::command]
+pub fn copy_text(text: String) -> Result<(), CommandError> {
+    tell_tray(&FromPanel::Copy { text })
+}
+
+/// The error reference, searched as the user types (`kb::search`).
+#[tauri::command]
+pub fn reference(query: String) -> Vec<&'static ccpulse_core::kb::Entry> {
+    ccpulse_core::kb::search(&query)
 }
 
 #[tauri::command]

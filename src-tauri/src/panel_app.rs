@@ -42,6 +42,8 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             crate::commands::panel_state,
             crate::commands::refresh_now,
+            crate::commands::copy_text,
+            crate::commands::reference,
             crate::commands::open_url,
             crate::commands::close_panel,
         ])

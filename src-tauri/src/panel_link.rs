@@ -20,6 +20,10 @@ pub enum ToPanel {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FromPanel {
     Refresh,
+    /// Put this text on the clipboard. The tray owns it, so it outlives the panel.
+    Copy {
+        text: String,
+    },
 }
 
 pub fn encode<T: Serialize>(message: &T) -> String {

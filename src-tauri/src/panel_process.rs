@@ -66,6 +66,7 @@ fn spawn<R: Runtime>(app: &AppHandle<R>) -> std::io::Result<Running> {
                         shared.limits_on_demand.store(true, Ordering::Relaxed);
                         shared.limits_wake.notify_one();
                     }
+                    Ok(FromPanel::Copy { text }) => copy_to_clipboard(&app, text),
                     Err(e) => eprintln!("ccpulse: panel said something odd ({e}): {json}"),
                 }
             }
@@ -77,6 +78,25 @@ fn spawn<R: Runtime>(app: &AppHandle<R>) -> std::io::Result<Running> {
             }
         })?;
     Ok(Running { pid, stdin })
+}
+
+/// GTK's clipboard, set on the main thread; a clipboard manager, if one runs, is asked to keep
+/// it after the tray exits.
+#[cfg(target_os = "linux")]
+fn copy_to_clipboard<R: Runtime>(app: &AppHandle<R>, text: String) {
+    let set = app.run_on_main_thread(move || {
+        let clipboard = gtk::Clipboard::get(&gtk::gdk::SELECTION_CLIPBOARD);
+        clipboard.set_text(&text);
+        clipboard.store();
+    });
+    if let Err(e) = set {
+        eprintln!("ccpulse: cannot reach the clipboard: {e}");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn copy_to_clipboard<R: Runtime>(_app: &AppHandle<R>, _text: String) {
+    eprintln!("ccpulse: copying is not supported on this OS yet");
 }
 
 fn state_message(state: &PanelState) -> ToPanel {

@@ -10,8 +10,10 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{
-    Atom, AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask, MapState, Window,
+    Atom, AtomEnum, ClientMessageEvent, ConnectionExt as _, CreateWindowAux, EventMask, MapState,
+    Window, WindowClass,
 };
+use x11rb::protocol::Event;
 use x11rb::rust_connection::RustConnection;
 
 use crate::wait::poll_until;
@@ -209,6 +211,59 @@ impl X11 {
             .check()
             .with_context(|| format!("sending WM_DELETE_WINDOW to window {id:#x}"))?;
         Ok(())
+    }
+
+    /// The text on the clipboard (the `CLIPBOARD` selection as `UTF8_STRING`), asked of its
+    /// owner like a paste does; `None` when nobody owns it or the owner offers no text.
+    pub fn clipboard_text(&self, timeout: Duration) -> Result<Option<String>> {
+        let atom = |name: &str| -> Result<Atom> {
+            Ok(self.conn.intern_atom(false, name.as_bytes())?.reply()?.atom)
+        };
+        let (clipboard, into) = (atom("CLIPBOARD")?, atom("CCPULSE_TEST_PASTE")?);
+        let window = self.conn.generate_id()?;
+        self.conn
+            .create_window(
+                0,
+                window,
+                self.root,
+                0,
+                0,
+                1,
+                1,
+                0,
+                WindowClass::INPUT_ONLY,
+                0,
+                &CreateWindowAux::new(),
+            )?
+            .check()
+            .context("creating a window to paste into")?;
+        let result = (|| {
+            self.conn
+                .convert_selection(
+                    window,
+                    clipboard,
+                    self.utf8_string,
+                    into,
+                    x11rb::CURRENT_TIME,
+                )?
+                .check()?;
+            let notify = poll_until("the clipboard owner's answer", timeout, || {
+                match self.conn.poll_for_event()? {
+                    Some(Event::SelectionNotify(e)) if e.requestor == window => Ok(Some(e)),
+                    _ => Ok(None),
+                }
+            })?;
+            if notify.property == x11rb::NONE {
+                return Ok(None);
+            }
+            let reply = self
+                .conn
+                .get_property(true, window, into, AtomEnum::ANY, 0, u32::MAX / 4)?
+                .reply()?;
+            Ok(Some(String::from_utf8_lossy(&reply.value).into_owned()))
+        })();
+        let _ = self.conn.destroy_window(window).map(|c| c.check());
+        result
     }
 
     /// A list of the top-level windows, for error messages.

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use base64::Engine;
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{statusline, tray_bin, Desktop};
+use ccpulse_tests::{statusline, tray_bin, Desktop, ProcessGuard};
 use serde_json::{json, Value};
 
 const T: Duration = Duration::from_secs(30);
@@ -102,28 +102,106 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
-    let server = TimelineServer::start().await?;
-    server.set_step(1);
-    let desktop = Desktop::new()?;
-    // Claude Code has reported its limits through the status line.
-    let state = desktop.state_home().join("ccpulse");
-    let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
-    let mut cmd = std::process::Command::new(ccpulse_tests::cli_bin());
-    cmd.arg("statusline").env("CCPULSE_STATE_DIR", &state);
-    let fed = statusline::run(&mut cmd, statusline::input(42.4, resets, 86.0).as_bytes())?;
-    assert!(fed.status.success(), "{fed:?}");
+impl WebDriver {
+    async fn element(&self, css: &str) -> Result<String> {
+        let el = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await?;
+        el.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .map(String::from)
+            .context("element id")
+    }
 
+    /// Types `text` into the element, key by key, as a user would.
+    async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let id = self.element(css).await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A JSON value computed by `js` (a function body), once it is not null.
+    async fn wait_for(&self, what: &str, js: &str) -> Result<Value> {
+        let deadline = Instant::now() + T;
+        loop {
+            let v = self.script(js).await?;
+            if !v.is_null() {
+                return Ok(v);
+            }
+            if Instant::now() > deadline {
+                bail!("waited {T:?} for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The advice cards shown: `[id, knowledge base entry, title]`.
+    async fn advice(&self) -> Result<Vec<(String, String, String)>> {
+        let v = self
+            .script(
+                "return [...document.querySelectorAll('[data-testid=advice]')].map(a => [a.dataset.adviceId, \
+                 a.dataset.entry, a.querySelector('[data-testid=advice-title]').textContent])",
+            )
+            .await?;
+        Ok(serde_json::from_value(v)?)
+    }
+
+    /// Waits until the advice cards have exactly these ids, in this order.
+    async fn wait_for_advice(&self, want: &[&str]) -> Result<Vec<(String, String, String)>> {
+        let deadline = Instant::now() + T;
+        loop {
+            let got = self.advice().await?;
+            if got.iter().map(|a| a.0.as_str()).eq(want.iter().copied()) {
+                return Ok(got);
+            }
+            if Instant::now() > deadline {
+                bail!("advice never became {want:?}; last {got:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The page as it looks now, kept in `tests/artifacts/NAME`.
+    async fn screenshot(&self, name: &str) -> Result<()> {
+        let shot = self.call(reqwest::Method::GET, "/screenshot", None).await?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot.as_str().context("screenshot")?)?;
+        ensure!(&png[1..4] == b"PNG", "not a PNG");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(name), &png)?;
+        Ok(())
+    }
+}
+
+/// `ccpulse-tray --open-panel` on `desktop` under WebKitWebDriver, with `env` (the status page,
+/// the state dir, ...) and the usage endpoint at a dead port unless `env` names another. The
+/// driver process goes with the returned guard.
+async fn open_panel(
+    desktop: &Desktop,
+    env: &[(&str, String)],
+) -> Result<(WebDriver, ProcessGuard)> {
     let port = free_port();
     let mut cmd = desktop.command("WebKitWebDriver");
     cmd.arg(format!("--port={port}"))
         .env("TAURI_WEBVIEW_AUTOMATION", "true")
-        .env("CCPULSE_STATUS_URL", server.uri())
         .env("CCPULSE_API_URL", "http://127.0.0.1:9")
-        .env("CCPULSE_STATE_DIR", &state)
+        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
         .env("TZ", "UTC");
-    let _driver = desktop.spawn("WebKitWebDriver", cmd)?;
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let driver = desktop.spawn("WebKitWebDriver", cmd)?;
 
     let http = reqwest::Client::builder().timeout(T).build()?;
     let base = format!("http://127.0.0.1:{port}");
@@ -147,11 +225,37 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
         .as_str()
         .with_context(|| format!("no session: {reply}"))?
         .to_string();
-    let wd = WebDriver {
-        http,
-        base,
-        session,
-    };
+    Ok((
+        WebDriver {
+            http,
+            base,
+            session,
+        },
+        driver,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    server.set_step(1);
+    let desktop = Desktop::new()?;
+    // Claude Code has reported its limits through the status line.
+    let state = desktop.state_home().join("ccpulse");
+    let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
+    let mut cmd = std::process::Command::new(ccpulse_tests::cli_bin());
+    cmd.arg("statusline").env("CCPULSE_STATE_DIR", &state);
+    let fed = statusline::run(&mut cmd, statusline::input(42.4, resets, 86.0).as_bytes())?;
+    assert!(fed.status.success(), "{fed:?}");
+
+    let (wd, _driver) = open_panel(
+        &desktop,
+        &[
+            ("CCPULSE_STATUS_URL", server.uri()),
+            ("CCPULSE_STATE_DIR", state.display().to_string()),
+        ],
+    )
+    .await?;
 
     // What the panel shows comes from the app's state.
     wd.wait_for_text(
@@ -220,14 +324,311 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
     wd.wait_for_text("summary", "(identified)").await?;
     assert!(server.requests_to("/api/v2/summary.json").await > before);
 
-    let shot = wd.call(reqwest::Method::GET, "/screenshot", None).await?;
-    let png =
-        base64::engine::general_purpose::STANDARD.decode(shot.as_str().context("screenshot")?)?;
-    assert_eq!(&png[1..4], b"PNG");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("panel-webdriver.png"), &png)?;
+    wd.screenshot("panel-webdriver.png").await?;
+    let _ = wd.call(reqwest::Method::DELETE, "", None).await;
+    Ok(())
+}
 
+/// Claude Code's status line reports these limits (through `ccpulse statusline`, as installed).
+fn feed_limits(desktop: &Desktop, session: f64, weekly: f64) -> Result<()> {
+    let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
+    let mut cmd = std::process::Command::new(ccpulse_tests::cli_bin());
+    cmd.arg("statusline")
+        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"));
+    let fed = statusline::run(
+        &mut cmd,
+        statusline::input(session, resets, weekly).as_bytes(),
+    )?;
+    ensure!(fed.status.success(), "{fed:?}");
+    Ok(())
+}
+
+/// Claude Code's login in `~/.claude/.credentials.json`, expiring `expires_in` from now.
+fn plant_login(desktop: &Desktop, token: &str, expires_in: chrono::Duration) -> Result<()> {
+    let dir = desktop.home().join(".claude");
+    std::fs::create_dir_all(&dir)?;
+    let credentials = json!({"claudeAiOauth": {
+        "accessToken": token, "refreshToken": "sk-ant-ort01-PANEL-refresh",
+        "expiresAt": (chrono::Utc::now() + expires_in).timestamp_millis(),
+        "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}});
+    std::fs::write(dir.join(".credentials.json"), credentials.to_string())?;
+    Ok(())
+}
+
+async fn wait_for_clipboard(desktop: &Desktop, want: &str) -> Result<()> {
+    let x = desktop.x11()?;
+    let deadline = Instant::now() + T;
+    loop {
+        let got = x.clipboard_text(Duration::from_secs(5))?;
+        if got.as_deref() == Some(want) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the clipboard never held {want:?}; last {got:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const KEY: &str = "sk-ant-api03-PANEL-planted-key-0123456789";
+
+/// A session limit hit, the weekly window near its limit, an open incident, an API key in the
+/// environment and an expired login, all at once: each has its card, the most pressing first;
+/// copy puts a command on the clipboard, "More" and the search find the reference's entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panel_says_what_to_do_about_limits_an_incident_a_key_and_the_login() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    server.set_step(1);
+    let desktop = Desktop::new()?;
+    feed_limits(&desktop, 100.0, 86.0)?;
+    plant_login(
+        &desktop,
+        "sk-ant-oat01-PANEL-expired",
+        -chrono::Duration::hours(2),
+    )?;
+    let (wd, _driver) = open_panel(
+        &desktop,
+        &[
+            ("CCPULSE_STATUS_URL", server.uri()),
+            ("ANTHROPIC_API_KEY", KEY.to_string()),
+        ],
+    )
+    .await?;
+
+    let advice = wd
+        .wait_for_advice(&[
+            "limit-hit:session",
+            "wave",
+            "api-key",
+            "limit-near:weekly",
+            "login",
+        ])
+        .await?;
+    let entries: Vec<&str> = advice.iter().map(|a| a.1.as_str()).collect();
+    assert_eq!(
+        entries,
+        [
+            "session-limit",
+            "overloaded",
+            "api-key-overrides-subscription",
+            "weekly-limit",
+            "oauth-expired"
+        ]
+    );
+    assert!(
+        advice[0]
+            .2
+            .starts_with("Session (5h) limit reached: resets "),
+        "{advice:?}"
+    );
+    assert_eq!(
+        advice[1].2,
+        "Overload reported: Elevated errors on Claude Opus 4.5"
+    );
+    assert_eq!(
+        wd.script(
+            "return document.querySelector('[data-advice-id=\"limit-hit:session\"]').dataset.tone"
+        )
+        .await?,
+        "outage"
+    );
+    let page = wd.script("return document.body.textContent").await?;
+    let page = page.as_str().unwrap_or_default();
+    assert!(
+        page.contains("ANTHROPIC_API_KEY in the environment"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(KEY) && !page.contains("PANEL-expired"),
+        "a secret on the page"
+    );
+
+    // Copy: the command is on the clipboard, and the button says so.
+    wd.click("[data-advice-id=\"limit-hit:session\"] [data-copy=\"/usage-credits\"]")
+        .await?;
+    wait_for_clipboard(&desktop, "/usage-credits").await?;
+    wd.wait_for(
+        "the button to say Copied",
+        "const b = document.querySelector('[data-advice-id=\"limit-hit:session\"] [data-copy=\"/usage-credits\"]'); \
+         return b && b.textContent === 'Copied' ? true : null",
+    )
+    .await?;
+    wd.screenshot("panel-advice.png").await?;
+
+    // "More" opens the entry in the reference.
+    wd.click("[data-advice-id=\"limit-hit:session\"] [data-testid=advice-more]")
+        .await?;
+    let open = wd
+        .wait_for(
+            "the session-limit entry, open",
+            "const r = document.getElementById('reference'); \
+             const e = document.querySelector('[data-entry-id=\"session-limit\"]'); \
+             return !r.hidden && e && e.open ? e.querySelector('summary').textContent : null",
+        )
+        .await?;
+    assert!(!open.as_str().unwrap_or_default().is_empty());
+    assert_eq!(
+        wd.script("return document.getElementById('panel').hidden")
+            .await?,
+        true
+    );
+
+    // Search: a pasted message finds its entry first.
+    wd.script("const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return null")
+        .await?;
+    wd.wait_for_text("reference-count", "All ").await?;
+    wd.type_into("#search", "Prompt is too long").await?;
+    let first = wd
+        .wait_for(
+            "the search to answer",
+            "const c = document.getElementById('reference-count').textContent; \
+             return c.includes('Prompt is too long') ? [...document.querySelectorAll('[data-testid=entry]')].map(e => e.dataset.entryId) : null",
+        )
+        .await?;
+    assert_eq!(first[0], "prompt-too-long", "{first}");
+    wd.screenshot("panel-reference.png").await?;
+
+    let _ = wd.call(reqwest::Method::DELETE, "", None).await;
+    Ok(())
+}
+
+/// Nothing answers: "No connection", the way to check the machine, and the last reading's age.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panel_says_what_to_do_when_offline() -> Result<()> {
+    let desktop = Desktop::new()?;
+    let (wd, _driver) = open_panel(
+        &desktop,
+        &[("CCPULSE_STATUS_URL", "http://127.0.0.1:9".into())],
+    )
+    .await?;
+    let advice = wd.wait_for_advice(&["offline"]).await?;
+    assert_eq!(advice[0].1, "unable-to-connect");
+    assert_eq!(advice[0].2, "No connection");
+    let command = wd.text("step-command").await?;
+    assert_eq!(command, "ccpulse doctor");
+    wd.screenshot("panel-offline.png").await?;
+    let _ = wd.call(reqwest::Method::DELETE, "", None).await;
+    Ok(())
+}
+
+/// The status page answers with an error page: said as such, not as an outage of Claude.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panel_says_what_to_do_when_the_status_page_fails() -> Result<()> {
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_raw("<html><body>Service Unavailable</body></html>", "text/html"),
+        )
+        .mount(&server)
+        .await;
+    let desktop = Desktop::new()?;
+    let (wd, _driver) = open_panel(&desktop, &[("CCPULSE_STATUS_URL", server.uri())]).await?;
+    let advice = wd.wait_for_advice(&["status-page"]).await?;
+    assert_eq!(advice[0].2, "The status page is not answering");
+    let detail = wd.text("advice-detail").await?;
+    assert!(detail.contains("HTTP 503"), "{detail}");
+    wd.screenshot("panel-status-page-down.png").await?;
+    let _ = wd.call(reqwest::Method::DELETE, "", None).await;
+    Ok(())
+}
+
+/// Real 529 retry records written in the last minutes, and the usage endpoint saying the weekly
+/// Opus cap is used up: the wave and the model limit each have their card, and the activity
+/// card counts the errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panel_says_what_to_do_in_a_529_wave_and_at_the_opus_limit() -> Result<()> {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let status = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+
+    // The real client's records of a 529 that ran out of retries, moved to a minute ago.
+    let fixture = ccpulse_tests::fixtures_dir().join("claude-code/p-overloaded/projects");
+    let file = std::fs::read_dir(&fixture)?
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .map(|f| f.path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .context("the p-overloaded transcript")?;
+    let project = desktop.home().join(".claude/projects/-home-user-project");
+    std::fs::create_dir_all(&project)?;
+    let now = chrono::Utc::now();
+    for (n, session) in [
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        "aaaaaaaa-0000-4000-8000-000000000002",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut moved = String::new();
+        for line in std::fs::read_to_string(&file)?.lines() {
+            let mut v: Value = serde_json::from_str(line)?;
+            if v.get("timestamp").is_some() {
+                let at = now - chrono::Duration::seconds(90 - 30 * n as i64);
+                v["timestamp"] = at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
+            }
+            if v.get("sessionId").is_some() {
+                v["sessionId"] = (*session).into();
+            }
+            moved += &(v.to_string() + "\n");
+        }
+        std::fs::write(project.join(format!("{session}.jsonl")), moved)?;
+    }
+
+    // The usage endpoint's four-window shape, with the Opus cap used up until next week.
+    let mut usage: Value = serde_json::from_slice(&std::fs::read(
+        ccpulse_tests::fixtures_dir().join("oauth-usage/four-windows-2026-01.json"),
+    )?)?;
+    let later = |h: i64| (now + chrono::Duration::hours(h)).to_rfc3339();
+    for (window, used, resets) in [
+        ("five_hour", 12.0, later(3)),
+        ("seven_day", 40.0, later(100)),
+        ("seven_day_sonnet", 20.0, later(100)),
+        ("seven_day_opus", 100.0, later(100)),
+    ] {
+        usage[window] = json!({"utilization": used, "resets_at": resets});
+    }
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/oauth/usage"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&usage))
+        .mount(&api)
+        .await;
+    plant_login(
+        &desktop,
+        "sk-ant-oat01-PANEL-valid",
+        chrono::Duration::hours(6),
+    )?;
+
+    let (wd, _driver) = open_panel(
+        &desktop,
+        &[
+            ("CCPULSE_STATUS_URL", status.uri()),
+            ("CCPULSE_API_URL", api.uri()),
+        ],
+    )
+    .await?;
+    let advice = wd
+        .wait_for_advice(&["limit-hit:model:Opus", "wave"])
+        .await?;
+    assert_eq!(advice[0].1, "model-limit");
+    assert!(
+        advice[0]
+            .2
+            .starts_with("Weekly Opus limit reached: resets "),
+        "{advice:?}"
+    );
+    assert_eq!(advice[1].1, "overloaded");
+    assert_eq!(advice[1].2, "Claude is overloaded: 8 errors in 15 min");
+    let steps = wd
+        .script("return [...document.querySelectorAll('[data-advice-id=\"limit-hit:model:Opus\"] [data-testid=step-command]')].map(e => e.textContent)")
+        .await?;
+    assert_eq!(steps[0], "/model", "{steps}");
+    let errors = wd.wait_for_text("activity-errors", "API errors: ").await?;
+    assert!(errors.ends_with("over the last 15 min (8)"), "{errors}");
+    wd.screenshot("panel-wave.png").await?;
     let _ = wd.call(reqwest::Method::DELETE, "", None).await;
     Ok(())
 }

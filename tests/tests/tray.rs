@@ -236,6 +236,10 @@ async fn tray_walks_an_incident_and_notifies_once_per_update() -> Result<()> {
     assert_eq!(summaries, want, "{}", app.log_excerpt());
     let bodies: Vec<&str> = got.iter().map(|n| n.body.as_str()).collect();
     assert!(bodies[0].starts_with("Investigating: "), "{bodies:?}");
+    assert!(
+        bodies[0].ends_with("\nFailed requests do not count against your plan. Wait and retry; if one model is affected, /model to another may work."),
+        "{bodies:?}"
+    );
     assert!(bodies[1].starts_with("Identified: "), "{bodies:?}");
     assert!(bodies[2].starts_with("Monitoring: "), "{bodies:?}");
     assert_eq!(bodies[3], "Resolved: This incident has been resolved.");

@@ -3,6 +3,7 @@
 //! ledger (the tray owns it). What it writes to the state dir: the usage index, the status line
 //! feed and the OAuth usage schedule (ARCHITECTURE.md).
 
+mod doctor;
 mod fix;
 mod render;
 mod statusline;
@@ -54,6 +55,9 @@ enum Command {
     /// What a Claude Code error means and what to do: paste the message (or an entry's id).
     /// Exits 1 when nothing matches.
     Fix(fix::Args),
+    /// Check this machine for the local causes of Claude Code's connection and login errors.
+    /// Exits 1 when a check warns or fails.
+    Doctor(doctor::Args),
     /// Token use and cost from Claude Code's local transcripts.
     #[command(subcommand)]
     Usage(usage::Report),
@@ -93,6 +97,18 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Doctor(args) = cli.command {
+        // Needs no config either.
+        return match doctor::run(args, color()) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ccpulse: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let config = match config_file::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -109,7 +125,7 @@ fn main() -> ExitCode {
             Command::Status { json } => status(config, json).await,
             Command::Watch => watch(config).await,
             Command::Usage(report) => usage::run(report),
-            Command::Fix(_) => unreachable!("run above"),
+            Command::Fix(_) | Command::Doctor(_) => unreachable!("run above"),
             Command::Statusline { action, .. } => match action {
                 Some(statusline::Action::Install { chain }) => statusline::install(chain),
                 Some(statusline::Action::Uninstall) => statusline::uninstall(),

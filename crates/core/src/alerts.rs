@@ -203,7 +203,7 @@ fn alert_for(key: String, event: &StatusEvent) -> Alert {
     let (title, body, url, urgency) = match event {
         StatusEvent::IncidentOpened { incident } => (
             format!("Claude incident: {}", incident.name),
-            latest_text(incident),
+            format!("{}\n{}", latest_text(incident), crate::advice::INCIDENT_FIX),
             Some(incident.url.clone()),
             urgency_of(incident.impact),
         ),

@@ -131,6 +131,34 @@ pub fn find(text: &str) -> Vec<Match> {
         .collect()
 }
 
+/// The reference as searched while typing: every entry for an empty query; else the entries
+/// [`find`] picks for it, then every other entry whose id, title, patterns, commands or
+/// environment variables hold each word of the query, in the reference's order.
+pub fn search(query: &str) -> Vec<&'static Entry> {
+    let query = normalize(query);
+    let terms: Vec<&str> = query.split(' ').filter(|t| !t.is_empty()).collect();
+    if terms.is_empty() {
+        return entries().iter().collect();
+    }
+    let mut out: Vec<&'static Entry> = find(&query).into_iter().map(|m| m.entry).collect();
+    for e in entries() {
+        let hay = normalize(
+            &[&e.id, &e.title]
+                .into_iter()
+                .chain(&e.patterns)
+                .chain(&e.commands)
+                .chain(e.env.iter().map(|v| &v.name))
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        if terms.iter().all(|t| hay.contains(t)) && !out.iter().any(|o| o.id == e.id) {
+            out.push(e);
+        }
+    }
+    out
+}
+
 /// Lower case, typographic quotes and dashes made plain, runs of space made one.
 fn normalize(text: &str) -> String {
     let plain: String = text

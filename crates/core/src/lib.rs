@@ -8,6 +8,7 @@
 //! Not here on purpose: parsing of wire formats (that is `ccpulse-sources`, named after the
 //! origin of the data) and anything that decides *how* to show or send something on a platform.
 
+pub mod advice;
 pub mod alerts;
 pub mod backoff;
 pub mod config;

@@ -33,6 +33,8 @@ pub struct ServiceReport {
     pub age_secs: Option<i64>,
     pub stale: bool,
     pub error: Option<String>,
+    /// The last attempt reached nothing: probably no connection.
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,6 +144,7 @@ pub fn service_report(
         age_secs: snapshot.age_secs(now),
         stale: snapshot.stale(),
         error: snapshot.error.clone(),
+        offline: snapshot.offline,
     }
 }
 
@@ -203,6 +206,7 @@ pub(crate) mod tests {
             status: Some(sample_status()),
             fetched_at: Some(now - chrono::Duration::seconds(30)),
             error: None,
+            offline: false,
         };
         let json = serde_json::to_value(Report {
             service: service_report(&snap, &Relevance::default(), now),
@@ -247,6 +251,7 @@ pub(crate) mod tests {
             status: None,
             fetched_at: None,
             error: Some("GET http://127.0.0.1:9/api/v2/summary.json: connection refused".into()),
+            offline: true,
         };
         let r = service_report(&snap, &Relevance::default(), now);
         assert_eq!(r.indicator, "unknown");

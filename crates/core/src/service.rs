@@ -14,6 +14,10 @@ pub struct ServiceSnapshot {
     pub fetched_at: Option<DateTime<Utc>>,
     /// The last attempt's error, naming the URL; `None` after a success.
     pub error: Option<String>,
+    /// The last attempt reached nothing (no name resolution, no connection): this machine is
+    /// probably offline, rather than the page failing.
+    #[serde(default)]
+    pub offline: bool,
 }
 
 impl ServiceSnapshot {
@@ -24,10 +28,12 @@ impl ServiceSnapshot {
         }
         self.fetched_at = Some(now);
         self.error = None;
+        self.offline = false;
     }
 
-    pub fn failed(&mut self, error: String) {
+    pub fn failed(&mut self, error: String, offline: bool) {
         self.error = Some(error);
+        self.offline = offline;
     }
 
     /// The data does not reflect the latest attempt (or there is none).
@@ -79,7 +85,7 @@ mod tests {
         assert!(s.stale());
         s.confirmed(Some(crate::report::tests::sample_status()), t0);
         assert!(!s.stale());
-        s.failed("GET http://x/api/v2/summary.json: timed out".into());
+        s.failed("GET http://x/api/v2/summary.json: timed out".into(), false);
         assert!(s.stale());
         assert!(s.status.is_some());
         assert_eq!(s.fetched_at, Some(t0));

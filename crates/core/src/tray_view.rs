@@ -201,6 +201,57 @@ pub fn usage_line(usage: Option<&LocalUsage>) -> String {
     }
 }
 
+/// The panel's activity card: today's use, the burn rate and the API error rate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Activity {
+    /// "Today: 4.5M tokens · $3.41 (local estimate)", or the reading progress.
+    pub today: String,
+    /// USD per hour over the last hour (local estimate); `None` while transcripts are read.
+    pub burn_per_hour: Option<f64>,
+    /// "Burn rate: $2.10/h over the last hour".
+    pub burn: String,
+    /// API errors (retries included) of the last 15 minutes, per minute.
+    pub errors_per_min: f64,
+    /// "API errors: 0.4/min over the last 15 min (6)", or "No API errors in the last 15 min".
+    pub errors: String,
+}
+
+pub fn activity(
+    usage: Option<&LocalUsage>,
+    spend: &[(DateTime<Utc>, f64)],
+    api_errors: &[crate::signals::ApiError],
+    now: DateTime<Utc>,
+) -> Activity {
+    let read = matches!(usage, Some(LocalUsage::Today { .. }));
+    let hour = now - chrono::Duration::hours(1);
+    let burn_per_hour = read.then(|| {
+        spend
+            .iter()
+            .filter(|(at, _)| *at > hour && *at <= now)
+            .map(|(_, usd)| usd)
+            .sum::<f64>()
+    });
+    let quarter = now - chrono::Duration::minutes(15);
+    let recent = api_errors
+        .iter()
+        .filter(|e| e.at > quarter && e.at <= now)
+        .count();
+    let errors_per_min = recent as f64 / 15.0;
+    Activity {
+        today: usage_line(usage),
+        burn_per_hour,
+        burn: match burn_per_hour {
+            Some(b) => format!("Burn rate: ${b:.2}/h over the last hour"),
+            None => "Burn rate: not known yet".into(),
+        },
+        errors_per_min,
+        errors: match recent {
+            0 => "No API errors in the last 15 min".into(),
+            n => format!("API errors: {errors_per_min:.1}/min over the last 15 min ({n})"),
+        },
+    }
+}
+
 /// One limit window as every shell words it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LimitRow {
@@ -431,6 +482,50 @@ mod usage_line_tests {
             usage_line(Some(&reading)),
             "Reading transcripts: 120 of 7799 files"
         );
+    }
+}
+
+#[cfg(test)]
+mod activity_tests {
+    use super::*;
+    use crate::signals::{ApiError, ErrorOrigin};
+
+    #[test]
+    fn burn_rate_and_error_rate_count_only_their_windows() {
+        let now = DateTime::parse_from_rfc3339("2026-03-02T18:20:00Z")
+            .unwrap()
+            .to_utc();
+        let min = |m: i64| now - chrono::Duration::minutes(m);
+        let spend = [
+            (min(90), 5.0),
+            (min(59), 1.25),
+            (min(2), 0.85),
+            (now + chrono::Duration::minutes(1), 9.0),
+        ];
+        let err = |m: i64| ApiError {
+            at: min(m),
+            origin: ErrorOrigin::Retry,
+            status: Some(529),
+            model: None,
+            kind: None,
+            session_id: None,
+        };
+        let errors = [err(20), err(14), err(1), err(0)];
+        let today = LocalUsage::Today {
+            tokens: 4_512_000,
+            cost: 3.414,
+        };
+        let a = activity(Some(&today), &spend, &errors, now);
+        assert_eq!(a.burn_per_hour, Some(2.1));
+        assert_eq!(a.burn, "Burn rate: $2.10/h over the last hour");
+        assert_eq!(a.errors, "API errors: 0.2/min over the last 15 min (3)");
+        assert_eq!(a.today, "Today: 4.5M tokens · $3.41 (local estimate)");
+
+        let reading = LocalUsage::Reading { done: 3, total: 9 };
+        let a = activity(Some(&reading), &spend, &[], now);
+        assert_eq!(a.burn_per_hour, None);
+        assert_eq!(a.burn, "Burn rate: not known yet");
+        assert_eq!(a.errors, "No API errors in the last 15 min");
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod alerting;
 pub mod config_file;
+pub mod doctor;
 pub mod env;
 pub mod http;
 pub mod monitor;

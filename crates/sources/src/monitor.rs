@@ -19,7 +19,7 @@ use ccpulse_core::status::{Incident, ServiceStatus};
 use ccpulse_core::status_diff::departed;
 
 use crate::alerting::Alerting;
-use crate::http::TIMEOUT;
+use crate::http::{FetchError, TIMEOUT};
 use crate::state_dir::StateDir;
 use crate::statuspage::{StatuspageClient, Summary};
 
@@ -42,7 +42,11 @@ pub enum Observation {
         history: Vec<Incident>,
     },
     NotModified,
-    Failed(String),
+    Failed {
+        error: String,
+        /// Nothing answered at all (see [`ServiceSnapshot::offline`]).
+        offline: bool,
+    },
 }
 
 pub fn warn(message: impl std::fmt::Display) {
@@ -64,6 +68,7 @@ impl StatusMonitor {
         let snapshot = match state.load::<ServiceSnapshot>(STATUS_CACHE_FILE) {
             Ok(Some(cached)) => ServiceSnapshot {
                 error: None,
+                offline: false,
                 ..cached
             },
             Ok(None) => ServiceSnapshot::default(),
@@ -93,8 +98,8 @@ impl StatusMonitor {
     /// Fold one poll into the state; returns what to show now (empty in read-only mode).
     pub fn apply(&mut self, observation: Observation, now: DateTime<Utc>) -> Vec<Alert> {
         match observation {
-            Observation::Failed(error) => {
-                self.snapshot.failed(error);
+            Observation::Failed { error, offline } => {
+                self.snapshot.failed(error, offline);
                 Vec::new()
             }
             Observation::NotModified => {
@@ -134,7 +139,10 @@ impl StatusMonitor {
 /// One poll: the summary, and the history when an incident left it.
 pub async fn poll(client: &mut StatuspageClient, prev: Option<&ServiceStatus>) -> Observation {
     match client.summary().await {
-        Err(e) => Observation::Failed(e.to_string()),
+        Err(e) => Observation::Failed {
+            offline: matches!(e, FetchError::Connect { .. }),
+            error: e.to_string(),
+        },
         Ok(Summary::NotModified) => Observation::NotModified,
         Ok(Summary::Fresh(parsed)) => {
             for w in &parsed.warnings {
@@ -168,7 +176,7 @@ pub async fn run(
     loop {
         let observation = poll(&mut client, monitor.snapshot.status.as_ref()).await;
         failures = match observation {
-            Observation::Failed(_) => failures.saturating_add(1),
+            Observation::Failed { .. } => failures.saturating_add(1),
             _ => 0,
         };
         let alerts = monitor.apply(observation, Utc::now());

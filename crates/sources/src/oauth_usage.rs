@@ -327,6 +327,10 @@ pub struct Cache {
     pub throttled_until: Option<DateTime<Utc>>,
     /// Why the last attempt gave no reading.
     pub last_error: Option<String>,
+    /// When that was the login: the knowledge base entry that fixes it (`oauth-expired`,
+    /// `oauth-scope`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_problem: Option<String>,
 }
 
 impl Cache {
@@ -362,28 +366,38 @@ pub async fn refresh(
     }
     let later = |d: Duration| now + chrono::Duration::from_std(d).unwrap_or_default();
     cache.last_attempt = Some(now);
+    cache.login_problem = None;
     cache.next_attempt = Some(later(every));
-    let outcome =
-        match login.ok_or_else(|| "no home folder to find Claude Code's login in".to_string()) {
-            Err(e) => Err(e),
-            Ok(login) => match login.token(now) {
-                Err(e) => Err(e.to_string()),
-                Ok(token) => fetch(client, base_url, &token, now).await.map_err(|e| {
-                    match &e {
-                        UsageError::Throttled { retry_after } => {
-                            let wait = retry_after.unwrap_or_default().max(AFTER_429);
-                            cache.throttled_until = Some(later(wait));
-                            cache.next_attempt = Some(later(wait.max(every)));
-                        }
-                        UsageError::Fetch(_) => {
-                            cache.next_attempt = Some(later(AFTER_FAILURE.min(every)))
-                        }
-                        UsageError::Unauthorized | UsageError::Forbidden => {}
+    let outcome = match login
+        .ok_or_else(|| "no home folder to find Claude Code's login in".to_string())
+    {
+        Err(e) => Err(e),
+        Ok(login) => match login.token(now) {
+            Err(e) => {
+                cache.login_problem = match e {
+                    CredentialsError::Expired => Some("oauth-expired".into()),
+                    CredentialsError::NoProfileScope => Some("oauth-scope".into()),
+                    _ => None,
+                };
+                Err(e.to_string())
+            }
+            Ok(token) => fetch(client, base_url, &token, now).await.map_err(|e| {
+                match &e {
+                    UsageError::Throttled { retry_after } => {
+                        let wait = retry_after.unwrap_or_default().max(AFTER_429);
+                        cache.throttled_until = Some(later(wait));
+                        cache.next_attempt = Some(later(wait.max(every)));
                     }
-                    e.to_string()
-                }),
-            },
-        };
+                    UsageError::Fetch(_) => {
+                        cache.next_attempt = Some(later(AFTER_FAILURE.min(every)))
+                    }
+                    UsageError::Unauthorized => cache.login_problem = Some("oauth-expired".into()),
+                    UsageError::Forbidden => cache.login_problem = Some("oauth-scope".into()),
+                }
+                e.to_string()
+            }),
+        },
+    };
     match outcome {
         Ok(observed) => {
             cache.last_good = Some(observed);

@@ -1,0 +1,572 @@
+//! What to do now: every state the monitor can be in, mapped to the knowledge base entry that
+//! explains it and the commands that get the user going again. The panel's "What to do now"
+//! card shows this list; the notifications of the same conditions carry the same commands.
+
+use serde::Serialize;
+
+use crate::kb;
+use crate::overload::{Overload, State};
+use crate::report::ServiceReport;
+use crate::service::describe_age;
+use crate::tray_view::LimitsView;
+
+/// Everything the advice is a function of.
+pub struct Inputs<'a> {
+    pub service: &'a ServiceReport,
+    pub overload: &'a Overload,
+    pub limits: &'a LimitsView,
+    /// A window at or above this percent is "near" its limit (the lowest notification
+    /// threshold).
+    pub near_percent: f64,
+    /// The login problem the usage endpoint ran into: a knowledge base id (`oauth-expired`,
+    /// `oauth-scope`).
+    pub login_problem: Option<&'a str>,
+    /// Where an API key that overrides the subscription is set, in words.
+    pub key_overrides: &'a [String],
+}
+
+/// How much it stands in the way: `blocked` (nothing works until it passes), `degraded`
+/// (some requests fail, or will soon), `info` (worth knowing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tone {
+    Blocked,
+    Degraded,
+    Info,
+}
+
+/// One command to type, and what it does here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub command: String,
+    pub does: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Advice {
+    /// Stable per condition: `offline`, `status-page`, `limit-hit:session`, `limit-near:weekly`,
+    /// `wave`, `incident:<id>`, `login`, `api-key`.
+    pub id: String,
+    pub tone: Tone,
+    pub title: String,
+    /// What it means for the user, in a sentence or two.
+    pub detail: String,
+    pub steps: Vec<Step>,
+    /// The knowledge base entry with the full cause and fix.
+    pub entry: &'static str,
+    pub entry_title: &'static str,
+}
+
+fn step(command: &str, does: &str) -> Step {
+    Step {
+        command: command.into(),
+        does: does.into(),
+    }
+}
+
+fn advice(
+    id: String,
+    tone: Tone,
+    title: String,
+    detail: String,
+    steps: Vec<Step>,
+    entry: &'static str,
+) -> Advice {
+    let entry = kb::get(entry).expect("advice names existing entries (tested)");
+    Advice {
+        id,
+        tone,
+        title,
+        detail,
+        steps,
+        entry: &entry.id,
+        entry_title: &entry.title,
+    }
+}
+
+/// For an incident: overload words lead to the 529 entry, anything else to the 500 one.
+fn incident_entry(name: &str) -> &'static str {
+    let lower = name.to_lowercase();
+    if ["overload", "capacity", "529"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        "overloaded"
+    } else {
+        "server-error"
+    }
+}
+
+pub const INCIDENT_FIX: &str = "Failed requests do not count against your plan. Wait and retry; \
+                                if one model is affected, /model to another may work.";
+
+/// What to do now, the most pressing first; empty when there is nothing to do.
+pub fn advise(i: &Inputs) -> Vec<Advice> {
+    let mut out = Vec::new();
+    let s = i.service;
+    let age = s
+        .age_secs
+        .map(|a| format!(" Showing what was known {}.", describe_age(a)))
+        .unwrap_or_default();
+    if let Some(error) = s.error.as_deref() {
+        if s.offline {
+            out.push(advice(
+                "offline".into(),
+                Tone::Blocked,
+                "No connection".into(),
+                format!(
+                    "Nothing answers from this machine, so Claude Code cannot reach Anthropic \
+                     either until the connection is back.{age}"
+                ),
+                vec![step(
+                    "ccpulse doctor",
+                    "checks name resolution, proxies, certificates and keys on this machine",
+                )],
+                "unable-to-connect",
+            ));
+        } else {
+            out.push(advice(
+                "status-page".into(),
+                Tone::Info,
+                "The status page is not answering".into(),
+                format!(
+                    "{error}. That says nothing about Claude itself, and ccpulse keeps trying.{age}"
+                ),
+                vec![
+                    step(
+                        "/status",
+                        "in Claude Code: the account and connection it uses",
+                    ),
+                    step(
+                        "ccpulse doctor",
+                        "checks this machine's connection to Anthropic",
+                    ),
+                ],
+                "unable-to-connect",
+            ));
+        }
+    }
+
+    for r in &i.limits.rows {
+        let resets = match (&r.resets, &r.countdown) {
+            (Some(at), Some(left)) => format!("resets {at} (in {left})"),
+            _ => "reset time not known yet".into(),
+        };
+        let model = r.id.strip_prefix("model:");
+        let entry = match (model, r.id.as_str()) {
+            (Some(_), _) => "model-limit",
+            (None, "weekly") => "weekly-limit",
+            _ => "session-limit",
+        };
+        if r.used_percent >= 100.0 {
+            let (tone, detail, steps) = match model {
+                Some(m) => (
+                    Tone::Degraded,
+                    format!("{m} is capped until the reset; other models still work."),
+                    vec![
+                        step("/model", "switch to another model and carry on"),
+                        step("/usage", "every window and when it resets"),
+                    ],
+                ),
+                None => (
+                    Tone::Blocked,
+                    "Claude Code stops sending until the reset.".to_string(),
+                    vec![
+                        step(
+                            "/usage-credits",
+                            "keep going on usage credits (was /extra-usage)",
+                        ),
+                        step("/usage", "every window and when it resets"),
+                    ],
+                ),
+            };
+            out.push(advice(
+                format!("limit-hit:{}", r.id),
+                tone,
+                format!("{} limit reached: {resets}", r.label),
+                detail,
+                steps,
+                entry,
+            ));
+        } else if r.used_percent >= i.near_percent {
+            let mut detail = format!("{:.0}% left.", 100.0 - r.used_percent);
+            if r.id == "session" {
+                if let Some(p) = &i.limits.projection {
+                    detail = format!("{detail} {p}.");
+                }
+            }
+            out.push(advice(
+                format!("limit-near:{}", r.id),
+                Tone::Info,
+                format!("{} at {:.0}%: {resets}", r.label, r.used_percent),
+                detail,
+                vec![
+                    step("/usage", "every window and when it resets"),
+                    step(
+                        "/compact",
+                        "shrinks a long conversation, so each turn costs less",
+                    ),
+                    step("/model", "a lighter model makes what is left last longer"),
+                ],
+                entry,
+            ));
+        }
+    }
+
+    let o = i.overload;
+    if o.state != State::Calm {
+        let errors: usize = o
+            .models
+            .iter()
+            .map(|m| m.retries_15m + m.failures_15m)
+            .sum();
+        let title = match (&o.incident, o.state) {
+            (Some(inc), State::StatusOnly) => format!("Overload reported: {}", inc.name),
+            _ => format!("Claude is overloaded: {errors} errors in 15 min"),
+        };
+        out.push(advice(
+            "wave".into(),
+            Tone::Degraded,
+            title,
+            "Not your quota: overloaded requests do not count against your plan, and Claude Code \
+             retries them. Capacity is per model."
+                .into(),
+            vec![
+                step("/model", "another model may have capacity now"),
+                step("/status", "in Claude Code: what it is connected to"),
+            ],
+            "overloaded",
+        ));
+    }
+
+    let covered = o
+        .incident
+        .as_ref()
+        .filter(|_| o.state != State::Calm)
+        .map(|inc| inc.id.as_str());
+    for inc in s
+        .incidents
+        .iter()
+        .filter(|inc| inc.relevant && Some(inc.id.as_str()) != covered)
+    {
+        out.push(advice(
+            format!("incident:{}", inc.id),
+            Tone::Degraded,
+            inc.name.clone(),
+            format!("Open incident ({}). {INCIDENT_FIX}", inc.status),
+            vec![step("/model", "if one model is affected, another may work")],
+            incident_entry(&inc.name),
+        ));
+    }
+
+    if let Some(problem) = i.login_problem {
+        let (title, detail, steps) = if problem == "oauth-scope" {
+            (
+                "The Claude Code login cannot read usage",
+                "It lacks the user:profile scope (a setup-token login): plan limits come only from \
+                 the status line until you sign in with your account.",
+                vec![step("/login", "sign in with your Claude account")],
+            )
+        } else {
+            (
+                "The Claude Code login has expired",
+                "Plan limits from the usage endpoint stop until it is renewed; Claude Code renews \
+                 it itself the next time it runs.",
+                vec![
+                    step("claude", "start Claude Code: it renews its login"),
+                    step("/login", "sign in again if that does not help"),
+                ],
+            )
+        };
+        out.push(advice(
+            "login".into(),
+            Tone::Info,
+            title.into(),
+            detail.into(),
+            steps,
+            if problem == "oauth-scope" {
+                "oauth-scope"
+            } else {
+                "oauth-expired"
+            },
+        ));
+    }
+
+    if !i.key_overrides.is_empty() {
+        out.push(advice(
+            "api-key".into(),
+            Tone::Degraded,
+            "An API key overrides your subscription".into(),
+            format!(
+                "Set as {}. Claude Code uses it instead of your plan once approved, and bills it.",
+                i.key_overrides.join("; ")
+            ),
+            vec![
+                step(
+                    "unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN",
+                    "for this shell; remove it where it is set",
+                ),
+                step("/status", "in Claude Code: which login it uses"),
+            ],
+            "api-key-overrides-subscription",
+        ));
+    }
+
+    out.sort_by_key(|a| a.tone);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::*;
+    use crate::limits::Source;
+    use crate::overload::{IncidentRef, ModelErrors};
+    use crate::relevance::Relevance;
+    use crate::report::service_report;
+    use crate::service::ServiceSnapshot;
+    use crate::tray_view::LimitRow;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-02T18:20:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
+    fn calm_service() -> ServiceReport {
+        let mut status = crate::report::tests::sample_status();
+        status.incidents.clear();
+        let snap = ServiceSnapshot {
+            status: Some(status),
+            fetched_at: Some(now() - Duration::seconds(30)),
+            error: None,
+            offline: false,
+        };
+        service_report(&snap, &Relevance::default(), now())
+    }
+
+    fn row(id: &str, label: &str, used: f64) -> LimitRow {
+        LimitRow {
+            id: id.into(),
+            label: label.into(),
+            used_percent: used,
+            resets_at: Some(now() + Duration::minutes(80)),
+            resets: Some("7:40pm".into()),
+            countdown: Some("1h 20m".into()),
+            source: Source::Statusline,
+            source_label: "status line",
+            as_of: now(),
+            age: "just now".into(),
+        }
+    }
+
+    fn run(
+        service: &ServiceReport,
+        overload: &Overload,
+        rows: Vec<LimitRow>,
+        login: Option<&str>,
+        keys: &[String],
+    ) -> Vec<Advice> {
+        let limits = LimitsView {
+            rows,
+            projection: Some("At this pace the session fills at 7:05pm (45m)".into()),
+            ..LimitsView::default()
+        };
+        advise(&Inputs {
+            service,
+            overload,
+            limits: &limits,
+            near_percent: 80.0,
+            login_problem: login,
+            key_overrides: keys,
+        })
+    }
+
+    fn ids(a: &[Advice]) -> Vec<(&str, &str)> {
+        a.iter().map(|a| (a.id.as_str(), a.entry)).collect()
+    }
+
+    #[test]
+    fn nothing_to_do_when_all_is_well() {
+        let rows = vec![
+            row("session", "Session (5h)", 42.0),
+            row("weekly", "Weekly", 79.9),
+        ];
+        assert!(run(&calm_service(), &Overload::default(), rows, None, &[]).is_empty());
+    }
+
+    #[test]
+    fn no_connection_and_a_failing_status_page_are_told_apart() {
+        let mut s = calm_service();
+        s.error = Some(
+            "GET https://status.claude.com/api/v2/summary.json: could not connect (dns error)"
+                .into(),
+        );
+        s.offline = true;
+        s.age_secs = Some(600);
+        let a = run(&s, &Overload::default(), vec![], None, &[]);
+        assert_eq!(ids(&a), [("offline", "unable-to-connect")]);
+        assert_eq!(a[0].tone, Tone::Blocked);
+        assert!(a[0].detail.contains("10 min ago"), "{}", a[0].detail);
+        assert_eq!(a[0].steps[0].command, "ccpulse doctor");
+
+        s.error = Some("GET https://status.claude.com/api/v2/summary.json: HTTP 503".into());
+        s.offline = false;
+        let a = run(&s, &Overload::default(), vec![], None, &[]);
+        assert_eq!(ids(&a), [("status-page", "unable-to-connect")]);
+        assert_eq!(a[0].tone, Tone::Info);
+        assert!(a[0]
+            .detail
+            .starts_with("GET https://status.claude.com/api/v2/summary.json: HTTP 503."));
+    }
+
+    #[test]
+    fn limits_near_and_hit_lead_to_their_entries() {
+        let rows = vec![
+            row("session", "Session (5h)", 100.0),
+            row("weekly", "Weekly", 85.0),
+            row("model:Opus", "Weekly Opus", 100.0),
+            row("model:Sonnet", "Weekly Sonnet", 30.0),
+        ];
+        let a = run(&calm_service(), &Overload::default(), rows, None, &[]);
+        assert_eq!(
+            ids(&a),
+            [
+                ("limit-hit:session", "session-limit"),
+                ("limit-hit:model:Opus", "model-limit"),
+                ("limit-near:weekly", "weekly-limit"),
+            ]
+        );
+        assert_eq!(
+            a[0].title,
+            "Session (5h) limit reached: resets 7:40pm (in 1h 20m)"
+        );
+        assert_eq!(a[0].steps[0].command, "/usage-credits");
+        assert_eq!(a[1].tone, Tone::Degraded);
+        assert_eq!(a[1].steps[0].command, "/model");
+        assert!(a[1].detail.contains("Opus"), "{}", a[1].detail);
+        assert_eq!(a[2].title, "Weekly at 85%: resets 7:40pm (in 1h 20m)");
+        assert_eq!(a[2].detail, "15% left.");
+
+        let a = run(
+            &calm_service(),
+            &Overload::default(),
+            vec![row("session", "Session (5h)", 90.0)],
+            None,
+            &[],
+        );
+        assert_eq!(
+            a[0].detail,
+            "10% left. At this pace the session fills at 7:05pm (45m)."
+        );
+    }
+
+    #[test]
+    fn a_wave_takes_its_incident_along_and_other_incidents_stay() {
+        let mut status = crate::report::tests::sample_status();
+        let mut second = status.incidents[0].clone();
+        second.id = "inc2".into();
+        second.name = "Claude Opus is over capacity".into();
+        status.incidents.push(second);
+        let snap = ServiceSnapshot {
+            status: Some(status),
+            fetched_at: Some(now()),
+            error: None,
+            offline: false,
+        };
+        let service = service_report(&snap, &Relevance::default(), now());
+        let a = run(&service, &Overload::default(), vec![], None, &[]);
+        assert_eq!(
+            ids(&a),
+            [
+                ("incident:inc1", "server-error"),
+                ("incident:inc2", "overloaded")
+            ]
+        );
+        assert!(a[0].detail.contains("do not count against your plan"));
+
+        let wave = Overload {
+            state: State::ConfirmedWave,
+            models: vec![ModelErrors {
+                model: "claude-opus-4-5".into(),
+                retries_15m: 12,
+                failures_15m: 2,
+            }],
+            incident: Some(IncidentRef {
+                id: "inc2".into(),
+                name: "Claude Opus is over capacity".into(),
+                url: String::new(),
+            }),
+            ..Overload::default()
+        };
+        let a = run(&service, &wave, vec![], None, &[]);
+        assert_eq!(
+            ids(&a),
+            [("wave", "overloaded"), ("incident:inc1", "server-error")]
+        );
+        assert_eq!(a[0].title, "Claude is overloaded: 14 errors in 15 min");
+        assert_eq!(a[0].steps[0].command, "/model");
+    }
+
+    #[test]
+    fn login_problems_and_a_key_that_overrides_the_plan() {
+        let keys = vec!["ANTHROPIC_API_KEY in the environment".to_string()];
+        let a = run(
+            &calm_service(),
+            &Overload::default(),
+            vec![],
+            Some("oauth-scope"),
+            &keys,
+        );
+        assert_eq!(
+            ids(&a),
+            [
+                ("api-key", "api-key-overrides-subscription"),
+                ("login", "oauth-scope")
+            ]
+        );
+        assert!(a[0].detail.contains("ANTHROPIC_API_KEY in the environment"));
+        assert_eq!(a[1].steps[0].command, "/login");
+        let a = run(
+            &calm_service(),
+            &Overload::default(),
+            vec![],
+            Some("oauth-expired"),
+            &[],
+        );
+        assert_eq!(ids(&a), [("login", "oauth-expired")]);
+        assert_eq!(a[0].steps[0].command, "claude");
+    }
+
+    #[test]
+    fn every_step_is_a_command_the_reference_or_ccpulse_knows() {
+        let known: Vec<&str> = kb::entries()
+            .iter()
+            .flat_map(|e| e.commands.iter().map(String::as_str))
+            .collect();
+        let mut s = calm_service();
+        s.error = Some("x".into());
+        let rows = vec![
+            row("session", "Session (5h)", 100.0),
+            row("weekly", "Weekly", 90.0),
+        ];
+        let wave = Overload {
+            state: State::LocalWave,
+            ..Overload::default()
+        };
+        let keys = vec!["k".to_string()];
+        for a in run(&s, &wave, rows, Some("oauth-expired"), &keys) {
+            for st in &a.steps {
+                let base = st.command.split(' ').next().unwrap();
+                assert!(
+                    known.iter().any(|k| k.split(' ').next() == Some(base))
+                        || ["ccpulse", "claude", "unset"].contains(&base),
+                    "{}: {} is not in the reference",
+                    a.id,
+                    st.command
+                );
+            }
+        }
+    }
+}
