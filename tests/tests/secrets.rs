@@ -20,7 +20,9 @@ fn run(home: &Path, api: &str, args: &[&str], stdin: &[u8]) -> Output {
         .env("CCPULSE_STATE_DIR", home.join("state"))
         .env("CLAUDE_CONFIG_DIR", home.join("claude"))
         .env("CCPULSE_API_URL", api)
-        .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9");
+        .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
+        .env("CCPULSE_DOCTOR_API_HOST", "127.0.0.1:9")
+        .env("CCPULSE_DOCTOR_STATUS_HOST", "127.0.0.1:9");
     statusline::run(&mut cmd, stdin).unwrap()
 }
 
@@ -87,6 +89,15 @@ async fn a_planted_token_goes_to_the_usage_endpoint_and_nowhere_else() {
     }
     for out in &outputs {
         assert!(out.status.success(), "{out:?}");
+    }
+    // `doctor` reads the login too (and finds nothing reachable here: it exits 1).
+    for args in [&["doctor"][..], &["doctor", "--json"]] {
+        let out = run(home.path(), &api, args, b"");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("login"), "{out:?}");
+        outputs.push(out);
+    }
+    for out in &outputs {
         for stream in [&out.stdout, &out.stderr] {
             let text = String::from_utf8_lossy(stream);
             assert!(!text.contains("PLANTED"), "the token in an output: {text}");
