@@ -94,7 +94,10 @@ async fn a_planted_token_goes_to_the_usage_endpoint_and_nowhere_else() {
     for args in [&["doctor"][..], &["doctor", "--json"]] {
         let out = run(home.path(), &api, args, b"");
         assert_eq!(out.status.code(), Some(1), "{out:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("login"), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("login"),
+            "{out:?}"
+        );
         outputs.push(out);
     }
     for out in &outputs {
