@@ -149,12 +149,15 @@ setInterval(draw, REDRAW_MS);
 
 draw(); // "checking status…" until the first state arrives
 
-if (tauri && tauri.event) {
-  Promise.resolve()
+// Listen first, then ask: a state the tray sent before the listener was in place is the one
+// `panel_state` returns (the panel keeps the latest before it emits it).
+const listening = tauri && tauri.event
+  ? Promise.resolve()
     .then(() => tauri.event.listen('ccpulse://state', (e) => { gotEvent = true; accept(e.payload); }))
-    .catch(fail);
-}
+    .catch(fail)
+  : Promise.resolve();
 find('');
-invoke('panel_state')
+listening
+  .then(() => invoke('panel_state'))
   .then((s) => { if (!gotEvent) accept(s); })
   .catch(fail);

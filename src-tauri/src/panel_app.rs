@@ -20,8 +20,10 @@ fn follow_tray(app: tauri::AppHandle) {
     for line in std::io::stdin().lock().lines().map_while(Result::ok) {
         match serde_json::from_str::<ToPanel>(&line) {
             Ok(ToPanel::State { state }) => {
+                // Kept before it is sent: a page that starts listening after this sees it in
+                // `panel_state`.
+                *app.state::<Latest>().0.lock().expect("state lock") = Some(state.clone());
                 let _ = app.emit_to(LABEL, STATE_EVENT, &state);
-                *app.state::<Latest>().0.lock().expect("state lock") = Some(state);
             }
             Ok(ToPanel::Focus) => {
                 if let Some(w) = app.get_webview_window(LABEL) {

@@ -191,27 +191,40 @@ async fn open_panel(
     desktop: &Desktop,
     env: &[(&str, String)],
 ) -> Result<(WebDriver, ProcessGuard)> {
-    let port = free_port();
-    let mut cmd = desktop.command("WebKitWebDriver");
-    cmd.arg(format!("--port={port}"))
-        .env("TAURI_WEBVIEW_AUTOMATION", "true")
-        .env("CCPULSE_API_URL", "http://127.0.0.1:9")
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
-        .env("TZ", "UTC");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let driver = desktop.spawn("WebKitWebDriver", cmd)?;
-
     let http = reqwest::Client::builder().timeout(T).build()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + T;
-    while http.get(format!("{base}/status")).send().await.is_err() {
-        if Instant::now() > deadline {
-            bail!("WebKitWebDriver did not come up on {base}");
+    let mut attempts = 0;
+    // The port is free when picked, but another test may take it before the driver binds it:
+    // then this driver exits, and an answer on that port is not from ours.
+    let (driver, base) = loop {
+        attempts += 1;
+        let port = free_port();
+        let mut cmd = desktop.command("WebKitWebDriver");
+        cmd.arg(format!("--port={port}"))
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .env("CCPULSE_API_URL", "http://127.0.0.1:9")
+            .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
+            .env("TZ", "UTC");
+        for (k, v) in env {
+            cmd.env(k, v);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        let mut driver = desktop.spawn("WebKitWebDriver", cmd)?;
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + T;
+        while driver.is_running() && http.get(format!("{base}/status")).send().await.is_err() {
+            if Instant::now() > deadline {
+                bail!("WebKitWebDriver did not come up on {base}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if driver.is_running() {
+            break (driver, base);
+        }
+        ensure!(
+            attempts < 3,
+            "WebKitWebDriver keeps exiting: {}",
+            driver.log_excerpt()
+        );
+    };
     let caps = json!({"capabilities": {"alwaysMatch": {"webkitgtk:browserOptions": {
         "binary": tray_bin(), "args": ["--open-panel"]}}}});
     let reply: Value = http
