@@ -64,7 +64,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<bool> {
         writeln!(
             out,
             "No entry matches that message. `ccpulse fix --list` shows what ccpulse knows; \
-             /doctor in Claude Code checks its own set-up."
+             `ccpulse doctor` checks this machine, and /doctor in Claude Code its own set-up."
         )?;
         return Ok(false);
     };

@@ -738,6 +738,11 @@ const REAL_TEXTS: &[(&str, &str)] = &[
         "api-key-overrides-subscription",
     ),
     ("Unable to connect to API (ECONNREFUSED)", "unable-to-connect"),
+    ("API Error: Connection error.", "unable-to-connect"),
+    (
+        "Authentication error \u{b7} This may be a temporary network issue, please try again",
+        "unable-to-connect",
+    ),
     (
         "Request timed out. Check your internet connection and proxy settings",
         "unable-to-connect",
