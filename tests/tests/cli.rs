@@ -585,3 +585,39 @@ fn fix_finds_the_entry_for_a_pasted_message() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(ids.iter().all(|id| text.contains(id)), "{text}");
 }
+
+// The real message texts the knowledge base's own test uses, each with the entry it must find.
+include!("../../crates/core/tests/data/real_texts.rs");
+
+/// Every real message text, pasted into `ccpulse fix` as a user would (on stdin), finds its
+/// entry first.
+#[test]
+fn fix_finds_the_right_entry_for_every_real_message_text() {
+    assert!(REAL_TEXTS.len() >= 25);
+    let mut wrong = Vec::new();
+    for (text, want) in REAL_TEXTS {
+        let mut child = std::process::Command::new(cli_bin())
+            .args(["fix", "--json"])
+            .env_clear()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut pipe, text.as_bytes()).unwrap();
+        drop(pipe);
+        let out = child.wait_with_output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let got = v[0]["entry"]["id"].as_str().unwrap_or("(none)").to_string();
+        if got != *want || !out.status.success() {
+            wrong.push(format!("{want} <- {got} ({}): {text}", out.status));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} wrong:\n{}",
+        wrong.len(),
+        REAL_TEXTS.len(),
+        wrong.join("\n")
+    );
+}
