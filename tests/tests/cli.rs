@@ -621,3 +621,60 @@ fn fix_finds_the_right_entry_for_every_real_message_text() {
         wrong.join("\n")
     );
 }
+
+/// `status` says what to do: nothing answers (offline), and the project's `.env` holds an API
+/// key that Claude Code started here would use; never the key itself.
+#[test]
+fn status_says_what_to_do_and_names_where_a_key_is_set() {
+    let home = tempfile::tempdir().unwrap();
+    let project = home.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let key = "sk-ant-api03-CLI-planted-key";
+    std::fs::write(project.join(".env"), format!("ANTHROPIC_API_KEY={key}\n")).unwrap();
+    let run = |json: bool| {
+        let mut cmd = std::process::Command::new(cli_bin());
+        cmd.arg("status")
+            .args(json.then_some("--json"))
+            .current_dir(&project)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("CCPULSE_STATE_DIR", home.path().join("state"))
+            .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
+            .env("CCPULSE_API_URL", "http://127.0.0.1:9");
+        cmd.output().unwrap()
+    };
+    let out = run(true);
+    let advice = &json(&out)["advice"];
+    let ids: Vec<&str> = advice
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["offline", "api-key"], "{advice}");
+    assert_eq!(advice[0]["entry"], "unable-to-connect");
+    assert_eq!(advice[0]["steps"][0]["command"], "ccpulse doctor");
+    let where_set = advice[1]["detail"].as_str().unwrap();
+    assert!(
+        where_set.contains(&format!(
+            "ANTHROPIC_API_KEY in {}",
+            project.join(".env").display()
+        )),
+        "{where_set}"
+    );
+    let human = run(false);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("What to do now\n  No connection\n"), "{text}");
+    assert!(
+        text.contains("more: ccpulse fix api-key-overrides-subscription"),
+        "{text}"
+    );
+    for out in [&out, &human] {
+        for stream in [&out.stdout, &out.stderr] {
+            assert!(
+                !String::from_utf8_lossy(stream).contains("CLI-planted"),
+                "the key in an output"
+            );
+        }
+    }
+}

@@ -17,11 +17,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use ccpulse_core::advice::{advise, Inputs};
 use ccpulse_core::config::Config;
 use ccpulse_core::overload;
 use ccpulse_core::report::{service_report, Report};
 use ccpulse_core::tray_view::limits_view;
 use ccpulse_sources::config_file;
+use ccpulse_sources::doctor::key_overrides;
 use ccpulse_sources::http::TIMEOUT;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
 use ccpulse_sources::oauth_usage;
@@ -29,7 +31,7 @@ use ccpulse_sources::plan_limits;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::Feed;
 use ccpulse_sources::statuspage::StatuspageClient;
-use ccpulse_sources::usage_log::paths::{local_clock, local_zone, roots_from_env};
+use ccpulse_sources::usage_log::paths::{config_dir, local_clock, local_zone, roots_from_env};
 use ccpulse_sources::usage_log::watch;
 
 #[derive(Parser)]
@@ -179,7 +181,7 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     )
     .await;
     let local = local_evidence(&mut transcripts_reader(state.clone()), now);
-    let report = Report {
+    let mut report = Report {
         service: service_report(monitor.snapshot(), &config.status.relevance, now),
         limits: plan_limits::merged(&Feed::load(&state), &oauth, local.evidence(), now),
         overload: overload::assess(
@@ -188,14 +190,41 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
             &config.overload,
             now,
         ),
+        advice: Vec::new(),
     };
+    let view = limits_view(&report.limits, now, local_zone(), local_clock());
+    // Run from a project, its `.env` counts too: Claude Code started here would load it.
+    let env_files: Vec<_> = std::env::current_dir()
+        .map(|d| d.join(".env"))
+        .into_iter()
+        .collect();
+    let claude_dir = config_dir(
+        std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
+        std::env::home_dir().as_deref(),
+    );
+    let keys = key_overrides(
+        &|k| std::env::var(k).ok(),
+        &env_files,
+        claude_dir.as_ref().map(|(d, _)| d.as_path()),
+    );
+    report.advice = advise(&Inputs {
+        service: &report.service,
+        overload: &report.overload,
+        limits: &view,
+        near_percent: config
+            .limit_thresholds
+            .first()
+            .map_or(80.0, |t| f64::from(*t)),
+        login_problem: oauth.login_problem.as_deref(),
+        key_overrides: &keys,
+    });
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
         write!(out, "{}", render::service(&report.service, color()))?;
-        let view = limits_view(&report.limits, now, local_zone(), local_clock());
+        write!(out, "{}", render::advice(&report.advice, color()))?;
         write!(out, "{}", render::overload(&report.overload, color()))?;
         write!(out, "{}", render::limits(&view, color()))?;
     }

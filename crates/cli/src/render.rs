@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use ccpulse_core::advice::{Advice, Tone};
 use ccpulse_core::alerts::clip;
 use ccpulse_core::overload::Overload;
 use ccpulse_core::report::{IncidentReport, ServiceReport};
@@ -157,6 +158,34 @@ pub fn limits(v: &LimitsView, color: bool) -> String {
     }
     for e in &v.errors {
         let _ = writeln!(out, "  {}", p.dim(e));
+    }
+    out
+}
+
+/// What to do now: each condition, its commands and the entry with the whole fix.
+pub fn advice(items: &[Advice], color: bool) -> String {
+    let p = Paint(color);
+    let mut out = String::new();
+    if items.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\n{}", p.bold("What to do now"));
+    for a in items {
+        let level = match a.tone {
+            Tone::Blocked => Level::Outage,
+            Tone::Degraded => Level::Degraded,
+            Tone::Info => Level::Maintenance,
+        };
+        let _ = writeln!(out, "  {}", p.level(level, &a.title));
+        let _ = writeln!(out, "    {}", a.detail);
+        for s in &a.steps {
+            let _ = writeln!(out, "    {}  {}", p.bold(&s.command), p.dim(&s.does));
+        }
+        let _ = writeln!(
+            out,
+            "    {}",
+            p.dim(&format!("more: ccpulse fix {}", a.entry))
+        );
     }
     out
 }

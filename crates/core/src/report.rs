@@ -14,6 +14,8 @@ pub struct Report {
     pub service: ServiceReport,
     pub limits: crate::limits::Limits,
     pub overload: crate::overload::Overload,
+    /// What to do now (`advice`), the most pressing first.
+    pub advice: Vec<crate::advice::Advice>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -212,6 +214,7 @@ pub(crate) mod tests {
             service: service_report(&snap, &Relevance::default(), now),
             limits: crate::limits::Limits::default(),
             overload: crate::overload::Overload::default(),
+            advice: Vec::new(),
         })
         .unwrap();
         let s = &json["service"];
