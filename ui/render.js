@@ -141,7 +141,8 @@ function header(service, now) {
   if (offline) {
     freshness = h('div', { class: 'stale', testid: 'stale-notice', role: 'status' },
       h('p', { class: 'stale-title' },
-        age == null ? 'Offline — no status received yet' : `Offline — showing what we knew ${describeAge(age)}`),
+        `${service.offline === true ? 'Offline' : 'Status page not answering'} — ${
+          age == null ? 'no status received yet' : `showing what we knew ${describeAge(age)}`}`),
       service.error ? h('p', { class: 'stale-error', testid: 'service-error' }, str(service.error)) : null);
   } else {
     const words = age == null ? 'not checked yet' : `checked ${describeAge(age)}`;

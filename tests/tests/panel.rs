@@ -519,6 +519,11 @@ async fn panel_says_what_to_do_when_offline() -> Result<()> {
     assert_eq!(advice[0].2, "No connection");
     let command = wd.text("step-command").await?;
     assert_eq!(command, "ccpulse doctor");
+    let stale = wd.text("stale-notice").await?;
+    assert!(
+        stale.starts_with("Offline — no status received yet"),
+        "{stale}"
+    );
     wd.screenshot("panel-offline.png").await?;
     let _ = wd.call(reqwest::Method::DELETE, "", None).await;
     Ok(())
@@ -542,6 +547,11 @@ async fn panel_says_what_to_do_when_the_status_page_fails() -> Result<()> {
     assert_eq!(advice[0].2, "The status page is not answering");
     let detail = wd.text("advice-detail").await?;
     assert!(detail.contains("HTTP 503"), "{detail}");
+    let stale = wd.text("stale-notice").await?;
+    assert!(
+        stale.starts_with("Status page not answering — no status received yet"),
+        "{stale}"
+    );
     wd.screenshot("panel-status-page-down.png").await?;
     let _ = wd.call(reqwest::Method::DELETE, "", None).await;
     Ok(())
