@@ -24,6 +24,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use crate::oauth_usage::{read_credentials, CredentialsError};
 use crate::state_dir::StateDir;
 use crate::statusline::{Feed, FEED_FILE};
 use crate::usage_log::paths::{config_dir, roots, transcripts as find_transcripts, Found};
@@ -669,67 +670,45 @@ pub fn login(credentials: Option<&Path>, now: DateTime<Utc>) -> Check {
         );
     };
     let shown = path.display();
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == ErrorKind::NotFound && cfg!(target_os = "macos") => {
-            return c.info(format!(
-                "no {shown}: on macOS Claude Code keeps its login in the Keychain, which \
-                 doctor does not read"
-            ))
+    match read_credentials(path, now) {
+        Ok(login) => {
+            let plan = login
+                .plan
+                .map_or_else(|| "subscription".to_string(), |s| format!("{s} plan"));
+            let until = login.expires_at.map_or_else(
+                || ", no expiry given".to_string(),
+                |at| format!(", renews by {}", utc(at)),
+            );
+            c.pass(format!("logged in ({plan}){until}"))
         }
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            return c.warn(
-                format!("no {shown}: not logged in; run `claude` and /login"),
-                "not-logged-in",
-            )
-        }
-        Err(e) => return c.warn(format!("cannot read {shown}: {e}"), "not-logged-in"),
-    };
-    // Never quote the parser's message: it can quote the file.
-    let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
-        return c.warn(
-            format!("{shown} is not valid JSON; run /login"),
+        Err(CredentialsError::Missing(_)) if cfg!(target_os = "macos") => c.info(format!(
+            "no {shown}: on macOS Claude Code keeps its login in the Keychain, which doctor \
+             does not read"
+        )),
+        Err(CredentialsError::Missing(_)) => c.warn(
+            format!("no {shown}: not logged in; run `claude` and /login"),
             "not-logged-in",
-        );
-    };
-    let oauth = v.get("claudeAiOauth").filter(|l| l.is_object());
-    let Some(oauth) = oauth.filter(|o| o.get("accessToken").is_some_and(Value::is_string)) else {
-        return c.warn(
+        ),
+        Err(CredentialsError::NotSubscription(_)) => c.warn(
             format!("{shown} holds no Claude subscription login: run `claude` and /login"),
             "not-logged-in",
-        );
-    };
-    let expires = oauth
-        .get("expiresAt")
-        .and_then(Value::as_i64)
-        .and_then(DateTime::from_timestamp_millis);
-    if let Some(at) = expires.filter(|at| *at <= now) {
-        return c.warn(
+        ),
+        Err(CredentialsError::Unreadable(_, why)) => {
+            c.warn(format!("cannot read {shown}: {why}"), "not-logged-in")
+        }
+        Err(CredentialsError::Expired { at }) => c.warn(
             format!(
                 "expired at {}: run `claude`, which renews its own login (or /login if \
                  that fails)",
                 utc(at)
             ),
             "oauth-expired",
-        );
-    }
-    let scopes = oauth.get("scopes").and_then(Value::as_array);
-    if scopes.is_some_and(|s| !s.iter().any(|s| s.as_str() == Some("user:profile"))) {
-        return c.warn(
+        ),
+        Err(CredentialsError::NoProfileScope) => c.warn(
             "the login lacks the user:profile scope (plan limits cannot be read): run /login",
             "oauth-scope",
-        );
+        ),
     }
-    let plan = oauth
-        .get("subscriptionType")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map_or_else(|| "subscription".to_string(), |s| format!("{s} plan"));
-    let until = expires.map_or_else(
-        || ", no expiry given".to_string(),
-        |at| format!(", renews by {}", utc(at)),
-    );
-    c.pass(format!("logged in ({plan}){until}"))
 }
 
 fn utc(at: DateTime<Utc>) -> String {

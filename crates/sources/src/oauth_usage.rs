@@ -49,7 +49,7 @@ pub enum CredentialsError {
     #[error("{0} holds no Claude subscription login: run `claude` and /login")]
     NotSubscription(PathBuf),
     #[error("the Claude Code login has expired: run `claude` (it renews its own login) or /login")]
-    Expired,
+    Expired { at: DateTime<Utc> },
     #[error(
         "the Claude Code login lacks the user:profile scope (a setup-token login cannot read \
          usage): run /login"
@@ -115,8 +115,22 @@ impl Login {
     }
 }
 
+/// A usable login, as `.credentials.json` (or the Keychain item) holds it.
+#[derive(Debug)]
+pub struct Credentials {
+    pub token: Token,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `subscriptionType`: `max`, `pro`, ...
+    pub plan: Option<String>,
+}
+
 /// Read the access token from `path`, checking what can be checked without the network.
 pub fn read_token(path: &Path, now: DateTime<Utc>) -> Result<Token, CredentialsError> {
+    read_credentials(path, now).map(|c| c.token)
+}
+
+/// Read the login in `path`, checking what can be checked without the network.
+pub fn read_credentials(path: &Path, now: DateTime<Utc>) -> Result<Credentials, CredentialsError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -129,7 +143,7 @@ pub fn read_token(path: &Path, now: DateTime<Utc>) -> Result<Token, CredentialsE
             ))
         }
     };
-    token_in(&bytes, path, now)
+    credentials_in(&bytes, path, now)
 }
 
 /// The macOS Keychain item Claude Code keeps its login in: service `Claude Code-credentials`,
@@ -155,13 +169,17 @@ pub fn read_keychain_token(
 ) -> Result<Token, CredentialsError> {
     let place = PathBuf::from("the macOS Keychain");
     match entry.get_password() {
-        Ok(json) => token_in(json.as_bytes(), &place, now),
+        Ok(json) => credentials_in(json.as_bytes(), &place, now).map(|c| c.token),
         Err(keyring::Error::NoEntry) => Err(CredentialsError::Missing(place)),
         Err(e) => Err(CredentialsError::Unreadable(place, e.to_string())),
     }
 }
 
-fn token_in(bytes: &[u8], path: &Path, now: DateTime<Utc>) -> Result<Token, CredentialsError> {
+fn credentials_in(
+    bytes: &[u8],
+    path: &Path,
+    now: DateTime<Utc>,
+) -> Result<Credentials, CredentialsError> {
     // Never put the parser's message in an error: it can quote the file.
     let v: Value = serde_json::from_slice(bytes)
         .map_err(|_| CredentialsError::Unreadable(path.to_path_buf(), "not valid JSON".into()))?;
@@ -171,17 +189,27 @@ fn token_in(bytes: &[u8], path: &Path, now: DateTime<Utc>) -> Result<Token, Cred
     let Some(token) = login.get("accessToken").and_then(Value::as_str) else {
         return Err(CredentialsError::NotSubscription(path.to_path_buf()));
     };
-    if let Some(expires) = login.get("expiresAt").and_then(Value::as_i64) {
-        if expires <= now.timestamp_millis() {
-            return Err(CredentialsError::Expired);
-        }
+    let expires_at = login
+        .get("expiresAt")
+        .and_then(Value::as_i64)
+        .and_then(DateTime::from_timestamp_millis);
+    if let Some(at) = expires_at.filter(|at| *at <= now) {
+        return Err(CredentialsError::Expired { at });
     }
     if let Some(scopes) = login.get("scopes").and_then(Value::as_array) {
         if !scopes.iter().any(|s| s.as_str() == Some("user:profile")) {
             return Err(CredentialsError::NoProfileScope);
         }
     }
-    Ok(Token(token.to_string()))
+    Ok(Credentials {
+        token: Token(token.to_string()),
+        expires_at,
+        plan: login
+            .get("subscriptionType")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+    })
 }
 
 /// Why a fetch gave no reading.
@@ -375,7 +403,7 @@ pub async fn refresh(
         Ok(login) => match login.token(now) {
             Err(e) => {
                 cache.login_problem = match e {
-                    CredentialsError::Expired => Some("oauth-expired".into()),
+                    CredentialsError::Expired { .. } => Some("oauth-expired".into()),
                     CredentialsError::NoProfileScope => Some("oauth-scope".into()),
                     _ => None,
                 };
