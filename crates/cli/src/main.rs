@@ -87,29 +87,12 @@ fn main() -> ExitCode {
         statusline::run(&config, chain.as_deref());
         return ExitCode::SUCCESS;
     }
+    // Neither needs a config: they work even when the set-up is what is broken.
     if let Command::Fix(args) = cli.command {
-        // Needs no config: it works even when the set-up is what is broken.
-        return match fix::run(args, color()) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::FAILURE,
-            Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("ccpulse: {e:#}");
-                ExitCode::from(2)
-            }
-        };
+        return verdict(fix::run(args, color()));
     }
     if let Command::Doctor(args) = cli.command {
-        // Needs no config either.
-        return match doctor::run(args, color()) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::FAILURE,
-            Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("ccpulse: {e:#}");
-                ExitCode::from(2)
-            }
-        };
+        return verdict(doctor::run(args, color()));
     }
     let config = match config_file::load(cli.config.as_deref()) {
         Ok(c) => c,
@@ -142,6 +125,19 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("ccpulse: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// 0 when it found what it looked for (or all was well), 1 when not, 2 when it could not run.
+fn verdict(result: anyhow::Result<bool>) -> ExitCode {
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ccpulse: {e:#}");
+            ExitCode::from(2)
         }
     }
 }
