@@ -28,7 +28,6 @@ const SAMPLES = {
   operational: {
     paused_until: null,
     limits: LIMITS,
-    usage: 'Today: 4.5M tokens · $3.41 (local estimate)',
     activity: {
       today: 'Today: 4.5M tokens · $3.41 (local estimate)', burn_per_hour: 2.1,
       burn: 'Burn rate: $2.10/h over the last hour', errors_per_min: 0, errors: 'No API errors in the last 15 min',
@@ -74,7 +73,6 @@ const SAMPLES = {
       maintenances: [],
       fetched_at: '2026-03-02T18:19:30Z', age_secs: 30, stale: false, error: null,
     },
-    usage: { ignored: true },
     advice: [{
       id: 'wave', tone: 'degraded', title: 'Overload reported: Elevated errors on Claude Opus',
       detail: 'Not your quota: overloaded requests do not count against your plan, and Claude Code retries them. Capacity is per model.',

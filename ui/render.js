@@ -325,7 +325,7 @@ function activitySection(a, top) {
   const act = obj(a);
   const chart = str(top.overload_chart);
   return section('Activity', 'activity-section', 0,
-    h('p', { class: 'stat', testid: 'activity-today' }, str(act.today) || str(top.usage) || 'Today: reading transcripts…'),
+    h('p', { class: 'stat', testid: 'activity-today' }, str(act.today) || 'Today: reading transcripts…'),
     act.burn ? h('p', { class: 'stat', testid: 'activity-burn' }, str(act.burn)) : null,
     act.errors ? h('p', { class: 'stat', testid: 'activity-errors' }, str(act.errors)) : null,
     chart ? h('p', { class: 'overload-chart dim', testid: 'activity-chart', title: 'Overload errors per minute, last hour' }, chart) : null);

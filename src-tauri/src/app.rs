@@ -67,8 +67,6 @@ pub struct PanelState {
     /// The overload line (`None` when calm) and the errors per minute of the last hour.
     pub overload_line: Option<String>,
     pub overload_chart: String,
-    /// "Today: 4.5M tokens · $3.41 (local estimate)".
-    pub usage: String,
     /// Today's use, the burn rate and the API error rate.
     pub activity: Activity,
     /// What to do now, the most pressing first.
@@ -89,11 +87,7 @@ impl Shared {
             service: &service,
             overload: &overload,
             limits: &limits,
-            near_percent: self
-                .config
-                .limit_thresholds
-                .first()
-                .map_or(80.0, |t| f64::from(*t)),
+            near_percent: self.config.near_limit_percent(),
             login_problem: self.login_problem.lock().expect("login lock").as_deref(),
             key_overrides: &self.key_overrides.lock().expect("keys lock"),
         });
@@ -114,7 +108,6 @@ impl Shared {
             overload_line: overload_line(&overload),
             overload_chart: sparkline(&overload.per_minute),
             overload,
-            usage: activity.today.clone(),
             activity,
             advice,
         }
@@ -158,7 +151,7 @@ pub fn publish<R: Runtime>(app: &tauri::AppHandle<R>) {
         &shared.usage_line(),
         shared.paused(now),
     );
-    panel_process::send_state(app, &shared.panel_state(now));
+    panel_process::send_state(app, || shared.panel_state(now));
 }
 
 /// Show what the policy let through (`Alerting` decided, and saved the ledger first), and let

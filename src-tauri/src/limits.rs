@@ -12,13 +12,13 @@ use tauri::{Manager, Runtime};
 
 use ccpulse_core::limit_alerts;
 use ccpulse_core::overload;
-use ccpulse_sources::doctor::key_overrides;
+use ccpulse_sources::doctor::key_overrides_here;
 use ccpulse_sources::monitor::warn;
 use ccpulse_sources::oauth_usage::{self, Login};
 use ccpulse_sources::plan_limits;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::{Feed, FEED_FILE};
-use ccpulse_sources::usage_log::paths::{config_dir, local_clock, local_zone};
+use ccpulse_sources::usage_log::paths::{local_clock, local_zone};
 
 use crate::app::{deliver, publish, Shared};
 
@@ -47,10 +47,6 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>) {
             Login::from_env(),
         );
         let (zone, clock) = (local_zone(), local_clock());
-        let claude_dir = config_dir(
-            std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
-            std::env::home_dir().as_deref(),
-        );
         loop {
             let now = Utc::now();
             let on_demand = shared.limits_on_demand.swap(false, Ordering::Relaxed);
@@ -120,11 +116,7 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>) {
                 .clamp(Duration::from_secs(1), AT_LEAST_EVERY);
             *shared.limits.lock().expect("limits lock") = limits;
             *shared.login_problem.lock().expect("login lock") = oauth.login_problem.clone();
-            *shared.key_overrides.lock().expect("keys lock") = key_overrides(
-                &|k| std::env::var(k).ok(),
-                &[],
-                claude_dir.as_ref().map(|(d, _)| d.as_path()),
-            );
+            *shared.key_overrides.lock().expect("keys lock") = key_overrides_here(&[]);
             *shared.overload.lock().expect("overload lock") = overload;
             publish(&app);
             deliver(&app, alerts);

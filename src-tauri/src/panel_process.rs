@@ -105,12 +105,12 @@ fn state_message(state: &PanelState) -> ToPanel {
     }
 }
 
-/// Hand the panel the new state, if it is open.
-pub fn send_state<R: Runtime>(app: &AppHandle<R>, state: &PanelState) {
+/// Hand the panel the new state, if it is open; `state` is only computed then.
+pub fn send_state<R: Runtime>(app: &AppHandle<R>, state: impl FnOnce() -> PanelState) {
     let slot = app.state::<PanelSlot>();
     let mut running = slot.0.lock().expect("panel lock");
     if let Some(r) = running.as_mut() {
-        if writeln!(r.stdin, "{}", encode(&state_message(state))).is_err() {
+        if writeln!(r.stdin, "{}", encode(&state_message(&state()))).is_err() {
             *running = None;
         }
     }

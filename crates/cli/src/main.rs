@@ -23,7 +23,7 @@ use ccpulse_core::overload;
 use ccpulse_core::report::{service_report, Report};
 use ccpulse_core::tray_view::limits_view;
 use ccpulse_sources::config_file;
-use ccpulse_sources::doctor::key_overrides;
+use ccpulse_sources::doctor::key_overrides_here;
 use ccpulse_sources::http::TIMEOUT;
 use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
 use ccpulse_sources::oauth_usage;
@@ -31,7 +31,7 @@ use ccpulse_sources::plan_limits;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::Feed;
 use ccpulse_sources::statuspage::StatuspageClient;
-use ccpulse_sources::usage_log::paths::{config_dir, local_clock, local_zone, roots_from_env};
+use ccpulse_sources::usage_log::paths::{local_clock, local_zone, roots_from_env};
 use ccpulse_sources::usage_log::watch;
 
 #[derive(Parser)]
@@ -194,23 +194,12 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
         .map(|d| d.join(".env"))
         .into_iter()
         .collect();
-    let claude_dir = config_dir(
-        std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
-        std::env::home_dir().as_deref(),
-    );
-    let keys = key_overrides(
-        &|k| std::env::var(k).ok(),
-        &env_files,
-        claude_dir.as_ref().map(|(d, _)| d.as_path()),
-    );
+    let keys = key_overrides_here(&env_files);
     report.advice = advise(&Inputs {
         service: &report.service,
         overload: &report.overload,
         limits: &view,
-        near_percent: config
-            .limit_thresholds
-            .first()
-            .map_or(80.0, |t| f64::from(*t)),
+        near_percent: config.near_limit_percent(),
         login_problem: oauth.login_problem.as_deref(),
         key_overrides: &keys,
     });

@@ -77,6 +77,16 @@ pub struct Config {
     pub overload: crate::overload::WaveRules,
 }
 
+impl Config {
+    /// A window at or above this percent is near its limit: the lowest threshold announced
+    /// (80 when none is).
+    pub fn near_limit_percent(&self) -> f64 {
+        self.limit_thresholds
+            .first()
+            .map_or(80.0, |t| f64::from(*t))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusConfig {
     /// Page base URL without a trailing slash; the API lives under `<base>/api/v2/`.

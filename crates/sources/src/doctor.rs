@@ -300,6 +300,20 @@ pub fn key_overrides(
 }
 
 /// The value `name` gets in a `.env` file (the last assignment wins), unquoted.
+/// [`key_overrides`] for this process: its environment, these `.env` files, and the settings
+/// in Claude Code's config dir (`CLAUDE_CONFIG_DIR`, else `~/.claude`).
+pub fn key_overrides_here(env_files: &[PathBuf]) -> Vec<String> {
+    let dir = config_dir(
+        std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
+        std::env::home_dir().as_deref(),
+    );
+    key_overrides(
+        &|k| std::env::var(k).ok(),
+        env_files,
+        dir.as_ref().map(|(d, _)| d.as_path()),
+    )
+}
+
 fn dotenv_value<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     let value = text
         .lines()
