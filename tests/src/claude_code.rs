@@ -112,6 +112,41 @@ pub fn is_final_error(line: &Value) -> bool {
     line["type"] == "assistant" && line["isApiErrorMessage"] == true
 }
 
+/// The real client's records of a 529 that ran out of retries (fixture `p-overloaded`: three
+/// retries, one final error), written again under the Claude config dir `config`, once per entry
+/// of `secs_ago`: as session `aaaaaaaa-0000-4000-8000-00000000000N` with every line stamped that
+/// many seconds before `now`. A few in the last minutes make a 529 wave.
+pub fn plant_recent_overload(
+    config: &Path,
+    now: chrono::DateTime<chrono::Utc>,
+    secs_ago: &[i64],
+) -> Result<()> {
+    let fixture = crate::fixtures_dir().join("claude-code/p-overloaded");
+    let (_, lines) = transcript_lines(&fixture)?
+        .into_iter()
+        .next()
+        .context("the p-overloaded transcript")?;
+    let project = config.join("projects/-home-user-project");
+    std::fs::create_dir_all(&project)?;
+    for (n, ago) in secs_ago.iter().enumerate() {
+        let session = format!("aaaaaaaa-0000-4000-8000-{:012}", n + 1);
+        let at = now - chrono::Duration::seconds(*ago);
+        let mut moved = String::new();
+        for line in &lines {
+            let mut v = line.clone();
+            if v.get("timestamp").is_some() {
+                v["timestamp"] = at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
+            }
+            if v.get("sessionId").is_some() {
+                v["sessionId"] = session.clone().into();
+            }
+            moved += &(v.to_string() + "\n");
+        }
+        std::fs::write(project.join(format!("{session}.jsonl")), moved)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 use std::process::Output;
 
 use anyhow::Result;
-use ccpulse_tests::cli_bin;
 use ccpulse_tests::statuspage::TimelineServer;
+use ccpulse_tests::{cli_bin, statusline};
 use serde_json::Value;
 
 fn ccpulse(home: &std::path::Path, url: &str, args: &[&str]) -> Output {
@@ -445,41 +445,12 @@ fn usage_index_in_the_state_dir_and_without_one() {
 #[test]
 fn status_json_reports_a_529_wave_from_the_transcripts() {
     let home = tempfile::tempdir().unwrap();
-    let fixture = ccpulse_tests::fixtures_dir().join("claude-code/p-overloaded/projects");
-    let file = std::fs::read_dir(&fixture)
-        .unwrap()
-        .flatten()
-        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
-        .map(|f| f.path())
-        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
-        .unwrap();
-    let text = std::fs::read_to_string(&file).unwrap();
-    let project = home.path().join(".claude/projects/-home-user-project");
-    std::fs::create_dir_all(&project).unwrap();
-    let now = chrono::Utc::now();
-    for (n, session) in [
-        "aaaaaaaa-0000-4000-8000-000000000001",
-        "aaaaaaaa-0000-4000-8000-000000000002",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let moved: String = text
-            .lines()
-            .map(|line| {
-                let mut v: Value = serde_json::from_str(line).unwrap();
-                if v.get("timestamp").is_some() {
-                    let at = now - chrono::Duration::seconds(120 - 30 * n as i64);
-                    v["timestamp"] = at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
-                }
-                if v.get("sessionId").is_some() {
-                    v["sessionId"] = (*session).into();
-                }
-                v.to_string() + "\n"
-            })
-            .collect();
-        std::fs::write(project.join(format!("{session}.jsonl")), moved).unwrap();
-    }
+    ccpulse_tests::claude_code::plant_recent_overload(
+        &home.path().join(".claude"),
+        chrono::Utc::now(),
+        &[120, 90],
+    )
+    .unwrap();
     let out = ccpulse(home.path(), "http://127.0.0.1:9", &["status", "--json"]);
     let o = &json(&out)["overload"];
     assert_eq!(o["state"], "local_wave", "{o}");
@@ -513,21 +484,13 @@ fn status_json_reports_a_529_wave_from_the_transcripts() {
 fn fix_finds_the_entry_for_a_pasted_message() {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str], stdin: Option<&str>| -> Output {
-        let mut child = std::process::Command::new(cli_bin())
-            .args(args)
+        let mut cmd = std::process::Command::new(cli_bin());
+        cmd.args(args)
             .env_clear()
             .env("HOME", home.path())
             // A broken config must not stop it: fixing the set-up is what it is for.
-            .env("CCPULSE_CONFIG", home.path().join("missing/config.toml"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut pipe = child.stdin.take().unwrap();
-        std::io::Write::write_all(&mut pipe, stdin.unwrap_or("").as_bytes()).unwrap();
-        drop(pipe);
-        child.wait_with_output().unwrap()
+            .env("CCPULSE_CONFIG", home.path().join("missing/config.toml"));
+        statusline::run(&mut cmd, stdin.unwrap_or("").as_bytes()).unwrap()
     };
     let found = |out: &Output| -> String {
         assert!(out.status.success(), "{out:?}");
@@ -596,17 +559,9 @@ fn fix_finds_the_right_entry_for_every_real_message_text() {
     assert!(REAL_TEXTS.len() >= 25);
     let mut wrong = Vec::new();
     for (text, want) in REAL_TEXTS {
-        let mut child = std::process::Command::new(cli_bin())
-            .args(["fix", "--json"])
-            .env_clear()
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut pipe = child.stdin.take().unwrap();
-        std::io::Write::write_all(&mut pipe, text.as_bytes()).unwrap();
-        drop(pipe);
-        let out = child.wait_with_output().unwrap();
+        let mut cmd = std::process::Command::new(cli_bin());
+        cmd.args(["fix", "--json"]).env_clear();
+        let out = statusline::run(&mut cmd, text.as_bytes()).unwrap();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
         let got = v[0]["entry"]["id"].as_str().unwrap_or("(none)").to_string();
         if got != *want || !out.status.success() {

@@ -254,21 +254,8 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
     server.set_step(1);
     let desktop = Desktop::new()?;
     // Claude Code has reported its limits through the status line.
-    let state = desktop.state_home().join("ccpulse");
-    let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
-    let mut cmd = std::process::Command::new(ccpulse_tests::cli_bin());
-    cmd.arg("statusline").env("CCPULSE_STATE_DIR", &state);
-    let fed = statusline::run(&mut cmd, statusline::input(42.4, resets, 86.0).as_bytes())?;
-    assert!(fed.status.success(), "{fed:?}");
-
-    let (wd, _driver) = open_panel(
-        &desktop,
-        &[
-            ("CCPULSE_STATUS_URL", server.uri()),
-            ("CCPULSE_STATE_DIR", state.display().to_string()),
-        ],
-    )
-    .await?;
+    feed_limits(&desktop, 42.4, 86.0)?;
+    let (wd, _driver) = open_panel(&desktop, &[("CCPULSE_STATUS_URL", server.uri())]).await?;
 
     // What the panel shows comes from the app's state.
     wd.wait_for_text(
@@ -568,37 +555,12 @@ async fn panel_says_what_to_do_in_a_529_wave_and_at_the_opus_limit() -> Result<(
     let desktop = Desktop::new()?;
 
     // The real client's records of a 529 that ran out of retries, moved to a minute ago.
-    let fixture = ccpulse_tests::fixtures_dir().join("claude-code/p-overloaded/projects");
-    let file = std::fs::read_dir(&fixture)?
-        .flatten()
-        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
-        .map(|f| f.path())
-        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
-        .context("the p-overloaded transcript")?;
-    let project = desktop.home().join(".claude/projects/-home-user-project");
-    std::fs::create_dir_all(&project)?;
     let now = chrono::Utc::now();
-    for (n, session) in [
-        "aaaaaaaa-0000-4000-8000-000000000001",
-        "aaaaaaaa-0000-4000-8000-000000000002",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let mut moved = String::new();
-        for line in std::fs::read_to_string(&file)?.lines() {
-            let mut v: Value = serde_json::from_str(line)?;
-            if v.get("timestamp").is_some() {
-                let at = now - chrono::Duration::seconds(90 - 30 * n as i64);
-                v["timestamp"] = at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
-            }
-            if v.get("sessionId").is_some() {
-                v["sessionId"] = (*session).into();
-            }
-            moved += &(v.to_string() + "\n");
-        }
-        std::fs::write(project.join(format!("{session}.jsonl")), moved)?;
-    }
+    ccpulse_tests::claude_code::plant_recent_overload(
+        &desktop.home().join(".claude"),
+        now,
+        &[90, 60],
+    )?;
 
     // The usage endpoint's four-window shape, with the Opus cap used up until next week.
     let mut usage: Value = serde_json::from_slice(&std::fs::read(
