@@ -260,8 +260,9 @@ pub fn advise(i: &Inputs) -> Vec<Advice> {
     }
 
     if let Some(problem) = i.login_problem {
-        let (title, detail, steps) = if problem == "oauth-scope" {
+        let (entry, title, detail, steps) = if problem == "oauth-scope" {
             (
+                "oauth-scope",
                 "The Claude Code login cannot read usage",
                 "It lacks the user:profile scope (a setup-token login): plan limits come only from \
                  the status line until you sign in with your account.",
@@ -269,6 +270,7 @@ pub fn advise(i: &Inputs) -> Vec<Advice> {
             )
         } else {
             (
+                "oauth-expired",
                 "The Claude Code login has expired",
                 "Plan limits from the usage endpoint stop until it is renewed; Claude Code renews \
                  it itself the next time it runs.",
@@ -284,11 +286,7 @@ pub fn advise(i: &Inputs) -> Vec<Advice> {
             title.into(),
             detail.into(),
             steps,
-            if problem == "oauth-scope" {
-                "oauth-scope"
-            } else {
-                "oauth-expired"
-            },
+            entry,
         ));
     }
 
