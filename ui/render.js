@@ -338,6 +338,8 @@ function activitySection(a, top) {
 export function renderReference(entries, root, actions, ui) {
   const opts = obj(ui);
   const items = list(entries);
+  // Entries the user unfolded stay unfolded across re-renders (a new state redraws the page).
+  const unfolded = new Set([...root.querySelectorAll('details[open]')].map((d) => d.dataset.entryId));
   root.replaceChildren(...(items.length ? items : [null]).map((e) => {
     if (!e) return h('p', { class: 'empty', testid: 'reference-none' }, 'No entry matches. Try fewer words, or paste the whole message.');
     const id = str(e.id);
@@ -345,7 +347,7 @@ export function renderReference(entries, root, actions, ui) {
     const links = Array.isArray(e.links) ? e.links.filter(isWebUrl) : [];
     const quota = e.counts_against_quota === true ? 'These failures count against your plan.'
       : e.counts_against_quota === false ? 'These failures do not count against your plan.' : null;
-    return h('details', { class: 'card entry', testid: 'entry', data: { entryId: id }, open: opts.open === id || items.length === 1 },
+    return h('details', { class: 'card entry', testid: 'entry', data: { entryId: id }, open: opts.open === id || items.length === 1 || unfolded.has(id) },
       h('summary', { class: 'entry-title', testid: 'entry-title' }, str(e.title) || id),
       h('p', { class: 'card-body', testid: 'entry-cause' }, str(e.cause)),
       Array.isArray(e.fix) && e.fix.length ? h('ol', { class: 'fix', testid: 'entry-fix' }, e.fix.map((f) => h('li', {}, str(f)))) : null,

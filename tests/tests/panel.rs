@@ -477,6 +477,15 @@ async fn panel_says_what_to_do_about_limits_an_incident_a_key_and_the_login() ->
     wd.script("const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return null")
         .await?;
     wd.wait_for_text("reference-count", "All ").await?;
+    // An entry the user unfolds stays unfolded when the page is drawn again.
+    wd.click("[data-entry-id=overloaded] summary").await?;
+    let unfolded = wd
+        .script(
+            "window.dispatchEvent(new Event('focus')); \
+             return document.querySelector('[data-entry-id=overloaded]').open",
+        )
+        .await?;
+    assert_eq!(unfolded, true);
     wd.type_into("#search", "Prompt is too long").await?;
     let first = wd
         .wait_for(
