@@ -3,6 +3,7 @@
 mod apt;
 mod bench;
 mod bench_usage;
+mod cycles;
 mod gen_usage;
 mod process;
 mod purity;
@@ -21,7 +22,8 @@ Commands:
                               (or `ccpulse watch` when there is no graphical display).
   test [--no-install] [--skip-lint]
                               Run the whole test suite: system packages, fmt, clippy,
-                              core purity check, build, tests. Flags are ignored under CI=true.
+                              core purity check, module cycles, build, tests. Flags are
+                              ignored under CI=true.
   bench footprint [--idle-secs N] [--check]
                               Release tray on a private desktop: RSS/PSS and idle CPU
                               before and after the panel was opened, tray registration time.
@@ -34,6 +36,8 @@ Commands:
 
 Helpers:
   check-core                  Only the ccpulse-core purity check.
+  cycles                      Only the module cycle check: no import cycle between sibling
+                              modules of any crate; also lists files over 600 lines.
   deps [--dry-run]            Install (or just list) missing system packages.
 ";
 
@@ -62,6 +66,12 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
         "check-core" => workspace::metadata()
             .and_then(|metadata| purity::check_core(&metadata))
             .map(|()| ExitCode::SUCCESS),
+        "cycles" => match rest {
+            [] => workspace::members()
+                .and_then(|metadata| cycles::check_workspace(&metadata))
+                .map(|()| ExitCode::SUCCESS),
+            _ => Ok(usage_error("`cycles` takes no arguments")),
+        },
         "deps" => match rest {
             [] => apt::install_all().map(|()| ExitCode::SUCCESS),
             [flag] if flag == "--dry-run" => apt::print_missing().map(|()| ExitCode::SUCCESS),

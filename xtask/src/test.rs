@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::{apt, process, purity, workspace};
+use crate::{apt, cycles, process, purity, workspace};
 
 pub struct Options {
     install: bool,
@@ -39,7 +39,7 @@ impl Options {
 }
 
 pub fn test(options: Options) -> Result<()> {
-    let mut steps = Steps::new(7);
+    let mut steps = Steps::new(8);
     if options.install {
         steps.run("system packages", install_packages)?;
     } else {
@@ -56,6 +56,7 @@ pub fn test(options: Options) -> Result<()> {
         steps.skip("clippy", "--skip-lint");
     }
     steps.run("core purity", check_core_purity)?;
+    steps.run("module cycles", check_module_cycles)?;
     steps.run("build binaries", build_binaries)?;
     steps.run("tests", run_tests)?;
     steps.print_summary("all steps passed");
@@ -179,6 +180,10 @@ fn ensure_rustup_component(subcommand: &str, component: &str) -> Result<()> {
 
 fn check_core_purity() -> Result<()> {
     purity::check_core(&workspace::metadata()?)
+}
+
+fn check_module_cycles() -> Result<()> {
+    cycles::check_workspace(&workspace::members()?)
 }
 
 fn build_binaries() -> Result<()> {

@@ -14,6 +14,11 @@ pub fn metadata() -> Result<Value> {
     cargo_metadata(&[])
 }
 
+/// The workspace members only, with their targets (no dependencies, no resolve graph).
+pub fn members() -> Result<Value> {
+    cargo_metadata(&["--no-deps"])
+}
+
 /// The workspace's target directory (honours CARGO_TARGET_DIR and config).
 pub fn target_dir() -> Result<PathBuf> {
     let metadata = cargo_metadata(&["--no-deps"])?;
