@@ -17,22 +17,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use ccpulse_core::advice::{advise, Inputs};
 use ccpulse_core::config::Config;
-use ccpulse_core::overload;
-use ccpulse_core::report::{service_report, Report};
-use ccpulse_core::tray_view::limits_view;
+use ccpulse_sources::clock::{local_clock, local_zone};
 use ccpulse_sources::config_file;
-use ccpulse_sources::doctor::key_overrides_here;
-use ccpulse_sources::http::TIMEOUT;
-use ccpulse_sources::monitor::{self, Mode, StatusMonitor};
-use ccpulse_sources::oauth_usage;
-use ccpulse_sources::plan_limits;
+use ccpulse_sources::env;
+use ccpulse_sources::gather::{self, Observations};
+use ccpulse_sources::monitor::{self, StatusMonitor};
 use ccpulse_sources::state_dir::StateDir;
-use ccpulse_sources::statusline::Feed;
-use ccpulse_sources::statuspage::StatuspageClient;
-use ccpulse_sources::usage_log::paths::{local_clock, local_zone, roots_from_env};
-use ccpulse_sources::usage_log::watch;
 
 #[derive(Parser)]
 #[command(name = "ccpulse", version, about = "Can I work with Claude right now?")]
@@ -40,6 +31,9 @@ struct Cli {
     /// Config file (default: ~/.config/ccpulse/config.toml, or $CCPULSE_CONFIG).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// Say more on stderr: -v what it does, -vv details.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,6 +71,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    ccpulse_sources::log::to_stderr(cli.verbose);
     if let Command::Statusline {
         action: None,
         chain,
@@ -149,127 +144,61 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    std::io::stdout().is_terminal() && !env::is_set(env::NO_COLOR)
 }
 
 /// One poll; a failing source is reported in its section, never as a failing exit code.
 async fn status(config: Config, json: bool) -> anyhow::Result<()> {
-    let mut monitor = StatusMonitor::open(
-        config.status.clone(),
-        StateDir::default_location(),
-        Mode::ReadOnly,
-    );
-    let mut client = StatuspageClient::new(&config.status.base_url, TIMEOUT);
-    let observation = monitor::poll(&mut client, monitor.snapshot().status.as_ref()).await;
     let now = chrono::Utc::now();
-    monitor.apply(observation, now);
-    // The usage endpoint, if its schedule allows (the state dir keeps it for every shell).
-    let state = StateDir::default_location();
-    let login = oauth_usage::Login::from_env();
-    let oauth = oauth_usage::refresh(
-        &state,
-        &oauth_usage::client(),
-        &oauth_usage::api_url(),
-        login.as_ref(),
-        oauth_usage::EVERY,
-        false,
-        now,
-    )
-    .await;
-    let local = local_evidence(&mut transcripts_reader(state.clone()), now);
-    let mut report = Report {
-        service: service_report(monitor.snapshot(), &config.status.relevance, now),
-        limits: plan_limits::merged(&Feed::load(&state), &oauth, local.evidence(), now),
-        overload: overload::assess(
-            &local.overload_events(),
-            monitor.snapshot().status.as_ref(),
-            &config.overload,
-            now,
-        ),
-        advice: Vec::new(),
-    };
-    let view = limits_view(&report.limits, now, local_zone(), local_clock());
+    let (zone, clock) = (local_zone(), local_clock());
     // Run from a project, its `.env` counts too: Claude Code started here would load it.
     let env_files: Vec<_> = std::env::current_dir()
         .map(|d| d.join(".env"))
         .into_iter()
         .collect();
-    let keys = key_overrides_here(&env_files);
-    report.advice = advise(&Inputs {
-        service: &report.service,
-        overload: &report.overload,
-        limits: &view,
-        near_percent: config.near_limit_percent(),
-        login_problem: oauth.login_problem.as_deref(),
-        key_overrides: &keys,
-    });
+    let state = StateDir::default_location();
+    let observed = gather::once(&config, &state, zone, &env_files, now).await;
+    let view = observed.view(&observed.derive(&config, now), &config, now, zone, clock);
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        serde_json::to_writer_pretty(&mut out, &view)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", render::service(&report.service, color()))?;
-        write!(out, "{}", render::advice(&report.advice, color()))?;
-        write!(out, "{}", render::overload(&report.overload, color()))?;
-        write!(out, "{}", render::limits(&view, color()))?;
+        write!(out, "{}", render::status(&view, color()))?;
     }
     out.flush().context("writing to stdout")
 }
 
-/// The transcripts, read where they grew since the last run (the index and the recent signals
-/// are kept in the state dir).
-fn transcripts_reader(state: StateDir) -> watch::Reader {
-    watch::Reader::open(watch::WatchOptions {
-        roots: roots_from_env(),
-        state,
-        zone: local_zone(),
-    })
-}
-
-/// What the transcripts say (limit hits, recent spend, API errors); a history that cannot be
-/// read costs the local evidence, with a warning, not the report.
-fn local_evidence(reader: &mut watch::Reader, now: chrono::DateTime<chrono::Utc>) -> watch::Local {
-    reader.read(now, &mut |_| {}).1.unwrap_or_else(|e| {
-        monitor::warn(format!("usage: {e}"));
-        watch::Local::default()
-    })
-}
-
 async fn watch(config: Config) -> anyhow::Result<()> {
     let tty = std::io::stdout().is_terminal();
-    let mut monitor = StatusMonitor::open(
-        config.status.clone(),
-        StateDir::default_location(),
-        Mode::ReadOnly,
-    );
-    let relevance = config.status.relevance.clone();
+    let state = StateDir::default_location();
+    let mut monitor = StatusMonitor::open(config.status.clone(), state.clone(), false);
+    let (zone, clock) = (local_zone(), local_clock());
     let every = config.status.policy.interval.as_secs();
     let mut last = String::new();
-    let rules = config.overload;
-    let mut reader = transcripts_reader(StateDir::default_location());
-    let redraw = move |m: &StatusMonitor, _alerts| {
+    let mut reader = gather::transcripts(state, zone);
+    let prev = monitor.snapshot().status.clone();
+    let redraw = |observation| {
         let now = chrono::Utc::now();
+        monitor.apply(observation, now, None);
         // 529 waves from the transcripts (read where they grew) beside the status, at each poll.
-        let local = local_evidence(&mut reader, now);
-        let waves = overload::assess(
-            &local.overload_events(),
-            m.snapshot().status.as_ref(),
-            &rules,
-            now,
-        );
-        let text = render::service(
-            &service_report(m.snapshot(), &relevance, now),
-            tty && color(),
-        ) + &render::overload(&waves, tty && color());
+        let observed = Observations {
+            service: monitor.snapshot().clone(),
+            local: Some(gather::read_local(&mut reader, now)),
+            ..Observations::default()
+        };
+        let view = observed.view(&observed.derive(&config, now), &config, now, zone, clock);
+        let paint = tty && color();
+        let text = render::service(&view.service, paint) + &render::overload(&view.overload, paint);
         if text == last {
-            return;
+            return true;
         }
         let mut out = std::io::stdout().lock();
         let result = if tty {
             write!(
                 out,
                 "\x1b[2J\x1b[H{text}\nWatching {} every {every} s · Ctrl-C to quit\n",
-                m.config().base_url
+                config.status.base_url
             )
         } else {
             writeln!(out, "--- {}\n{text}", now.format("%Y-%m-%d %H:%M:%S UTC"))
@@ -279,10 +208,11 @@ async fn watch(config: Config) -> anyhow::Result<()> {
             std::process::exit(0);
         }
         last = text;
+        true
     };
     let refresh = Arc::new(tokio::sync::Notify::new());
     tokio::select! {
-        () = monitor::run(&mut monitor, refresh, redraw) => Ok(()),
+        () = monitor::run(&config.status, prev, refresh, redraw) => Ok(()),
         r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C"),
     }
 }

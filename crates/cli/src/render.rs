@@ -1,13 +1,15 @@
-//! Human text for the terminal, from the same report the JSON prints.
+//! Human text for the terminal, from the same view the JSON prints: the words and colours are
+//! the view's, this only lays them out.
 
 use std::fmt::Write;
 
-use ccpulse_core::advice::{Advice, Tone};
-use ccpulse_core::alerts::clip;
-use ccpulse_core::overload::Overload;
-use ccpulse_core::report::{IncidentReport, ServiceReport};
-use ccpulse_core::service::describe_age;
-use ccpulse_core::tray_view::{overload_line, sparkline, Level, LimitsView};
+use ccpulse_core::alert::clip;
+use ccpulse_core::clock::describe_age;
+use ccpulse_core::service::Level;
+use ccpulse_core::view::limits::LimitsView;
+use ccpulse_core::view::overload::OverloadView;
+use ccpulse_core::view::service::{IncidentReport, ServiceReport};
+use ccpulse_core::view::{AdviceCard, View};
 
 pub(crate) struct Paint(pub(crate) bool);
 
@@ -37,24 +39,6 @@ impl Paint {
     }
 }
 
-fn status_level(status: &str) -> Level {
-    match status {
-        "operational" => Level::Operational,
-        "degraded_performance" | "partial_outage" => Level::Degraded,
-        "major_outage" => Level::Outage,
-        "under_maintenance" => Level::Maintenance,
-        _ => Level::Unknown,
-    }
-}
-
-fn label(status: &str) -> String {
-    let mut s = status.replace('_', " ");
-    if let Some(first) = s.get_mut(..1) {
-        first.make_ascii_uppercase();
-    }
-    s
-}
-
 fn incident(out: &mut String, p: &Paint, i: &IncidentReport) {
     let mark = if i.relevant { "●" } else { "○" };
     let _ = writeln!(
@@ -70,6 +54,14 @@ fn incident(out: &mut String, p: &Paint, i: &IncidentReport) {
     if !i.url.is_empty() {
         let _ = writeln!(out, "    {}", p.dim(&i.url));
     }
+}
+
+/// Everything `ccpulse status` prints.
+pub fn status(v: &View, color: bool) -> String {
+    service(&v.service, color)
+        + &advice(&v.advice, color)
+        + &overload(&v.overload, color)
+        + &limits(&v.limits, color)
 }
 
 pub fn service(r: &ServiceReport, color: bool) -> String {
@@ -122,7 +114,7 @@ pub fn service(r: &ServiceReport, color: bool) -> String {
                 out,
                 "  {mark} {:width$}  {}",
                 c.name,
-                p.level(status_level(c.status), &label(c.status))
+                p.level(c.level, c.label)
             );
         }
     }
@@ -141,42 +133,32 @@ pub fn limits(v: &LimitsView, color: bool) -> String {
         );
     }
     for r in &v.rows {
-        let level = match r.used_percent {
-            u if u >= 95.0 => Level::Outage,
-            u if u >= 80.0 => Level::Degraded,
-            _ => Level::Operational,
-        };
         let _ = writeln!(
             out,
             "  {}  {}",
-            p.level(level, &r.line()),
+            p.level(r.tone, &r.line),
             p.dim(&format!("{}, {}", r.source_label, r.age))
         );
     }
-    for line in v.projection.iter().chain(&v.extra_usage) {
+    for line in v.projection_line.iter().chain(&v.extra_usage_line) {
         let _ = writeln!(out, "  {line}");
     }
-    for e in &v.errors {
+    for e in &v.limits.errors {
         let _ = writeln!(out, "  {}", p.dim(e));
     }
     out
 }
 
 /// What to do now: each condition, its commands and the entry with the whole fix.
-pub fn advice(items: &[Advice], color: bool) -> String {
+pub fn advice(items: &[AdviceCard], color: bool) -> String {
     let p = Paint(color);
     let mut out = String::new();
     if items.is_empty() {
         return out;
     }
     let _ = writeln!(out, "\n{}", p.bold("What to do now"));
-    for a in items {
-        let level = match a.tone {
-            Tone::Blocked => Level::Outage,
-            Tone::Degraded => Level::Degraded,
-            Tone::Info => Level::Maintenance,
-        };
-        let _ = writeln!(out, "  {}", p.level(level, &a.title));
+    for AdviceCard { advice: a, level } in items {
+        let _ = writeln!(out, "  {}", p.level(*level, &a.title));
         let _ = writeln!(out, "    {}", a.detail);
         for s in &a.steps {
             let _ = writeln!(out, "    {}  {}", p.bold(&s.command), p.dim(&s.does));
@@ -191,32 +173,20 @@ pub fn advice(items: &[Advice], color: bool) -> String {
 }
 
 /// 529 waves: shown when there is one, or errors in the last hour.
-pub fn overload(o: &Overload, color: bool) -> String {
+pub fn overload(o: &OverloadView, color: bool) -> String {
     let p = Paint(color);
     let mut out = String::new();
-    let line = overload_line(o);
-    if line.is_none() && o.per_minute.iter().all(|n| *n == 0) {
+    if !o.shown {
         return out;
     }
     let _ = writeln!(out, "\n{}", p.bold("Overload (529 and server errors)"));
     let _ = writeln!(
         out,
         "  {}",
-        p.level(
-            if line.is_some() {
-                Level::Degraded
-            } else {
-                Level::Operational
-            },
-            &line.unwrap_or_else(|| "calm".into())
-        )
+        p.level(o.level, o.line.as_deref().unwrap_or("calm"))
     );
-    let _ = writeln!(
-        out,
-        "  errors per minute, last hour: {}",
-        sparkline(&o.per_minute)
-    );
-    if let Some(i) = &o.incident {
+    let _ = writeln!(out, "  errors per minute, last hour: {}", o.chart);
+    if let Some(i) = &o.overload.incident {
         let _ = writeln!(out, "  {}", p.dim(&i.url));
     }
     out

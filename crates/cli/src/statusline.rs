@@ -14,15 +14,19 @@ use chrono_tz::Tz;
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 
+use ccpulse_core::clock::Clock;
 use ccpulse_core::config::Config;
-use ccpulse_core::limits::{self, Clock};
-use ccpulse_core::report::service_report;
-use ccpulse_core::service::ServiceSnapshot;
-use ccpulse_core::tray_view::Level;
+use ccpulse_core::limits;
+use ccpulse_core::service::{Level, ServiceSnapshot};
+use ccpulse_core::view::limits::limits_view;
+use ccpulse_core::view::service::service_report;
+use ccpulse_core::view::statusline;
+use ccpulse_sources::clock::{local_clock, local_zone};
+use ccpulse_sources::env;
 use ccpulse_sources::monitor::STATUS_CACHE_FILE;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::{Feed, Input};
-use ccpulse_sources::usage_log::paths::{config_dir, local_clock, local_zone};
+use ccpulse_sources::usage_log::paths::config_dir;
 use ccpulse_sources::{oauth_usage, plan_limits};
 
 #[derive(Subcommand)]
@@ -57,7 +61,15 @@ pub fn run(config: &Config, chain: Option<&str>) {
     }
     let service = service_level(config, &dir, now);
     let oauth = oauth_usage::Cache::load(&dir);
-    let mut line = line(&feed, &oauth, service, now, local_zone(), local_clock());
+    let mut line = line(
+        &feed,
+        &oauth,
+        service,
+        &config.limit_thresholds,
+        now,
+        local_zone(),
+        local_clock(),
+    );
     if let Some(command) = chain {
         if let Some(theirs) = chained(command, &bytes) {
             line = format!("{line} · {theirs}");
@@ -80,34 +92,20 @@ pub fn line(
     feed: &Feed,
     oauth: &oauth_usage::Cache,
     service: Option<Level>,
+    thresholds: &[u8],
     now: DateTime<Utc>,
     zone: Tz,
     clock: Clock,
 ) -> String {
     // No transcripts here: the status line must stay fast.
     let limits = plan_limits::merged(feed, oauth, limits::Local::default(), now);
-    let mut parts = Vec::new();
-    if let Some(s) = &limits.session {
-        let mut part = format!("5h {:.0}%", s.used_percent);
-        if let Some(at) = s.resets_at {
-            part += &format!(" ↻{}", limits::reset_label(at, now, zone, clock));
-        }
-        parts.push(part);
-    }
-    if let Some(w) = &limits.weekly {
-        parts.push(format!("wk {:.0}%", w.used_percent));
-    }
-    if parts.is_empty() {
-        let latest = feed.latest.as_ref();
-        parts.extend(latest.and_then(|i| i.model.clone()));
-        parts.extend(latest.and_then(|i| i.cost_usd).map(|c| format!("${c:.2}")));
-    }
-    parts.push(match service {
-        Some(Level::Operational) => "Claude ok".into(),
-        Some(level) => format!("Claude {}", level.as_str()),
-        None => "Claude ?".into(),
-    });
-    parts.join(" · ")
+    let latest = feed.latest.as_ref();
+    statusline::line(
+        &limits_view(&limits, thresholds, now, zone, clock),
+        service,
+        latest.and_then(|i| i.model.as_deref()),
+        latest.and_then(|i| i.cost_usd),
+    )
 }
 
 /// The first line another status line command prints for the same input.
@@ -157,7 +155,7 @@ const INSTALLED_FILE: &str = "statusline-install.json";
 /// Claude Code's user settings: in the first root of `CLAUDE_CONFIG_DIR`, else `~/.claude`.
 fn settings_path() -> anyhow::Result<PathBuf> {
     let (root, _) = config_dir(
-        std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
+        env::var(env::CLAUDE_CONFIG_DIR).as_deref(),
         std::env::home_dir().as_deref(),
     )
     .context("no home folder to find Claude Code's settings in")?;

@@ -11,9 +11,10 @@ use clap::{Args, Subcommand};
 use ccpulse_core::usage::{
     blocks, daily, monthly, sessions, weekly, BlockOptions, DailyReport, Path, Range, Sums,
 };
+use ccpulse_sources::clock::local_zone;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::usage_log::index::{Engine, Entries, Progress, Refreshed};
-use ccpulse_sources::usage_log::paths::{local_zone, roots_from_env, transcripts, Found};
+use ccpulse_sources::usage_log::paths::{roots_from_env, transcripts, Found};
 
 #[derive(Subcommand)]
 pub enum Report {

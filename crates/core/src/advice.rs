@@ -2,19 +2,24 @@
 //! explains it and the commands that get the user going again. The panel's "What to do now"
 //! card shows this list; the notifications of the same conditions carry the same commands.
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::kb;
+use crate::clock::{countdown, describe_age, reset_label, Clock};
+use crate::kb::{self, INCIDENT_FIX};
+use crate::limits::{Limits, WindowId};
 use crate::overload::{Overload, State};
-use crate::report::ServiceReport;
-use crate::service::describe_age;
-use crate::tray_view::LimitsView;
+use crate::relevance::Relevance;
+use crate::service::ServiceSnapshot;
 
-/// Everything the advice is a function of.
+/// Everything the advice is a function of: domain values, never their words.
 pub struct Inputs<'a> {
-    pub service: &'a ServiceReport,
+    pub service: &'a ServiceSnapshot,
+    /// Which components and incidents the user watches.
+    pub relevance: &'a Relevance,
     pub overload: &'a Overload,
-    pub limits: &'a LimitsView,
+    pub limits: &'a Limits,
     /// A window at or above this percent is "near" its limit (the lowest notification
     /// threshold).
     pub near_percent: f64,
@@ -23,6 +28,10 @@ pub struct Inputs<'a> {
     pub login_problem: Option<&'a str>,
     /// Where an API key that overrides the subscription is set, in words.
     pub key_overrides: &'a [String],
+    pub now: DateTime<Utc>,
+    /// The user's zone and clock, for reset times.
+    pub zone: Tz,
+    pub clock: Clock,
 }
 
 /// How much it stands in the way: `blocked` (nothing works until it passes), `degraded`
@@ -97,15 +106,12 @@ fn incident_entry(name: &str) -> &'static str {
     }
 }
 
-pub const INCIDENT_FIX: &str = "Failed requests do not count against your plan. Wait and retry; \
-                                if one model is affected, /model to another may work.";
-
 /// What to do now, the most pressing first; empty when there is nothing to do.
 pub fn advise(i: &Inputs) -> Vec<Advice> {
     let mut out = Vec::new();
     let s = i.service;
     let age = s
-        .age_secs
+        .age_secs(i.now)
         .map(|a| format!(" Showing what was known {}.", describe_age(a)))
         .unwrap_or_default();
     if let Some(error) = s.error.as_deref() {
@@ -147,19 +153,23 @@ pub fn advise(i: &Inputs) -> Vec<Advice> {
         }
     }
 
-    for r in &i.limits.rows {
-        let resets = match (&r.resets, &r.countdown) {
-            (Some(at), Some(left)) => format!("resets {at} (in {left})"),
-            _ => "reset time not known yet".into(),
+    for (id, w) in i.limits.windows() {
+        let resets = match w.resets_at {
+            Some(at) => format!(
+                "resets {} (in {})",
+                reset_label(at, i.now, i.zone, i.clock),
+                countdown(at, i.now)
+            ),
+            None => "reset time not known yet".into(),
         };
-        let model = r.id.strip_prefix("model:");
-        let entry = match (model, r.id.as_str()) {
-            (Some(_), _) => "model-limit",
-            (None, "weekly") => "weekly-limit",
-            _ => "session-limit",
+        let entry = match id {
+            WindowId::Model(_) => "model-limit",
+            WindowId::Weekly => "weekly-limit",
+            WindowId::Session => "session-limit",
         };
-        if r.used_percent >= 100.0 {
-            let (tone, detail, steps) = match model {
+        let (label, used) = (id.label(), w.used_percent);
+        if used >= 100.0 {
+            let (tone, detail, steps) = match id.model() {
                 Some(m) => (
                     Tone::Degraded,
                     format!("{m} is capped until the reset; other models still work."),
@@ -181,24 +191,24 @@ pub fn advise(i: &Inputs) -> Vec<Advice> {
                 ),
             };
             out.push(advice(
-                format!("limit-hit:{}", r.id),
+                format!("limit-hit:{}", id.key()),
                 tone,
-                format!("{} limit reached: {resets}", r.label),
+                format!("{label} limit reached: {resets}"),
                 detail,
                 steps,
                 entry,
             ));
-        } else if r.used_percent >= i.near_percent {
-            let mut detail = format!("{:.0}% left.", 100.0 - r.used_percent);
-            if r.id == "session" {
-                if let Some(p) = &i.limits.projection {
+        } else if used >= i.near_percent {
+            let mut detail = format!("{:.0}% left.", 100.0 - used);
+            if id == WindowId::Session {
+                if let Some(p) = i.limits.projection_line(i.now, i.zone, i.clock) {
                     detail = format!("{detail} {p}.");
                 }
             }
             out.push(advice(
-                format!("limit-near:{}", r.id),
+                format!("limit-near:{}", id.key()),
                 Tone::Info,
-                format!("{} at {:.0}%: {resets}", r.label, r.used_percent),
+                format!("{label} at {used:.0}%: {resets}"),
                 detail,
                 vec![
                     step("/usage", "every window and when it resets"),
@@ -244,16 +254,17 @@ pub fn advise(i: &Inputs) -> Vec<Advice> {
         .as_ref()
         .filter(|_| o.state != State::Calm)
         .map(|inc| inc.id.as_str());
-    for inc in s
-        .incidents
-        .iter()
-        .filter(|inc| inc.relevant && Some(inc.id.as_str()) != covered)
-    {
+    let open = s.status.iter().flat_map(|page| {
+        page.incidents
+            .iter()
+            .filter(move |inc| !inc.status.is_closed() && i.relevance.incident(inc, page))
+    });
+    for inc in open.filter(|inc| Some(inc.id.as_str()) != covered) {
         out.push(advice(
             format!("incident:{}", inc.id),
             Tone::Degraded,
             inc.name.clone(),
-            format!("Open incident ({}). {INCIDENT_FIX}", inc.status),
+            format!("Open incident ({}). {INCIDENT_FIX}", inc.status.as_str()),
             vec![step("/model", "if one model is affected, another may work")],
             incident_entry(&inc.name),
         ));
@@ -319,12 +330,9 @@ mod tests {
     use chrono::{DateTime, Duration, Utc};
 
     use super::*;
-    use crate::limits::Source;
+    use crate::limits::{ModelWindow, PaceBasis, Projection, Source, Window};
     use crate::overload::{IncidentRef, ModelErrors};
-    use crate::relevance::Relevance;
-    use crate::report::service_report;
-    use crate::service::ServiceSnapshot;
-    use crate::tray_view::LimitRow;
+    use crate::test_support::sample_status;
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-02T18:20:00Z")
@@ -332,52 +340,67 @@ mod tests {
             .to_utc()
     }
 
-    fn calm_service() -> ServiceReport {
-        let mut status = crate::report::tests::sample_status();
+    fn calm_service() -> ServiceSnapshot {
+        let mut status = sample_status();
         status.incidents.clear();
-        let snap = ServiceSnapshot {
+        ServiceSnapshot {
             status: Some(status),
             fetched_at: Some(now() - Duration::seconds(30)),
             error: None,
             offline: false,
-        };
-        service_report(&snap, &Relevance::default(), now())
-    }
-
-    fn row(id: &str, label: &str, used: f64) -> LimitRow {
-        LimitRow {
-            id: id.into(),
-            label: label.into(),
-            used_percent: used,
-            resets_at: Some(now() + Duration::minutes(80)),
-            resets: Some("7:40pm".into()),
-            countdown: Some("1h 20m".into()),
-            source: Source::Statusline,
-            source_label: "status line",
-            as_of: now(),
-            age: "just now".into(),
         }
     }
 
+    fn window(used: f64) -> Window {
+        Window {
+            used_percent: used,
+            resets_at: Some(now() + Duration::minutes(80)),
+            source: Source::Statusline,
+            as_of: now(),
+        }
+    }
+
+    /// The windows, each reset in 80 minutes (7:40pm UTC), the session filling in 45.
+    fn limits(windows: &[(WindowId, f64)]) -> Limits {
+        let mut l = Limits {
+            projection: Some(Projection {
+                full_at: Some(now() + Duration::minutes(45)),
+                percent_per_hour: 20.0,
+                basis: PaceBasis::LocalSpend,
+            }),
+            ..Limits::default()
+        };
+        for (id, used) in windows {
+            match id {
+                WindowId::Session => l.session = Some(window(*used)),
+                WindowId::Weekly => l.weekly = Some(window(*used)),
+                WindowId::Model(m) => l.models.push(ModelWindow {
+                    model: m.clone(),
+                    window: window(*used),
+                }),
+            }
+        }
+        l
+    }
+
     fn run(
-        service: &ServiceReport,
+        service: &ServiceSnapshot,
         overload: &Overload,
-        rows: Vec<LimitRow>,
+        windows: &[(WindowId, f64)],
         login: Option<&str>,
         keys: &[String],
     ) -> Vec<Advice> {
-        let limits = LimitsView {
-            rows,
-            projection: Some("At this pace the session fills at 7:05pm (45m)".into()),
-            ..LimitsView::default()
-        };
         advise(&Inputs {
             service,
+            relevance: &Relevance::default(),
             overload,
-            limits: &limits,
+            limits: &limits(windows),
             near_percent: 80.0,
             login_problem: login,
             key_overrides: keys,
+            now: now(),
+            zone: chrono_tz::UTC,
+            clock: Clock::H12,
         })
     }
 
@@ -385,33 +408,36 @@ mod tests {
         a.iter().map(|a| (a.id.as_str(), a.entry)).collect()
     }
 
+    fn model(m: &str) -> WindowId {
+        WindowId::Model(m.into())
+    }
+
     #[test]
     fn nothing_to_do_when_all_is_well() {
-        let rows = vec![
-            row("session", "Session (5h)", 42.0),
-            row("weekly", "Weekly", 79.9),
-        ];
-        assert!(run(&calm_service(), &Overload::default(), rows, None, &[]).is_empty());
+        let windows = [(WindowId::Session, 42.0), (WindowId::Weekly, 79.9)];
+        assert!(run(&calm_service(), &Overload::default(), &windows, None, &[]).is_empty());
     }
 
     #[test]
     fn no_connection_and_a_failing_status_page_are_told_apart() {
         let mut s = calm_service();
-        s.error = Some(
+        s.failed(
             "GET https://status.claude.com/api/v2/summary.json: could not connect (dns error)"
                 .into(),
+            true,
         );
-        s.offline = true;
-        s.age_secs = Some(600);
-        let a = run(&s, &Overload::default(), vec![], None, &[]);
+        s.fetched_at = Some(now() - Duration::seconds(600));
+        let a = run(&s, &Overload::default(), &[], None, &[]);
         assert_eq!(ids(&a), [("offline", "unable-to-connect")]);
         assert_eq!(a[0].tone, Tone::Blocked);
         assert!(a[0].detail.contains("10 min ago"), "{}", a[0].detail);
         assert_eq!(a[0].steps[0].command, "ccpulse doctor");
 
-        s.error = Some("GET https://status.claude.com/api/v2/summary.json: HTTP 503".into());
-        s.offline = false;
-        let a = run(&s, &Overload::default(), vec![], None, &[]);
+        s.failed(
+            "GET https://status.claude.com/api/v2/summary.json: HTTP 503".into(),
+            false,
+        );
+        let a = run(&s, &Overload::default(), &[], None, &[]);
         assert_eq!(ids(&a), [("status-page", "unable-to-connect")]);
         assert_eq!(a[0].tone, Tone::Info);
         assert!(a[0]
@@ -421,13 +447,13 @@ mod tests {
 
     #[test]
     fn limits_near_and_hit_lead_to_their_entries() {
-        let rows = vec![
-            row("session", "Session (5h)", 100.0),
-            row("weekly", "Weekly", 85.0),
-            row("model:Opus", "Weekly Opus", 100.0),
-            row("model:Sonnet", "Weekly Sonnet", 30.0),
+        let windows = [
+            (WindowId::Session, 100.0),
+            (WindowId::Weekly, 85.0),
+            (model("Opus"), 100.0),
+            (model("Sonnet"), 30.0),
         ];
-        let a = run(&calm_service(), &Overload::default(), rows, None, &[]);
+        let a = run(&calm_service(), &Overload::default(), &windows, None, &[]);
         assert_eq!(
             ids(&a),
             [
@@ -450,7 +476,7 @@ mod tests {
         let a = run(
             &calm_service(),
             &Overload::default(),
-            vec![row("session", "Session (5h)", 90.0)],
+            &[(WindowId::Session, 90.0)],
             None,
             &[],
         );
@@ -462,19 +488,18 @@ mod tests {
 
     #[test]
     fn a_wave_takes_its_incident_along_and_other_incidents_stay() {
-        let mut status = crate::report::tests::sample_status();
+        let mut status = sample_status();
         let mut second = status.incidents[0].clone();
         second.id = "inc2".into();
         second.name = "Claude Opus is over capacity".into();
         status.incidents.push(second);
-        let snap = ServiceSnapshot {
+        let service = ServiceSnapshot {
             status: Some(status),
             fetched_at: Some(now()),
             error: None,
             offline: false,
         };
-        let service = service_report(&snap, &Relevance::default(), now());
-        let a = run(&service, &Overload::default(), vec![], None, &[]);
+        let a = run(&service, &Overload::default(), &[], None, &[]);
         assert_eq!(
             ids(&a),
             [
@@ -483,6 +508,7 @@ mod tests {
             ]
         );
         assert!(a[0].detail.contains("do not count against your plan"));
+        assert!(a[0].detail.starts_with("Open incident (identified)."));
 
         let wave = Overload {
             state: State::ConfirmedWave,
@@ -498,7 +524,7 @@ mod tests {
             }),
             ..Overload::default()
         };
-        let a = run(&service, &wave, vec![], None, &[]);
+        let a = run(&service, &wave, &[], None, &[]);
         assert_eq!(
             ids(&a),
             [("wave", "overloaded"), ("incident:inc1", "server-error")]
@@ -513,7 +539,7 @@ mod tests {
         let a = run(
             &calm_service(),
             &Overload::default(),
-            vec![],
+            &[],
             Some("oauth-scope"),
             &keys,
         );
@@ -529,7 +555,7 @@ mod tests {
         let a = run(
             &calm_service(),
             &Overload::default(),
-            vec![],
+            &[],
             Some("oauth-expired"),
             &[],
         );
@@ -544,17 +570,14 @@ mod tests {
             .flat_map(|e| e.commands.iter().map(String::as_str))
             .collect();
         let mut s = calm_service();
-        s.error = Some("x".into());
-        let rows = vec![
-            row("session", "Session (5h)", 100.0),
-            row("weekly", "Weekly", 90.0),
-        ];
+        s.failed("x".into(), false);
+        let windows = [(WindowId::Session, 100.0), (WindowId::Weekly, 90.0)];
         let wave = Overload {
             state: State::LocalWave,
             ..Overload::default()
         };
         let keys = vec!["k".to_string()];
-        for a in run(&s, &wave, rows, Some("oauth-expired"), &keys) {
+        for a in run(&s, &wave, &windows, Some("oauth-expired"), &keys) {
             for st in &a.steps {
                 let base = st.command.split(' ').next().unwrap();
                 assert!(

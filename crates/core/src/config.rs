@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::alert::Kind;
 use crate::backoff::PollPolicy;
-use crate::policy::{Kind, Policy, QuietHours};
+use crate::policy::{Policy, QuietHours};
 use crate::relevance::Relevance;
 
 pub const DEFAULT_STATUS_URL: &str = "https://status.claude.com";
@@ -104,7 +105,7 @@ impl Default for Config {
                 relevance: Relevance::default(),
             },
             notifications: crate::policy::Policy::default(),
-            limit_thresholds: crate::limit_alerts::DEFAULT_THRESHOLDS.to_vec(),
+            limit_thresholds: crate::plan::limits::DEFAULT_THRESHOLDS.to_vec(),
             overload: crate::overload::WaveRules::default(),
         }
     }

@@ -51,6 +51,10 @@ static ENTRIES: LazyLock<Vec<Entry>> = LazyLock::new(|| {
         .entries
 });
 
+/// What an incident notice adds: the failures are not the user's quota, and the way around.
+pub const INCIDENT_FIX: &str = "Failed requests do not count against your plan. Wait and retry; \
+                                if one model is affected, /model to another may work.";
+
 /// Every entry, in the reference's order.
 pub fn entries() -> &'static [Entry] {
     &ENTRIES

@@ -3,8 +3,9 @@
 //! local evidence), each figure with where it came from and how old it is; and how reset times
 //! read in the user's zone and clock.
 
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 
+use crate::clock::{countdown, reset_label, Clock};
 use crate::signals::{LimitHit, LimitKind};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -98,6 +99,98 @@ pub struct Limits {
     pub projection: Option<Projection>,
     /// Why a source could not be read (each names the source and what to do).
     pub errors: Vec<String>,
+}
+
+/// Which window: the 5-hour session, the week, or one model's weekly cap. In keys and JSON
+/// it is written `session`, `weekly`, `model:<name>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WindowId {
+    Session,
+    Weekly,
+    Model(String),
+}
+
+impl WindowId {
+    /// `session`, `weekly`, `model:Opus`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Session => "session".into(),
+            Self::Weekly => "weekly".into(),
+            Self::Model(m) => format!("model:{m}"),
+        }
+    }
+
+    /// The inverse of [`WindowId::key`].
+    pub fn from_key(key: &str) -> Self {
+        match key {
+            "session" => Self::Session,
+            "weekly" => Self::Weekly,
+            other => Self::Model(other.strip_prefix("model:").unwrap_or(other).to_string()),
+        }
+    }
+
+    /// `Session (5h)`, `Weekly`, `Weekly Opus`.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Session => "Session (5h)".into(),
+            Self::Weekly => "Weekly".into(),
+            Self::Model(m) => format!("Weekly {m}"),
+        }
+    }
+
+    /// `Session limit`, `Weekly limit`, `Weekly Opus limit`.
+    pub fn limit_title(&self) -> String {
+        match self {
+            Self::Session => "Session limit".into(),
+            Self::Weekly => "Weekly limit".into(),
+            Self::Model(m) => format!("Weekly {m} limit"),
+        }
+    }
+
+    pub fn model(&self) -> Option<&str> {
+        match self {
+            Self::Model(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for WindowId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
+}
+
+impl Limits {
+    /// "At this pace the session fills at 4:10pm (40m)", or lasts until its reset; `None`
+    /// without a projection or once the session is full.
+    pub fn projection_line(&self, now: DateTime<Utc>, zone: Tz, clock: Clock) -> Option<String> {
+        let p = self.projection.as_ref()?;
+        if self.session.as_ref()?.used_percent >= 100.0 {
+            return None;
+        }
+        Some(match p.full_at {
+            Some(at) => format!(
+                "At this pace the session fills at {} ({})",
+                reset_label(at, now, zone, clock),
+                countdown(at, now)
+            ),
+            None => "At this pace the session lasts until its reset".to_string(),
+        })
+    }
+
+    /// Every window known, the session first, then the week, then the models.
+    pub fn windows(&self) -> Vec<(WindowId, &Window)> {
+        let mut out = Vec::new();
+        out.extend(self.session.as_ref().map(|w| (WindowId::Session, w)));
+        out.extend(self.weekly.as_ref().map(|w| (WindowId::Weekly, w)));
+        out.extend(
+            self.models
+                .iter()
+                .map(|m| (WindowId::Model(m.model.clone()), &m.window)),
+        );
+        out
+    }
 }
 
 /// The window a reading describes now: a window whose reset has passed has started again at 0
@@ -361,75 +454,6 @@ pub fn merge_with_local(
     limits
 }
 
-/// How the user reads clock times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Clock {
-    /// `3:45pm`
-    H12,
-    /// `15:45`
-    H24,
-}
-
-impl Clock {
-    /// The convention of a POSIX locale name (`LC_TIME`, else `LC_ALL`, else `LANG`): 12-hour
-    /// where English-speaking countries use it, 24-hour elsewhere (and for `C`/`POSIX`).
-    pub fn from_locale(locale: &str) -> Clock {
-        let name = locale.split(['.', '@']).next().unwrap_or("");
-        match name {
-            "en_US" | "en_CA" | "en_AU" | "en_NZ" | "en_PH" | "en_IN" | "en_PK" | "en_EG" => {
-                Clock::H12
-            }
-            _ => Clock::H24,
-        }
-    }
-
-    fn time(self, t: DateTime<Tz>) -> String {
-        match self {
-            Clock::H24 => format!("{:02}:{:02}", t.hour(), t.minute()),
-            Clock::H12 => {
-                let (pm, hour) = t.hour12();
-                format!("{hour}:{:02}{}", t.minute(), if pm { "pm" } else { "am" })
-            }
-        }
-    }
-}
-
-/// When `at` comes, as the user reads it in `zone`: the time alone today (`3:45pm`), with the
-/// weekday within a week (`Mon 12:00am`), with the date beyond (`Dec 3 12:00am`). Days are the
-/// zone's calendar days, so DST changes and midnight fall where the user expects.
-pub fn reset_label(at: DateTime<Utc>, now: DateTime<Utc>, zone: Tz, clock: Clock) -> String {
-    let (at, today) = (
-        at.with_timezone(&zone),
-        now.with_timezone(&zone).date_naive(),
-    );
-    let time = clock.time(at);
-    let days = (at.date_naive() - today).num_days();
-    match days {
-        0 => time,
-        1..=6 => format!("{} {time}", at.format("%a")),
-        _ => match clock {
-            Clock::H12 => format!("{} {} {time}", at.format("%b"), at.day()),
-            Clock::H24 => format!("{} {} {time}", at.day(), at.format("%b")),
-        },
-    }
-}
-
-/// The time left until `at`: `2h 13m`, `3d 4h`, `45m`, `<1m`; `now` once it has passed.
-pub fn countdown(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let secs = (at - now).num_seconds();
-    if secs <= 0 {
-        return "now".into();
-    }
-    let mins = secs / 60;
-    let (d, h, m) = (mins / 1440, mins / 60 % 24, mins % 60);
-    match (d, h, m) {
-        (0, 0, 0) => "<1m".into(),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,85 +658,5 @@ mod tests {
         };
         let l = merge_with_local(&[low], local, vec![], now);
         assert_eq!(l.session.unwrap().source, Source::Statusline);
-    }
-
-    #[test]
-    fn reset_labels_follow_the_zone_across_dst_and_midnight() {
-        let vienna: Tz = "Europe/Vienna".parse().unwrap();
-        let new_york: Tz = "America/New_York".parse().unwrap();
-        let cases = [
-            // Vienna springs forward at 01:00 UTC on 2026-03-29: 03:00 UTC is 05:00 CEST.
-            (
-                vienna,
-                "2026-03-29T00:30:00Z",
-                "2026-03-29T03:00:00Z",
-                "5:00am",
-                "05:00",
-            ),
-            // And falls back at 01:00 UTC on 2026-10-25: 01:30 UTC is 02:30 CET.
-            (
-                vienna,
-                "2026-10-25T00:10:00Z",
-                "2026-10-25T01:30:00Z",
-                "2:30am",
-                "02:30",
-            ),
-            // New York springs forward at 07:00 UTC on 2026-03-08: 08:15 UTC is 04:15 EDT.
-            (
-                new_york,
-                "2026-03-08T06:00:00Z",
-                "2026-03-08T08:15:00Z",
-                "4:15am",
-                "04:15",
-            ),
-            // A reset at local midnight is tomorrow's: weekday shown.
-            (
-                new_york,
-                "2026-11-02T20:00:00Z",
-                "2026-11-03T05:00:00Z",
-                "Tue 12:00am",
-                "Tue 00:00",
-            ),
-            // 23:59 local is still today.
-            (
-                vienna,
-                "2026-07-01T10:00:00Z",
-                "2026-07-01T21:59:00Z",
-                "11:59pm",
-                "23:59",
-            ),
-            // Beyond a week: the date.
-            (
-                vienna,
-                "2026-07-01T10:00:00Z",
-                "2026-07-09T10:00:00Z",
-                "Jul 9 12:00pm",
-                "9 Jul 12:00",
-            ),
-        ];
-        for (zone, now, at, h12, h24) in cases {
-            let (now, at) = (utc(now), utc(at));
-            assert_eq!(reset_label(at, now, zone, Clock::H12), h12, "{zone} {at}");
-            assert_eq!(reset_label(at, now, zone, Clock::H24), h24, "{zone} {at}");
-        }
-    }
-
-    /// Countdowns are real durations: across a DST change an hour is an hour.
-    #[test]
-    fn countdowns_count_real_time() {
-        let now = utc("2026-03-29T00:30:00Z");
-        assert_eq!(countdown(utc("2026-03-29T03:00:00Z"), now), "2h 30m");
-        assert_eq!(countdown(utc("2026-03-29T00:30:59Z"), now), "<1m");
-        assert_eq!(countdown(utc("2026-03-29T01:15:00Z"), now), "45m");
-        assert_eq!(countdown(utc("2026-04-01T05:30:00Z"), now), "3d 5h");
-        assert_eq!(countdown(now, now), "now");
-    }
-
-    #[test]
-    fn clock_conventions_come_from_the_locale() {
-        assert_eq!(Clock::from_locale("en_US.UTF-8"), Clock::H12);
-        assert_eq!(Clock::from_locale("en_GB.UTF-8"), Clock::H24);
-        assert_eq!(Clock::from_locale("de_AT.UTF-8@euro"), Clock::H24);
-        assert_eq!(Clock::from_locale("C"), Clock::H24);
     }
 }

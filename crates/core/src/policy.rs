@@ -23,54 +23,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
 
-use crate::alerts::{clip, Alert, AlertLedger, Shown, Urgency, Waiting};
+use crate::alert::{clip, Alert, AlertLedger, Kind, Shown, Urgency, Waiting};
 
-/// A notice held back longer than this is old news, dropped.
-pub const WAITING_RETENTION: Duration = Duration::hours(24);
 const GROUP_LINES: usize = 6;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Incident,
-    Component,
-    Maintenance,
-    Overload,
-    Limit,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::Incident,
-        Kind::Component,
-        Kind::Maintenance,
-        Kind::Overload,
-        Kind::Limit,
-    ];
-
-    /// Its switch in the config file: `notifications.<name> = false`.
-    pub fn config_name(self) -> &'static str {
-        match self {
-            Kind::Incident => "incidents",
-            Kind::Component => "components",
-            Kind::Maintenance => "maintenance",
-            Kind::Overload => "overload",
-            Kind::Limit => "limits",
-        }
-    }
-
-    fn group_title(self, n: usize) -> String {
-        match self {
-            Kind::Incident => format!("Claude status: {n} notices"),
-            Kind::Component => format!("Claude components: {n} changes"),
-            Kind::Maintenance => format!("Claude maintenance: {n} notices"),
-            Kind::Overload => format!("Claude overload: {n} notices"),
-            Kind::Limit => format!("Plan limits: {n} notices"),
-        }
-    }
-}
 
 /// Local hours during which nothing is shown, e.g. 22:00 to 07:00.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

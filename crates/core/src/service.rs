@@ -1,10 +1,12 @@
 //! The service source's state over time: the last good reading, when it was taken, and what went
-//! wrong since. A failure never erases the last good reading; it makes it stale.
+//! wrong since. A failure never erases the last good reading; it makes it stale. And ccpulse's
+//! reading of it: the [`Level`] of the parts the user watches, and one line of words.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::status::ServiceStatus;
+use crate::relevance::Relevance;
+use crate::status::{ComponentStatus, Impact, ServiceStatus};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSnapshot {
@@ -46,13 +48,108 @@ impl ServiceSnapshot {
     }
 }
 
-/// "just now", "5 min ago", "3 h ago", "2 days ago".
-pub fn describe_age(secs: i64) -> String {
-    match secs {
-        s if s < 45 => "just now".to_string(),
-        s if s < 3600 => format!("{} min ago", (s + 30) / 60),
-        s if s < 48 * 3600 => format!("{} h ago", s / 3600),
-        s => format!("{} days ago", s / 86400),
+/// Icon states, ordered from best to worst (`Unknown` sits apart: we cannot tell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Operational,
+    Maintenance,
+    Degraded,
+    Outage,
+    Unknown,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operational => "operational",
+            Self::Maintenance => "maintenance",
+            Self::Degraded => "degraded",
+            Self::Outage => "outage",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Worst relevant state of a reading.
+pub fn level_of(status: &ServiceStatus, relevance: &Relevance) -> Level {
+    let components = status
+        .components
+        .iter()
+        .filter(|c| relevance.component(c))
+        .map(|c| match c.status {
+            ComponentStatus::Operational | ComponentStatus::Unknown => Level::Operational,
+            ComponentStatus::UnderMaintenance => Level::Maintenance,
+            ComponentStatus::DegradedPerformance | ComponentStatus::PartialOutage => {
+                Level::Degraded
+            }
+            ComponentStatus::MajorOutage => Level::Outage,
+        });
+    let incidents = status
+        .incidents
+        .iter()
+        .filter(|i| !i.status.is_closed() && relevance.incident(i, status))
+        .map(|i| match i.impact {
+            Impact::Major | Impact::Critical => Level::Outage,
+            Impact::Maintenance => Level::Maintenance,
+            _ => Level::Degraded,
+        });
+    let maintenances = status
+        .maintenances
+        .iter()
+        .filter(|m| m.status.is_under_way() && relevance.incident(m, status))
+        .map(|_| Level::Maintenance);
+    components
+        .chain(incidents)
+        .chain(maintenances)
+        .max()
+        .unwrap_or(Level::Operational)
+}
+
+/// The one-line summary of a reading, e.g. "Claude: Elevated errors on Opus (investigating)".
+pub fn summary_of(status: &ServiceStatus, relevance: &Relevance) -> String {
+    let open: Vec<_> = status
+        .incidents
+        .iter()
+        .filter(|i| !i.status.is_closed() && relevance.incident(i, status))
+        .collect();
+    if let Some(worst) = open.iter().max_by_key(|i| i.impact) {
+        let more = match open.len() {
+            1 => String::new(),
+            n => format!(" +{} more", n - 1),
+        };
+        return format!(
+            "Claude: {} ({}){more}",
+            worst.name,
+            worst.status.label().to_lowercase()
+        );
+    }
+    let affected: Vec<String> = status
+        .components
+        .iter()
+        .filter(|c| relevance.component(c))
+        .filter(|c| {
+            !matches!(
+                c.status,
+                ComponentStatus::Operational | ComponentStatus::Unknown
+            )
+        })
+        .map(|c| format!("{}: {}", c.name, c.status.label().to_lowercase()))
+        .collect();
+    if !affected.is_empty() {
+        return affected.join(", ");
+    }
+    if let Some(m) = status
+        .maintenances
+        .iter()
+        .find(|m| m.status.is_under_way() && relevance.incident(m, status))
+    {
+        return format!("Maintenance: {}", m.name);
+    }
+    if status.incidents.iter().any(|i| !i.status.is_closed()) {
+        "Claude: operational (other services affected)".to_string()
+    } else {
+        "Claude: operational".to_string()
     }
 }
 
@@ -61,29 +158,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ages_read_naturally() {
-        let cases = [
-            (0, "just now"),
-            (44, "just now"),
-            (45, "1 min ago"),
-            (299, "5 min ago"),
-            (3600, "1 h ago"),
-            (47 * 3600, "47 h ago"),
-            (3 * 86400, "3 days ago"),
-        ];
-        for (secs, expected) in cases {
-            assert_eq!(describe_age(secs), expected, "{secs}");
-        }
-    }
-
-    #[test]
     fn a_failure_keeps_the_last_good_reading() {
         let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
             .unwrap()
             .to_utc();
         let mut s = ServiceSnapshot::default();
         assert!(s.stale());
-        s.confirmed(Some(crate::report::tests::sample_status()), t0);
+        s.confirmed(Some(crate::test_support::sample_status()), t0);
         assert!(!s.stale());
         s.failed("GET http://x/api/v2/summary.json: timed out".into(), false);
         assert!(s.stale());

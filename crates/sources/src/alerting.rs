@@ -8,12 +8,11 @@
 
 use std::sync::Mutex;
 
-use ccpulse_core::alerts::{Alert, AlertLedger};
+use ccpulse_core::alert::{Alert, AlertLedger};
 use ccpulse_core::policy::Policy;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::monitor::warn;
 use crate::state_dir::StateDir;
 
 pub const LEDGER_FILE: &str = "alerts-ledger.json";
@@ -40,7 +39,7 @@ impl Alerting {
         let load = |name| match state.load::<AlertLedger>(name) {
             Ok(l) => l,
             Err(e) => {
-                warn(e);
+                tracing::warn!("{e}");
                 None
             }
         };
@@ -51,10 +50,10 @@ impl Alerting {
             ledger.seen.extend(old.seen.clone());
         }
         if ledger.version > AlertLedger::VERSION {
-            warn(format!(
+            tracing::warn!(
                 "the notification ledger is of a newer version ({}); keeping its keys",
                 ledger.version
-            ));
+            );
         }
         ledger.version = AlertLedger::VERSION;
         let alerting = Self {

@@ -756,7 +756,7 @@ pub fn statusline(settings: Option<&Path>, state_dir: &Path, now: DateTime<Utc>)
             let last = match feed.and_then(|f| f.received_at) {
                 Some(at) => format!(
                     "last report {}",
-                    ccpulse_core::service::describe_age((now - at).num_seconds())
+                    ccpulse_core::clock::describe_age((now - at).num_seconds())
                 ),
                 None => "no report yet (one comes with each Claude Code reply)".into(),
             };

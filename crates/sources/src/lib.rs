@@ -5,10 +5,13 @@
 //! core. Nothing here knows about Tauri or a terminal.
 
 pub mod alerting;
+pub mod clock;
 pub mod config_file;
 pub mod doctor;
 pub mod env;
+pub mod gather;
 pub mod http;
+pub mod log;
 pub mod monitor;
 pub mod oauth_usage;
 pub mod plan_limits;

@@ -1,19 +1,21 @@
-//! Keeps the service status current: polls Statuspage, folds each outcome into the snapshot,
-//! asks the core what to announce (through the shared [`Alerting`] ledger and policy), and
-//! persists the last good reading.
+//! Keeps the service status current: [`run`] polls Statuspage (with back-off) and hands each
+//! outcome on; [`StatusMonitor::apply`] folds it into the snapshot, asks the core what to
+//! announce (through the [`Alerting`] ledger and policy, when given one), and persists the last
+//! good reading.
 //!
 //! Both long-running shells (tray, `ccpulse watch`) and the one-shot `ccpulse status` use this;
-//! only a [`Mode::Notifying`] monitor writes to the state dir, so a CLI run never swallows a
-//! notification the tray still owes the user.
+//! only the tray's monitor writes to the state dir and plans notifications, so a CLI run never
+//! swallows a notification the tray still owes the user.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use ccpulse_core::alerts::{plan, Alert, Reading};
+use ccpulse_core::alert::Alert;
 use ccpulse_core::backoff::next_delay;
 use ccpulse_core::config::StatusConfig;
+use ccpulse_core::plan::status::{plan, Reading};
 use ccpulse_core::service::ServiceSnapshot;
 use ccpulse_core::status::{Incident, ServiceStatus};
 use ccpulse_core::status_diff::departed;
@@ -24,14 +26,6 @@ use crate::state_dir::StateDir;
 use crate::statuspage::{StatuspageClient, Summary};
 
 pub const STATUS_CACHE_FILE: &str = "status-cache.json";
-
-#[derive(Clone)]
-pub enum Mode {
-    /// Plans alerts through the ledger and policy, and persists the last good reading.
-    Notifying(Arc<Alerting>),
-    /// Reads the state dir (for the last good reading) and never writes it.
-    ReadOnly,
-}
 
 /// One poll's outcome.
 #[derive(Debug, Clone)]
@@ -49,14 +43,11 @@ pub enum Observation {
     },
 }
 
-pub fn warn(message: impl std::fmt::Display) {
-    eprintln!("ccpulse: {message}");
-}
-
 pub struct StatusMonitor {
     config: StatusConfig,
     state: StateDir,
-    mode: Mode,
+    /// Keep the last good reading in the state dir (the tray); otherwise only read it.
+    persist: bool,
     snapshot: ServiceSnapshot,
     startup: bool,
     write_failing: bool,
@@ -64,7 +55,8 @@ pub struct StatusMonitor {
 
 impl StatusMonitor {
     /// Load the last good reading. A problem with it is reported and means starting without.
-    pub fn open(config: StatusConfig, state: StateDir, mode: Mode) -> Self {
+    /// `persist`: keep each new reading in the state dir.
+    pub fn open(config: StatusConfig, state: StateDir, persist: bool) -> Self {
         let snapshot = match state.load::<ServiceSnapshot>(STATUS_CACHE_FILE) {
             Ok(Some(cached)) => ServiceSnapshot {
                 error: None,
@@ -73,14 +65,14 @@ impl StatusMonitor {
             },
             Ok(None) => ServiceSnapshot::default(),
             Err(e) => {
-                warn(e);
+                tracing::warn!("{e}");
                 ServiceSnapshot::default()
             }
         };
         Self {
             config,
             state,
-            mode,
+            persist,
             snapshot,
             startup: true,
             write_failing: false,
@@ -95,8 +87,14 @@ impl StatusMonitor {
         &self.config
     }
 
-    /// Fold one poll into the state; returns what to show now (empty in read-only mode).
-    pub fn apply(&mut self, observation: Observation, now: DateTime<Utc>) -> Vec<Alert> {
+    /// Fold one poll into the state; with `alerting`, plan what it is worth announcing and
+    /// return what to show now.
+    pub fn apply(
+        &mut self,
+        observation: Observation,
+        now: DateTime<Utc>,
+        alerting: Option<&mut Alerting>,
+    ) -> Vec<Alert> {
         match observation {
             Observation::Failed { error, offline } => {
                 self.snapshot.failed(error, offline);
@@ -107,9 +105,9 @@ impl StatusMonitor {
                 Vec::new()
             }
             Observation::Fresh { status, history } => {
-                let alerts = match &self.mode {
-                    Mode::ReadOnly => Vec::new(),
-                    Mode::Notifying(alerting) => {
+                let alerts = match alerting {
+                    None => Vec::new(),
+                    Some(alerting) => {
                         let reading = Reading {
                             prev: self.snapshot.status.as_ref(),
                             next: &status,
@@ -123,7 +121,7 @@ impl StatusMonitor {
                 };
                 self.startup = false;
                 self.snapshot.confirmed(Some(status), now);
-                if matches!(self.mode, Mode::Notifying(_)) {
+                if self.persist {
                     self.state.save_or_say(
                         STATUS_CACHE_FILE,
                         &self.snapshot,
@@ -146,14 +144,14 @@ pub async fn poll(client: &mut StatuspageClient, prev: Option<&ServiceStatus>) -
         Ok(Summary::NotModified) => Observation::NotModified,
         Ok(Summary::Fresh(parsed)) => {
             for w in &parsed.warnings {
-                warn(format!("{}: {w}", client.summary_url()));
+                tracing::warn!("{}: {w}", client.summary_url());
             }
             let status = parsed.value;
             let history = match prev.map(|p| departed(p, &status)) {
                 Some(gone) if !gone.is_empty() => match client.incidents().await {
                     Ok(list) => list.value,
                     Err(e) => {
-                        warn(format!("{e}; cannot tell how the incident ended"));
+                        tracing::warn!("{e}; cannot tell how the incident ended");
                         Vec::new()
                     }
                 },
@@ -164,24 +162,31 @@ pub async fn poll(client: &mut StatuspageClient, prev: Option<&ServiceStatus>) -
     }
 }
 
-/// Poll forever: every `interval`, sooner when `refresh` is notified, backing off after failures.
-/// `on_update` sees the monitor after each poll with what to announce.
+/// Poll forever: every `interval`, sooner when `refresh` is notified, backing off after
+/// failures. `prev` is the last reading known (an incident that leaves it is looked up in the
+/// history). Each outcome goes to `send`; polling stops when it returns `false`.
 pub async fn run(
-    monitor: &mut StatusMonitor,
+    config: &StatusConfig,
+    mut prev: Option<ServiceStatus>,
     refresh: Arc<Notify>,
-    mut on_update: impl FnMut(&StatusMonitor, Vec<Alert>),
+    mut send: impl FnMut(Observation) -> bool,
 ) {
-    let mut client = StatuspageClient::new(&monitor.config.base_url, TIMEOUT);
+    let mut client = StatuspageClient::new(&config.base_url, TIMEOUT);
     let mut failures = 0u32;
     loop {
-        let observation = poll(&mut client, monitor.snapshot.status.as_ref()).await;
-        failures = match observation {
+        let observation = poll(&mut client, prev.as_ref()).await;
+        failures = match &observation {
             Observation::Failed { .. } => failures.saturating_add(1),
-            _ => 0,
+            Observation::Fresh { status, .. } => {
+                prev = Some(status.clone());
+                0
+            }
+            Observation::NotModified => 0,
         };
-        let alerts = monitor.apply(observation, Utc::now());
-        on_update(monitor, alerts);
-        let delay = next_delay(monitor.config.policy, failures, fastrand::f64());
+        if !send(observation) {
+            return;
+        }
+        let delay = next_delay(config.policy, failures, fastrand::f64());
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = refresh.notified() => {}

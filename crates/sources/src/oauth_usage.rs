@@ -22,7 +22,7 @@ use crate::usage_log::paths::config_dir;
 /// Where the schedule and the last good reading are kept.
 pub const CACHE_FILE: &str = "oauth-usage.json";
 /// `CCPULSE_API_URL`: base URL of the API (tests point it at loopback).
-pub const API_URL_ENV: &str = "CCPULSE_API_URL";
+pub const API_URL_ENV: &str = crate::env::API_URL;
 pub const DEFAULT_API_URL: &str = "https://api.anthropic.com";
 /// Default time between attempts.
 pub const EVERY: Duration = Duration::from_secs(600);
@@ -61,7 +61,7 @@ pub enum CredentialsError {
 
 /// `CCPULSE_KEYCHAIN=1`: on macOS, read the login from the Keychain (a read can make macOS ask
 /// the user, so it is opt-in; the status line feed needs no login at all).
-pub const KEYCHAIN_ENV: &str = "CCPULSE_KEYCHAIN";
+pub const KEYCHAIN_ENV: &str = crate::env::KEYCHAIN;
 
 /// Where Claude Code's login is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,12 +93,12 @@ impl Login {
 
     /// As the environment says.
     pub fn from_env() -> Option<Login> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        use crate::env::{var, CLAUDE_CONFIG_DIR, KEYCHAIN, USER};
         Login::find(
-            var("CLAUDE_CONFIG_DIR").as_deref(),
+            var(CLAUDE_CONFIG_DIR).as_deref(),
             std::env::home_dir().as_deref(),
-            var(KEYCHAIN_ENV).is_some_and(|v| v == "1"),
-            var("USER").as_deref(),
+            var(KEYCHAIN).is_some_and(|v| v == "1"),
+            var(USER).as_deref(),
         )
     }
 
@@ -447,10 +447,7 @@ pub async fn refresh(
 
 /// The base URL: `CCPULSE_API_URL`, else the real API.
 pub fn api_url() -> String {
-    std::env::var(API_URL_ENV)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_API_URL.to_string())
+    crate::env::var(crate::env::API_URL).unwrap_or_else(|| DEFAULT_API_URL.to_string())
 }
 
 /// A client for the endpoint.

@@ -149,16 +149,13 @@ impl StateDir {
         match self.save(name, value) {
             Ok(()) => {
                 if std::mem::take(failing) {
-                    crate::monitor::warn(format!(
-                        "state dir writable again: {}",
-                        self.path(name).display()
-                    ));
+                    tracing::warn!("state dir writable again: {}", self.path(name).display());
                 }
                 true
             }
             Err(e) => {
                 if !std::mem::replace(failing, true) {
-                    crate::monitor::warn(format!("{e}; keeping state in memory only"));
+                    tracing::warn!("{e}; keeping state in memory only");
                 }
                 false
             }

@@ -13,8 +13,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ccpulse_core::alerts::{Alert, AlertLedger, Urgency};
-use ccpulse_core::policy::{Kind, Policy};
+use ccpulse_core::alert::{Alert, AlertLedger, Kind, Urgency};
+use ccpulse_core::policy::Policy;
 use ccpulse_sources::alerting::{Alerting, LEDGER_FILE};
 use ccpulse_sources::state_dir::StateDir;
 

@@ -5,15 +5,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ccpulse_core::alerts::{plan, Alert, AlertLedger, Reading};
+use ccpulse_core::alert::{Alert, AlertLedger};
 use ccpulse_core::backoff::PollPolicy;
 use ccpulse_core::config::StatusConfig;
+use ccpulse_core::plan::status::{plan, Reading};
 use ccpulse_core::policy::Policy;
 use ccpulse_core::relevance::Relevance;
 use ccpulse_core::status::{ComponentStatus, Impact, IncidentStatus, Indicator, ServiceStatus};
 use ccpulse_sources::alerting::{self, Alerting};
 use ccpulse_sources::http::FetchError;
-use ccpulse_sources::monitor::{self, Mode, Observation, StatusMonitor};
+use ccpulse_sources::monitor::{self, Observation, StatusMonitor};
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statuspage::{parse, StatuspageClient, Summary};
 use chrono::{DateTime, Utc};
@@ -592,19 +593,21 @@ async fn poll_loop_backs_off_keeps_the_last_good_state_and_recovers() {
         relevance: Relevance::default(),
     };
     let dir = StateDir::at(state.path());
-    let alerting = Alerting::open(dir.clone(), Policy::default(), chrono_tz::UTC);
-    let mut monitor = StatusMonitor::open(config, dir, Mode::Notifying(Arc::new(alerting)));
+    let mut alerting = Alerting::open(dir.clone(), Policy::default(), chrono_tz::UTC);
+    let mut monitor = StatusMonitor::open(config.clone(), dir, true);
     // (has a reading, last error, stale) after each poll
     type Seen = Vec<(bool, Option<String>, bool)>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
     let seen2 = seen.clone();
     let task = tokio::spawn(async move {
-        monitor::run(&mut monitor, Arc::default(), move |m, _| {
-            let s = m.snapshot();
+        monitor::run(&config, None, Arc::default(), move |observation| {
+            monitor.apply(observation, chrono::Utc::now(), Some(&mut alerting));
+            let s = monitor.snapshot();
             seen2
                 .lock()
                 .unwrap()
                 .push((s.status.is_some(), s.error.clone(), s.stale()));
+            true
         })
         .await;
     });
@@ -657,11 +660,12 @@ fn read_only_state_dir_is_survivable() {
             relevance: Relevance::default(),
         },
         StateDir::at(blocked.join("state")),
-        Mode::Notifying(Arc::new(Alerting::open(
-            StateDir::at(blocked.join("state")),
-            Policy::default(),
-            chrono_tz::UTC,
-        ))),
+        true,
+    );
+    let mut alerting = Alerting::open(
+        StateDir::at(blocked.join("state")),
+        Policy::default(),
+        chrono_tz::UTC,
     );
     let alerts = monitor.apply(
         Observation::Fresh {
@@ -669,6 +673,7 @@ fn read_only_state_dir_is_survivable() {
             history: vec![],
         },
         at("2026-11-24T12:00:00Z"),
+        Some(&mut alerting),
     );
     assert_eq!(alerts.len(), 1, "alerts still flow");
     assert!(!monitor.snapshot().stale());

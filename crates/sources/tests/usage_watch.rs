@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ccpulse_core::tray_view::LocalUsage;
+use ccpulse_core::view::activity::LocalUsage;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::usage_log::watch::{self, WatchOptions};
 

@@ -42,9 +42,10 @@ pub fn roots(
 
 /// The roots from the environment.
 pub fn roots_from_env() -> Vec<PathBuf> {
-    let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from);
+    use crate::env::{var, CLAUDE_CONFIG_DIR, XDG_CONFIG_HOME};
+    let xdg = var(XDG_CONFIG_HOME).map(PathBuf::from);
     roots(
-        std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
+        var(CLAUDE_CONFIG_DIR).as_deref(),
         dirs::home_dir().as_deref(),
         xdg.as_deref(),
     )
@@ -187,26 +188,4 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<Found>) {
             walk(&sub, depth + 1, out);
         }
     }
-}
-
-/// The user's time zone: `$TZ` (an IANA name), else what `/etc/localtime` links to, else UTC.
-/// The user's clock convention, from the locale (`LC_ALL`, `LC_TIME`, `LANG`).
-pub fn local_clock() -> ccpulse_core::limits::Clock {
-    let locale = ["LC_ALL", "LC_TIME", "LANG"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_default();
-    ccpulse_core::limits::Clock::from_locale(&locale)
-}
-
-pub fn local_zone() -> chrono_tz::Tz {
-    let from_env = std::env::var("TZ")
-        .ok()
-        .and_then(|z| z.trim_start_matches(':').parse().ok());
-    let from_link = || {
-        let target = std::fs::read_link("/etc/localtime").ok()?;
-        let s = target.to_string_lossy().into_owned();
-        s.split_once("zoneinfo/")?.1.parse().ok()
-    };
-    from_env.or_else(from_link).unwrap_or(chrono_tz::UTC)
 }

@@ -246,7 +246,7 @@ impl Recent {
             if file.len > tracked.offset {
                 changed = true;
                 if let Err(e) = tracked.read(&file.path, file.len, local) {
-                    crate::monitor::warn(format!("signals: {}: {e}", file.path.display()));
+                    tracing::warn!("signals: {}: {e}", file.path.display());
                 }
             }
             tracked.signals.limit_hits.retain(|h| h.at >= cutoff);

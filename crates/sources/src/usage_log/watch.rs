@@ -13,13 +13,12 @@ use notify::{RecursiveMode, Watcher};
 
 use ccpulse_core::limits;
 use ccpulse_core::signals::{ApiError, LimitHit};
-use ccpulse_core::tray_view::LocalUsage;
 use ccpulse_core::usage::{daily, Path, Range};
+use ccpulse_core::view::activity::LocalUsage;
 
 use super::index::{Engine, Progress};
 use super::paths::{transcripts, Found};
 use super::signals::Recent;
-use crate::monitor::warn;
 use crate::state_dir::StateDir;
 
 /// Events closer together than this are read in one refresh.
@@ -57,10 +56,10 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
     }) {
         Ok(w) => Some(w),
         Err(e) => {
-            warn(format!(
+            tracing::warn!(
                 "no file watcher ({e}); usage is read every {} s",
                 RESCAN.as_secs()
-            ));
+            );
             None
         }
     };
@@ -82,7 +81,7 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
                     if !watched.contains(&projects) {
                         match w.watch(&projects, RecursiveMode::Recursive) {
                             Ok(()) => watched.push(projects),
-                            Err(e) => warn(format!("cannot watch {}: {e}", projects.display())),
+                            Err(e) => tracing::warn!("cannot watch {}: {e}", projects.display()),
                         }
                     }
                     if let Some(i) = awaited {
@@ -116,7 +115,7 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
         });
         first = false;
         if let Some(note) = note.filter(|_| !noted) {
-            warn(format!("usage: {note}"));
+            tracing::warn!("usage: {note}");
             noted = true;
         }
         if stopped {
@@ -130,7 +129,7 @@ fn run(options: WatchOptions, on: &mut dyn FnMut(Local) -> bool) {
             }
             Err(e) => {
                 // Read everything again, now.
-                warn(format!("usage: {e}"));
+                tracing::warn!("usage: {e}");
                 continue;
             }
         }

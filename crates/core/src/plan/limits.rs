@@ -5,54 +5,14 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::alerts::{Alert, AlertLedger, Urgency};
-use crate::limits::{countdown, reset_label, Clock, Limits, Window};
-use crate::policy::Kind;
+use crate::alert::{Alert, AlertLedger, Kind, Urgency};
+use crate::clock::{countdown, reset_label, Clock};
+use crate::limits::{Limits, WindowId};
 
 /// Default thresholds, in percent.
 pub const DEFAULT_THRESHOLDS: [u8; 2] = [80, 95];
 /// A reset announced later than this after it happened is old news (the app was not running).
 const RESET_NEWS: Duration = Duration::hours(1);
-
-/// A window as the notifications name it.
-struct Named<'a> {
-    /// In keys: `session`, `weekly`, `model:Opus`.
-    id: String,
-    /// In words: "Session limit", "Weekly limit", "Weekly Opus limit".
-    title: String,
-    window: &'a Window,
-    model: Option<&'a str>,
-}
-
-fn windows(limits: &Limits) -> Vec<Named<'_>> {
-    let mut out = Vec::new();
-    if let Some(w) = &limits.session {
-        out.push(Named {
-            id: "session".into(),
-            title: title_of("session"),
-            window: w,
-            model: None,
-        });
-    }
-    if let Some(w) = &limits.weekly {
-        out.push(Named {
-            id: "weekly".into(),
-            title: title_of("weekly"),
-            window: w,
-            model: None,
-        });
-    }
-    for m in &limits.models {
-        let id = format!("model:{}", m.model);
-        out.push(Named {
-            title: title_of(&id),
-            id,
-            window: &m.window,
-            model: Some(&m.model),
-        });
-    }
-    out
-}
 
 /// A window's reset time to the minute: sources round differently (the OAuth endpoint adds
 /// the microseconds of the request), and the same window must keep its key.
@@ -60,8 +20,8 @@ fn minute(at: DateTime<Utc>) -> i64 {
     (at.timestamp() + 30).div_euclid(60) * 60
 }
 
-fn key(id: &str, resets: DateTime<Utc>, what: &str) -> String {
-    format!("limit:{id}:{}:{what}", minute(resets))
+fn key(id: &WindowId, resets: DateTime<Utc>, what: &str) -> String {
+    format!("limit:{}:{}:{what}", id.key(), minute(resets))
 }
 
 /// Decide what to announce for `limits`, recording it in `ledger`. `thresholds` are percents
@@ -76,51 +36,43 @@ pub fn plan(
     clock: Clock,
 ) -> Vec<Alert> {
     let mut alerts = Vec::new();
-    let named = windows(limits);
+    let named = limits.windows();
     // Resets first: a new window's figures follow them.
-    for n in &named {
-        alerts.extend(passed_resets(
-            &n.id,
-            &n.title,
-            n.window.resets_at,
-            ledger,
-            now,
-        ));
+    for (id, window) in &named {
+        alerts.extend(passed_resets(id, window.resets_at, ledger, now));
     }
     // A window gone from the figures (its source went quiet, a model's cap no longer
     // reported) still resets on time: every window the ledger warned about is looked at.
-    let gone: std::collections::BTreeSet<String> = ledger
+    let gone: std::collections::BTreeSet<WindowId> = ledger
         .seen
         .keys()
         .filter_map(|k| {
             let mut parts = k.rsplitn(3, ':');
             let (_what, _secs, rest) = (parts.next()?, parts.next()?, parts.next()?);
-            rest.strip_prefix("limit:").map(String::from)
+            rest.strip_prefix("limit:").map(WindowId::from_key)
         })
-        .filter(|id| !named.iter().any(|n| &n.id == id))
+        .filter(|id| !named.iter().any(|(n, _)| n == id))
         .collect();
     for id in gone {
-        alerts.extend(passed_resets(&id, &title_of(&id), None, ledger, now));
+        alerts.extend(passed_resets(&id, None, ledger, now));
     }
-    for n in &named {
-        let Some(resets_at) = n.window.resets_at else {
+    for (id, window) in &named {
+        let Some(resets_at) = window.resets_at else {
             continue;
         };
-        let used = n.window.used_percent;
+        let used = window.used_percent;
         let when = reset_label(resets_at, now, zone, clock);
         let left = countdown(resets_at, now);
         if used >= 100.0 {
-            let k = key(&n.id, resets_at, "hit");
+            let k = key(id, resets_at, "hit");
             if ledger.contains(&k) {
                 continue;
             }
             for t in thresholds {
-                ledger
-                    .seen
-                    .insert(key(&n.id, resets_at, &t.to_string()), now);
+                ledger.seen.insert(key(id, resets_at, &t.to_string()), now);
             }
             ledger.seen.insert(k.clone(), now);
-            let switch = match n.model {
+            let switch = match id.model() {
                 Some(m) => {
                     format!(" or switch to another model with /model (the {m} cap is separate)")
                 }
@@ -128,7 +80,7 @@ pub fn plan(
             };
             alerts.push(Alert {
                 key: k,
-                title: format!("{} reached: resets {when}", n.title),
+                title: format!("{} reached: resets {when}", id.limit_title()),
                 body: format!(
                     "Claude Code stops until the reset in {left}. Wait for it{switch}, see where \
                      you stand with /usage, or keep going on extra usage with /usage-credits."
@@ -136,7 +88,7 @@ pub fn plan(
                 url: None,
                 urgency: Urgency::Critical,
                 kind: Kind::Limit,
-                subject: subject(&n.id),
+                subject: subject(id),
                 ends: false,
             });
             continue;
@@ -144,18 +96,16 @@ pub fn plan(
         let Some(top) = thresholds.iter().rev().find(|t| used >= f64::from(**t)) else {
             continue;
         };
-        let k = key(&n.id, resets_at, &top.to_string());
+        let k = key(id, resets_at, &top.to_string());
         if ledger.contains(&k) {
             continue;
         }
         for t in thresholds.iter().filter(|t| *t <= top) {
-            ledger
-                .seen
-                .insert(key(&n.id, resets_at, &t.to_string()), now);
+            ledger.seen.insert(key(id, resets_at, &t.to_string()), now);
         }
         alerts.push(Alert {
             key: k,
-            title: format!("{} at {used:.0}%: resets {when}", n.title),
+            title: format!("{} at {used:.0}%: resets {when}", id.limit_title()),
             body: format!(
                 "{:.0}% left until the reset in {left}. /usage shows the details; /compact keeps \
                  long sessions lighter.",
@@ -168,39 +118,27 @@ pub fn plan(
                 Urgency::Normal
             },
             kind: Kind::Limit,
-            subject: subject(&n.id),
+            subject: subject(id),
             ends: false,
         });
     }
     alerts
 }
 
-fn subject(id: &str) -> String {
-    format!("limit:{id}")
-}
-
-fn title_of(id: &str) -> String {
-    match id {
-        "session" => "Session limit".into(),
-        "weekly" => "Weekly limit".into(),
-        other => format!(
-            "Weekly {} limit",
-            other.strip_prefix("model:").unwrap_or(other)
-        ),
-    }
+fn subject(id: &WindowId) -> String {
+    format!("limit:{}", id.key())
 }
 
 /// Every window of `id` the ledger warned about that has ended (its reset time is past, or
 /// before `current`) and whose reset was not announced: announce it if it is recent news,
 /// record it either way.
 fn passed_resets(
-    id: &str,
-    title: &str,
+    id: &WindowId,
     current: Option<DateTime<Utc>>,
     ledger: &mut AlertLedger,
     now: DateTime<Utc>,
 ) -> Vec<Alert> {
-    let prefix = format!("limit:{id}:");
+    let prefix = format!("limit:{}:", id.key());
     let mut ended: Vec<i64> = ledger
         .seen
         .keys()
@@ -227,7 +165,7 @@ fn passed_resets(
         }
         out.push(Alert {
             key: k,
-            title: format!("{title} reset: you can continue"),
+            title: format!("{} reset: you can continue", id.limit_title()),
             body: "A new window has begun.".into(),
             url: None,
             urgency: Urgency::Normal,
@@ -242,6 +180,7 @@ fn passed_resets(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::Window;
     use crate::limits::{ModelWindow, Source};
 
     fn utc(s: &str) -> DateTime<Utc> {

@@ -1,106 +1,17 @@
-//! From status events to notifications, each at most once.
-//!
-//! The [`AlertLedger`] is the one ledger of everything ccpulse notifies: the keys every planner
-//! (this one, `overload`, `limit_alerts`) has announced (see [`StatusEvent::key`]) and the state
-//! of the policy they all go through (`policy`). The shell persists it atomically so a restart
-//! never repeats a notification.
+//! From status page readings to notifications, each at most once (keyed by
+//! [`StatusEvent::key`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
 
-use crate::policy::Kind;
+use crate::alert::{clip, Alert, AlertLedger, Kind, Urgency};
+use crate::kb::INCIDENT_FIX;
 use crate::relevance::Relevance;
-use crate::status::{Impact, Incident, ServiceStatus};
+use crate::status::{ComponentStatus, Impact, Incident, ServiceStatus};
 use crate::status_diff::{component_prefix, diff, standing, StatusEvent};
 
-/// Ledger entries older than this are forgotten; Statuspage incidents do not live that long.
-pub const LEDGER_RETENTION_DAYS: i64 = 90;
 const BODY_LIMIT: usize = 280;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Urgency {
-    Low,
-    Normal,
-    Critical,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Alert {
-    pub key: String,
-    pub title: String,
-    pub body: String,
-    pub url: Option<String>,
-    pub urgency: Urgency,
-    pub kind: Kind,
-    /// The condition it speaks of (`incident/<id>`, `component/<id>`, `wave`,
-    /// `limit:session`, ...): the policy counts repeats and pairs ends with beginnings by it.
-    pub subject: String,
-    /// It says the condition ended (resolved, back to operational, reset, wave over).
-    pub ends: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AlertLedger {
-    pub version: u32,
-    /// key -> when it was announced.
-    pub seen: BTreeMap<String, DateTime<Utc>>,
-    /// The policy's state (see `policy`); absent from version 1 files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paused_until: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub shown: BTreeMap<String, Shown>,
-    #[serde(default)]
-    pub kinds_shown: BTreeMap<Kind, DateTime<Utc>>,
-    #[serde(default)]
-    pub waiting: Vec<Waiting>,
-}
-
-/// What was last shown of one subject.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shown {
-    pub at: DateTime<Utc>,
-    /// When its condition was last announced as begun.
-    pub opened_at: Option<DateTime<Utc>>,
-    /// Whether the last notice left it open (begun, not ended).
-    pub open: bool,
-}
-
-/// A notice the policy holds back (paused, quiet hours, a burst, a repeat too soon).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Waiting {
-    pub alert: Alert,
-    pub since: DateTime<Utc>,
-}
-
-impl AlertLedger {
-    /// 2: one ledger for every source, with the policy's state.
-    pub const VERSION: u32 = 2;
-
-    pub fn new() -> Self {
-        Self {
-            version: Self::VERSION,
-            ..Self::default()
-        }
-    }
-
-    pub fn contains(&self, key: &str) -> bool {
-        self.seen.contains_key(key)
-    }
-
-    /// Drop what is too old to matter. Returns whether anything changed.
-    pub fn prune(&mut self, now: DateTime<Utc>) -> bool {
-        let before = (self.seen.len(), self.shown.len(), self.waiting.len());
-        let cutoff = now - Duration::days(LEDGER_RETENTION_DAYS);
-        self.seen.retain(|_, at| *at >= cutoff);
-        self.shown.retain(|_, s| s.at >= cutoff);
-        self.waiting
-            .retain(|w| w.since >= now - crate::policy::WAITING_RETENTION);
-        before != (self.seen.len(), self.shown.len(), self.waiting.len())
-    }
-}
 
 /// One reading of the page, in context.
 pub struct Reading<'a> {
@@ -187,7 +98,7 @@ fn alert_for(key: String, event: &StatusEvent) -> Alert {
         StatusEvent::ComponentChanged { component, .. } => (
             Kind::Component,
             format!("component/{}", component.id),
-            component.status == crate::status::ComponentStatus::Operational,
+            component.status == ComponentStatus::Operational,
         ),
         StatusEvent::MaintenanceStarted { maintenance } => (
             Kind::Maintenance,
@@ -203,7 +114,7 @@ fn alert_for(key: String, event: &StatusEvent) -> Alert {
     let (title, body, url, urgency) = match event {
         StatusEvent::IncidentOpened { incident } => (
             format!("Claude incident: {}", incident.name),
-            format!("{}\n{}", latest_text(incident), crate::advice::INCIDENT_FIX),
+            format!("{}\n{}", latest_text(incident), INCIDENT_FIX),
             Some(incident.url.clone()),
             urgency_of(incident.impact),
         ),
@@ -230,7 +141,7 @@ fn alert_for(key: String, event: &StatusEvent) -> Alert {
             format!("{}: {}", component.name, component.status.label()),
             format!("Was: {}.", from.label()),
             None,
-            if component.status == crate::status::ComponentStatus::Operational {
+            if component.status == ComponentStatus::Operational {
                 Urgency::Low
             } else {
                 Urgency::Normal
@@ -276,14 +187,5 @@ fn latest_text(incident: &Incident) -> String {
         }
         Some(u) => u.status.label().to_string(),
         None => incident.status.label().to_string(),
-    }
-}
-
-/// At most `limit` characters, ending in an ellipsis when cut.
-pub fn clip(text: &str, limit: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(limit) {
-        None => flat,
-        Some((cut, _)) => format!("{}…", flat[..cut].trim_end()),
     }
 }

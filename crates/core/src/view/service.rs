@@ -1,22 +1,14 @@
-//! The machine-readable view shared by `ccpulse status --json` and the panel. Later sections
-//! (usage, limits, ...) sit beside `service` at the top level.
+//! The service as every shell shows it (`ccpulse status --json` → `service`, the panel's header,
+//! incidents and components, the tray's first lines): the page's reading of the parts the user
+//! watches, with its level, words and freshness.
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::clock::describe_age;
 use crate::relevance::Relevance;
-use crate::service::ServiceSnapshot;
-use crate::status::{Incident, IncidentStatus};
-use crate::tray_view::{tray_view, Level};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub service: ServiceReport,
-    pub limits: crate::limits::Limits,
-    pub overload: crate::overload::Overload,
-    /// What to do now (`advice`), the most pressing first.
-    pub advice: Vec<crate::advice::Advice>,
-}
+use crate::service::{level_of, summary_of, Level, ServiceSnapshot};
+use crate::status::{ComponentStatus, Incident, IncidentStatus};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceReport {
@@ -27,6 +19,8 @@ pub struct ServiceReport {
     pub level: Level,
     /// One line, as in the tray.
     pub summary: String,
+    /// The summary and how fresh it is: "… · checked 2 min ago", "Offline; last known …".
+    pub status_line: String,
     pub page_url: Option<String>,
     pub components: Vec<ComponentReport>,
     pub incidents: Vec<IncidentReport>,
@@ -44,6 +38,9 @@ pub struct ComponentReport {
     pub id: String,
     pub name: String,
     pub status: &'static str,
+    /// "Degraded performance".
+    pub label: &'static str,
+    pub level: Level,
     pub relevant: bool,
 }
 
@@ -52,6 +49,8 @@ pub struct IncidentReport {
     pub id: String,
     pub name: String,
     pub status: &'static str,
+    /// "In progress".
+    pub status_label: &'static str,
     pub impact: &'static str,
     pub url: String,
     pub updated_at: Option<String>,
@@ -81,6 +80,7 @@ fn incident_report(
         id: i.id.clone(),
         name: i.name.clone(),
         status: i.status.as_str(),
+        status_label: i.status.label(),
         impact: i.impact.as_str(),
         url: i.url.clone(),
         updated_at: stamp(i.updated_at),
@@ -100,13 +100,14 @@ pub fn service_report(
     relevance: &Relevance,
     now: DateTime<Utc>,
 ) -> ServiceReport {
-    let view = tray_view(snapshot, relevance, now);
+    let view = headline(snapshot, relevance, now);
     let page = snapshot.status.as_ref();
     ServiceReport {
         indicator: page.map_or("unknown", |p| p.indicator.as_str()),
         description: page.map_or_else(String::new, |p| p.description.clone()),
         level: view.level,
         summary: view.summary,
+        status_line: view.status_line,
         page_url: page.map(|p| p.page_url.clone()).filter(|u| !u.is_empty()),
         components: page
             .map(|p| {
@@ -117,6 +118,8 @@ pub fn service_report(
                         id: c.id.clone(),
                         name: c.name.clone(),
                         status: c.status.as_str(),
+                        label: c.status.label(),
+                        level: component_level(c.status),
                         relevant: relevance.component(c),
                     })
                     .collect()
@@ -150,54 +153,62 @@ pub fn service_report(
     }
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::status::*;
+struct Headline {
+    level: Level,
+    /// One line for the tooltip / indicator title.
+    summary: String,
+    /// The first (disabled) menu entry: the summary and how fresh it is.
+    status_line: String,
+}
 
-    pub(crate) fn sample_status() -> ServiceStatus {
-        let t = DateTime::parse_from_rfc3339("2026-03-02T10:15:00-08:00").unwrap();
-        ServiceStatus {
-            page_url: "https://status.claude.com".into(),
-            indicator: Indicator::Minor,
-            description: "Minor Service Outage".into(),
-            components: vec![
-                Component {
-                    id: "yyzkbfz2thpt".into(),
-                    name: "Claude Code".into(),
-                    status: ComponentStatus::DegradedPerformance,
-                    is_group: false,
-                    updated_at: Some(t),
-                },
-                Component {
-                    id: "rwppv331jlwc".into(),
-                    name: "claude.ai".into(),
-                    status: ComponentStatus::Operational,
-                    is_group: false,
-                    updated_at: Some(t),
-                },
-            ],
-            incidents: vec![Incident {
-                id: "inc1".into(),
-                name: "Elevated errors on Claude Opus".into(),
-                status: IncidentStatus::Identified,
-                impact: Impact::Minor,
-                url: "https://status.claude.com/incidents/inc1".into(),
-                created_at: Some(t),
-                updated_at: Some(t),
-                scheduled_for: None,
-                scheduled_until: None,
-                updates: vec![IncidentUpdate {
-                    id: "u2".into(),
-                    status: IncidentStatus::Identified,
-                    body: "A fix is rolling out.".into(),
-                    created_at: Some(t),
-                }],
-                component_ids: vec!["yyzkbfz2thpt".into()],
-            }],
-            maintenances: vec![],
+fn headline(snapshot: &ServiceSnapshot, relevance: &Relevance, now: DateTime<Utc>) -> Headline {
+    let age = snapshot.age_secs(now).map(describe_age);
+    match (&snapshot.status, &snapshot.error) {
+        (None, None) => Headline {
+            level: Level::Unknown,
+            summary: "Claude: checking status…".to_string(),
+            status_line: "Checking status…".to_string(),
+        },
+        (None, Some(_)) => Headline {
+            level: Level::Unknown,
+            summary: "Claude: status unknown (status page unreachable)".to_string(),
+            status_line: "Status page unreachable; retrying".to_string(),
+        },
+        (Some(status), error) => {
+            let summary = summary_of(status, relevance);
+            let age = age.unwrap_or_default();
+            if error.is_some() {
+                Headline {
+                    level: Level::Unknown,
+                    status_line: format!("Offline; last known {age}: {summary}"),
+                    summary: format!("{summary} (offline, as of {age})"),
+                }
+            } else {
+                Headline {
+                    level: level_of(status, relevance),
+                    status_line: format!("{summary} · checked {age}"),
+                    summary,
+                }
+            }
         }
     }
+}
+
+/// A component's state as a level (its colour).
+fn component_level(status: ComponentStatus) -> Level {
+    match status {
+        ComponentStatus::Operational => Level::Operational,
+        ComponentStatus::DegradedPerformance | ComponentStatus::PartialOutage => Level::Degraded,
+        ComponentStatus::MajorOutage => Level::Outage,
+        ComponentStatus::UnderMaintenance => Level::Maintenance,
+        ComponentStatus::Unknown => Level::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::sample_status;
 
     #[test]
     fn report_follows_the_json_contract() {
@@ -210,14 +221,7 @@ pub(crate) mod tests {
             error: None,
             offline: false,
         };
-        let json = serde_json::to_value(Report {
-            service: service_report(&snap, &Relevance::default(), now),
-            limits: crate::limits::Limits::default(),
-            overload: crate::overload::Overload::default(),
-            advice: Vec::new(),
-        })
-        .unwrap();
-        let s = &json["service"];
+        let s = serde_json::to_value(service_report(&snap, &Relevance::default(), now)).unwrap();
         assert_eq!(s["indicator"], "minor");
         assert_eq!(s["level"], "degraded");
         assert_eq!(s["stale"], false);
@@ -227,11 +231,13 @@ pub(crate) mod tests {
         assert_eq!(
             s["components"][0],
             serde_json::json!({"id": "yyzkbfz2thpt", "name": "Claude Code",
-                "status": "degraded_performance", "relevant": true})
+                "status": "degraded_performance", "label": "Degraded performance",
+                "level": "degraded", "relevant": true})
         );
         let inc = &s["incidents"][0];
         assert_eq!(inc["id"], "inc1");
         assert_eq!(inc["status"], "identified");
+        assert_eq!(inc["status_label"], "Identified");
         assert_eq!(inc["impact"], "minor");
         assert_eq!(inc["updated_at"], "2026-03-02T10:15:00-08:00");
         assert_eq!(
@@ -242,6 +248,10 @@ pub(crate) mod tests {
         assert_eq!(
             s["summary"],
             "Claude: Elevated errors on Claude Opus (identified)"
+        );
+        assert_eq!(
+            s["status_line"],
+            "Claude: Elevated errors on Claude Opus (identified) · checked just now"
         );
     }
 
