@@ -32,18 +32,26 @@ fn parse_url(value: &str) -> Option<reqwest::Url> {
     } else {
         reqwest::Url::parse(&format!("http://{value}"))
     };
-    url.ok()
-        .filter(|u| u.host_str().is_some_and(|h| !h.is_empty()))
+    with_host(url.ok())
+}
+
+/// `url`, if it has a host.
+fn with_host(url: Option<reqwest::Url>) -> Option<reqwest::Url> {
+    url.filter(|u| u.host_str().is_some_and(|h| !h.is_empty()))
+}
+
+/// A URL's host (an IPv6 address without its brackets) and port (the scheme's default when it
+/// names none).
+pub(super) fn host_and_port(url: &reqwest::Url) -> Option<(String, u16)> {
+    let host = url.host_str()?.trim_matches(['[', ']']).to_string();
+    Some((host, url.port_or_known_default()?))
 }
 
 /// `ANTHROPIC_BASE_URL`, if it is a URL with a host.
 pub(super) fn gateway_url(input: &Input) -> Option<Result<reqwest::Url, ()>> {
     let value = input.var("ANTHROPIC_BASE_URL")?;
     let url = reqwest::Url::parse(value.trim()).ok();
-    Some(
-        url.filter(|u| u.host_str().is_some_and(|h| !h.is_empty()))
-            .ok_or(()),
-    )
+    Some(with_host(url).ok_or(()))
 }
 
 pub(super) fn base_url(input: &Input) -> Check {
@@ -135,9 +143,10 @@ pub(super) fn proxy_for(input: &Input, target: &Target) -> Option<Proxy> {
         let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
         format!("Basic {encoded}")
     });
+    let (host, port) = host_and_port(&url)?;
     Some(Proxy {
-        host: url.host_str()?.trim_matches(['[', ']']).to_string(),
-        port: url.port_or_known_default()?,
+        host,
+        port,
         scheme: url.scheme().to_string(),
         authorization,
     })

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-use super::proxy::{gateway_url, proxy_for, Proxy};
+use super::proxy::{gateway_url, host_and_port, proxy_for, Proxy};
 use super::tls::{extra_ca, tls, Trust};
 use super::{named, secs, Check, Input, Named, Target, Verdict, CONNECT};
 
@@ -37,10 +37,11 @@ pub fn targets(input: &Input) -> Vec<Target> {
     };
     let api = target("api", &input.api, true);
     let gateway = gateway_url(input).and_then(Result::ok).and_then(|u| {
+        let (host, port) = host_and_port(&u)?;
         Some(Target {
             id: "gateway",
-            host: u.host_str()?.trim_matches(['[', ']']).to_string(),
-            port: u.port_or_known_default()?,
+            host,
+            port,
             tls: u.scheme() == "https",
             needed: true,
         })
