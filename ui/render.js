@@ -9,14 +9,6 @@ const LEVEL_LABELS = {
   unknown: 'Unknown',
 };
 
-const COMPONENT_STATUS = {
-  operational: ['Operational', 'operational'],
-  degraded_performance: ['Degraded performance', 'degraded'],
-  partial_outage: ['Partial outage', 'degraded'],
-  major_outage: ['Major outage', 'outage'],
-  under_maintenance: ['Under maintenance', 'maintenance'],
-  unknown: ['Unknown', 'unknown'],
-};
 
 const IMPACT_TONE = {
   none: 'unknown',
@@ -26,17 +18,6 @@ const IMPACT_TONE = {
   maintenance: 'maintenance',
 };
 
-const INCIDENT_STATUS = {
-  investigating: 'Investigating',
-  identified: 'Identified',
-  monitoring: 'Monitoring',
-  resolved: 'Resolved',
-  postmortem: 'Postmortem',
-  scheduled: 'Scheduled',
-  in_progress: 'In progress',
-  verifying: 'Verifying',
-  completed: 'Completed',
-};
 
 const CLIP_CHARS = 280;
 const CLIP_LINES = 6;
@@ -163,7 +144,7 @@ function card(item, kind, now, actions, expanded) {
   const id = str(item.id);
   const fallback = kind === 'maintenance' ? 'maintenance' : 'none';
   const impact = known(IMPACT_TONE, item.impact, null) && item.impact !== 'none' ? item.impact : fallback;
-  const status = known(INCIDENT_STATUS, item.status, str(item.status) || 'Unknown');
+  const status = str(item.status_label) || str(item.status) || 'Unknown';
   const update = obj(item.latest_update);
   const body = str(update.body).trim();
   const long = body.length > CLIP_CHARS || body.split('\n').length > CLIP_LINES;
@@ -228,7 +209,8 @@ function components(items) {
   if (!items.length) return h('p', { class: 'empty' }, 'No component data yet');
   return h('ul', { class: 'components', testid: 'components' },
     relevantFirst(items).map((c) => {
-      const [label, tone] = known(COMPONENT_STATUS, c.status, COMPONENT_STATUS.unknown);
+      const label = str(c.label) || 'Unknown';
+      const tone = known(LEVEL_LABELS, c.level, null) ? c.level : 'unknown';
       const relevant = c.relevant === true;
       return h('li', { class: relevant ? 'comp relevant' : 'comp', testid: 'component',
         data: { componentId: str(c.id), status: str(c.status) || 'unknown', tone, relevant: String(relevant) } },
@@ -252,7 +234,8 @@ export function countdown(at, now) {
 
 function gauge(r, now) {
   const used = Number.isFinite(r.used_percent) ? r.used_percent : 0;
-  const tone = used >= 95 ? 'outage' : used >= 80 ? 'degraded' : 'operational';
+  // The colour the core chose from the notification thresholds.
+  const tone = known(LEVEL_LABELS, r.tone, null) ? r.tone : 'unknown';
   const resetsAt = time(r.resets_at);
   const asOf = time(r.as_of);
   const label = str(r.label) || str(r.id);
@@ -271,10 +254,10 @@ function gauge(r, now) {
 }
 
 function overload(top) {
-  const line = top.overload_line;
-  const chart = str(top.overload_chart);
-  if (!line && !/[▂▃▄▅▆▇█]/.test(chart)) return null;
   const o = obj(top.overload);
+  const line = o.line;
+  const chart = str(o.chart);
+  if (o.shown !== true) return null;
   const incident = obj(o.incident);
   return section('Overload', 'overload-section', 0,
     h('p', { class: line ? 'overload-line active' : 'overload-line', testid: 'overload-line' }, line ? str(line) : 'Calm'),
@@ -284,8 +267,6 @@ function overload(top) {
 
 // ---- what to do now, activity, the reference ----
 
-// Advice tones, drawn with the level colours: blocked is red, degraded amber, info blue.
-const ADVICE_TONE = { blocked: 'outage', degraded: 'degraded', info: 'maintenance' };
 
 function copyButton(text, actions, ui) {
   const copied = ui.copied === text;
@@ -311,7 +292,7 @@ function todo(advice, calm, actions, ui) {
   }
   return section('What to do now', 'advice-section', items.length, items.map((a) =>
     h('article', { class: 'card advice', testid: 'advice',
-      data: { adviceId: str(a.id), tone: known(ADVICE_TONE, a.tone, 'unknown'), entry: str(a.entry) } },
+      data: { adviceId: str(a.id), tone: known(LEVEL_LABELS, a.level, null) ? a.level : 'unknown', entry: str(a.entry) } },
     h('h3', { class: 'card-title', testid: 'advice-title' }, str(a.title)),
     a.detail ? h('p', { class: 'card-body', testid: 'advice-detail' }, str(a.detail)) : null,
     commands(list(a.steps).map((s) => [str(s.command), str(s.does)]), actions, ui),
@@ -323,7 +304,7 @@ function todo(advice, calm, actions, ui) {
 
 function activitySection(a, top) {
   const act = obj(a);
-  const chart = str(top.overload_chart);
+  const chart = str(obj(top.overload).chart);
   return section('Activity', 'activity-section', 0,
     h('p', { class: 'stat', testid: 'activity-today' }, str(act.today) || 'Today: reading transcripts…'),
     act.burn ? h('p', { class: 'stat', testid: 'activity-burn' }, str(act.burn)) : null,
@@ -367,8 +348,8 @@ function limits(l, now) {
     ? [h('ul', { class: 'gauges', testid: 'limits' }, rows.map((r) => gauge(r, now)))]
     : [h('p', { class: 'empty', testid: 'no-limits' },
       'Not known yet. Run `ccpulse statusline install` so Claude Code reports them.')];
-  if (l.projection) content.push(h('p', { class: 'limit-note', testid: 'limit-projection' }, str(l.projection)));
-  if (l.extra_usage) content.push(h('p', { class: 'limit-note', testid: 'extra-usage' }, str(l.extra_usage)));
+  if (l.projection_line) content.push(h('p', { class: 'limit-note', testid: 'limit-projection' }, str(l.projection_line)));
+  if (l.extra_usage_line) content.push(h('p', { class: 'limit-note', testid: 'extra-usage' }, str(l.extra_usage_line)));
   for (const e of errors) content.push(h('p', { class: 'limit-error', testid: 'limit-error' }, e));
   return section('Plan limits', 'limits-section', 0, ...content);
 }

@@ -1,12 +1,17 @@
 //! The panel's commands: one-line delegations. Errors cross IPC as `{code, message}`.
 
 use std::io::Write;
+use std::sync::Mutex;
 
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
-use crate::panel_app::Latest;
 use crate::panel_link::{encode, FromPanel, PREFIX};
+
+/// The last view the tray sent, as it came (JSON): written by the thread that reads the tray's
+/// lines, read by the page when it starts listening. A copy for display, not the tray's state.
+#[derive(Default)]
+pub struct Latest(pub Mutex<Option<serde_json::Value>>);
 
 #[derive(Debug, Serialize)]
 pub struct CommandError {
@@ -49,7 +54,7 @@ pub fn reference(query: String) -> Vec<&'static ccpulse_core::kb::Entry> {
 
 #[tauri::command]
 pub fn open_url(url: String) -> Result<(), CommandError> {
-    crate::tray::open_in_browser(&url).map_err(|message| CommandError {
+    crate::links::open_in_browser(&url).map_err(|message| CommandError {
         code: "open_url",
         message,
     })

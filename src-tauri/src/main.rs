@@ -8,7 +8,9 @@
 
 mod app;
 mod commands;
-mod limits;
+mod event_loop;
+mod inputs;
+mod links;
 mod notifications;
 mod panel_app;
 mod panel_link;

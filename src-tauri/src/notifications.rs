@@ -7,7 +7,7 @@
 
 use std::sync::{mpsc, Arc};
 
-use ccpulse_core::alerts::{Alert, Urgency};
+use ccpulse_core::alert::{Alert, Urgency};
 
 /// What the user asked for from a notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,10 +30,7 @@ impl Notifier {
                 let actions = supports_actions();
                 for alert in rx {
                     if let Err(e) = show(&alert, actions, on_action.clone()) {
-                        eprintln!(
-                            "ccpulse: could not show notification {:?}: {e}",
-                            alert.title
-                        );
+                        tracing::warn!("could not show notification {:?}: {e}", alert.title);
                     }
                 }
             })

@@ -2,19 +2,15 @@
 //! shows the state the tray writes on stdin and exits when the window closes or the tray goes.
 
 use std::io::BufRead;
-use std::sync::Mutex;
 
 use tauri::{Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
+use crate::commands::{self, Latest};
 use crate::panel_link::ToPanel;
 
 pub const LABEL: &str = "panel";
-/// The event the page listens to; its payload is a [`crate::app::PanelState`].
+/// The event the page listens to; its payload is a [`ccpulse_core::view::View`].
 pub const STATE_EVENT: &str = "ccpulse://state";
-
-/// The last state the tray sent.
-#[derive(Default)]
-pub struct Latest(pub Mutex<Option<serde_json::Value>>);
 
 fn follow_tray(app: tauri::AppHandle) {
     for line in std::io::stdin().lock().lines().map_while(Result::ok) {
@@ -31,7 +27,7 @@ fn follow_tray(app: tauri::AppHandle) {
                     let _ = w.set_focus();
                 }
             }
-            Err(e) => eprintln!("ccpulse panel: ignoring a line from the tray ({e})"),
+            Err(e) => tracing::warn!("panel: ignoring a line from the tray ({e})"),
         }
     }
     // The tray is gone: so is its panel.
@@ -39,15 +35,16 @@ fn follow_tray(app: tauri::AppHandle) {
 }
 
 pub fn run() {
+    ccpulse_sources::log::to_stderr(0);
     let app = tauri::Builder::default()
         .manage(Latest::default())
         .invoke_handler(tauri::generate_handler![
-            crate::commands::panel_state,
-            crate::commands::refresh_now,
-            crate::commands::copy_text,
-            crate::commands::reference,
-            crate::commands::open_url,
-            crate::commands::close_panel,
+            commands::panel_state,
+            commands::refresh_now,
+            commands::copy_text,
+            commands::reference,
+            commands::open_url,
+            commands::close_panel,
         ])
         .setup(|app| {
             WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))
@@ -66,7 +63,7 @@ pub fn run() {
         // Closing the window ends this process: that is the point of it.
         Ok(app) => app.run(|_, _| {}),
         Err(e) => {
-            eprintln!("ccpulse: cannot open the panel: {e}");
+            tracing::error!("cannot open the panel: {e}");
             std::process::exit(1);
         }
     }

@@ -10,7 +10,7 @@ pub const PREFIX: &str = "ccpulse-panel ";
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToPanel {
-    /// A new [`crate::app::PanelState`], passed through to the page as it is.
+    /// A new [`ccpulse_core::view::View`], passed through to the page as it is.
     State { state: serde_json::Value },
     /// "Open panel" again while it is open: bring it to the front.
     Focus,

@@ -1,0 +1,230 @@
+//! The tray's one loop. One task owns everything the tray knows ([`TrayState`]: the
+//! observations, the notification ledger, the tray's and the panel's handles) and takes one
+//! [`Event`] at a time: a source observed something, the user clicked, the panel asked, a
+//! timer came due. After each, the core derives the limits and waves, plans what is worth
+//! announcing, and words the one view; the tray, the panel and the notifications show it.
+//! Nothing else holds or locks this state: the source tasks, the menu, the panel's link and the
+//! notification service only send events.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use ccpulse_core::alert::Alert;
+use ccpulse_core::clock::Clock;
+use ccpulse_core::config::Config;
+use ccpulse_core::plan::{self, Due};
+use ccpulse_core::view::tray::{pause_end, tray_view};
+use ccpulse_core::view::View;
+use ccpulse_sources::alerting::Alerting;
+use ccpulse_sources::doctor::key_overrides_here;
+use ccpulse_sources::gather::{Derived, Observations};
+use ccpulse_sources::monitor::{Observation, StatusMonitor};
+use ccpulse_sources::oauth_usage;
+use ccpulse_sources::state_dir::StateDir;
+use ccpulse_sources::statusline::Feed;
+use ccpulse_sources::usage_log::watch::Local;
+
+use crate::inputs::Controls;
+use crate::links::open_in_browser;
+use crate::notifications::{Action, Notifier};
+use crate::panel_link::FromPanel;
+use crate::panel_process::{copy_to_clipboard, Panel};
+use crate::tray::Tray;
+
+/// Everything that can happen to the tray.
+pub enum Event {
+    /// The status page was polled.
+    StatusObserved(Observation),
+    /// The OAuth usage endpoint's schedule was looked at (and maybe asked).
+    OauthObserved(oauth_usage::Cache),
+    /// The transcripts changed.
+    UsageChanged(Box<Local>),
+    /// Claude Code's status line wrote the feed.
+    FeedWritten,
+    /// A menu item, by id.
+    Menu(String),
+    /// The panel asked for something.
+    Panel(FromPanel),
+    /// The panel process with this pid ended.
+    PanelClosed(u32),
+    /// Open the panel (a second launch, `--open-panel`).
+    OpenPanel,
+    /// The user acted on a notification.
+    Notification(Action),
+    /// A tray host appeared after the start.
+    TrayInstalled(Box<Tray>),
+    /// Something came due: a reset, a wave's quiet end, a held notice, the end of a pause, the
+    /// OAuth schedule, or a minute passed.
+    Timer,
+}
+
+/// Where the loop's effects go.
+pub struct Shell {
+    pub app: tauri::AppHandle,
+    pub notifier: Notifier,
+    pub controls: Controls,
+    /// For the panel's link to send on.
+    pub events: UnboundedSender<Event>,
+}
+
+pub struct TrayState {
+    pub config: Config,
+    pub zone: Tz,
+    pub clock: Clock,
+    pub state: StateDir,
+    pub observed: Observations,
+    pub derived: Derived,
+    pub monitor: StatusMonitor,
+    pub alerting: Alerting,
+    pub tray: Option<Tray>,
+    pub panel: Option<Panel>,
+    pub shell: Shell,
+}
+
+impl TrayState {
+    /// Take one event, then plan, announce and show.
+    pub fn step(&mut self, event: Event, now: DateTime<Utc>) {
+        let mut shown = Vec::new();
+        match event {
+            Event::StatusObserved(observation) => {
+                shown = self
+                    .monitor
+                    .apply(observation, now, Some(&mut self.alerting));
+                self.observed.service = self.monitor.snapshot().clone();
+            }
+            Event::OauthObserved(cache) => self.observed.oauth = cache,
+            Event::UsageChanged(local) => self.observed.local = Some(*local),
+            Event::FeedWritten => self.observed.feed = Feed::load(&self.state),
+            Event::Timer => {
+                // Also what a watcher cannot see: the feed written where it cannot watch, a key
+                // set in Claude Code's settings, the schedule kept by another shell.
+                self.observed.feed = Feed::load(&self.state);
+                self.observed.key_overrides = key_overrides_here(&[]);
+                self.shell.controls.look_at_oauth(false);
+            }
+            Event::Menu(id) => shown = self.menu(&id, now),
+            Event::Panel(FromPanel::Refresh) => self.shell.controls.refresh(),
+            Event::Panel(FromPanel::Copy { text }) => copy_to_clipboard(&self.shell.app, text),
+            Event::PanelClosed(pid) => {
+                if self.panel.as_ref().is_some_and(|p| p.pid == pid) {
+                    self.panel = None;
+                }
+            }
+            Event::OpenPanel | Event::Notification(Action::OpenPanel) => self.open_panel(now),
+            Event::Notification(Action::Open(url)) => open(&url),
+            Event::TrayInstalled(tray) => self.tray = Some(*tray),
+        }
+        shown.extend(self.plan(now));
+        self.shell.notifier.send(shown);
+        self.publish(now);
+    }
+
+    /// The limits and waves the observations make, and what they are worth announcing (with
+    /// whatever the policy held back that is due now). The ledger is saved before this returns.
+    fn plan(&mut self, now: DateTime<Utc>) -> Vec<Alert> {
+        self.derived = self.observed.derive(&self.config, now);
+        let (config, derived, zone, clock) = (&self.config, &self.derived, self.zone, self.clock);
+        self.alerting.submit(now, |ledger| {
+            let mut alerts = plan::overload::plan(&derived.overload, &config.overload, ledger, now);
+            alerts.extend(plan::limits::plan(
+                &derived.limits,
+                &config.limit_thresholds,
+                ledger,
+                now,
+                zone,
+                clock,
+            ));
+            alerts
+        })
+    }
+
+    fn view(&self, now: DateTime<Utc>) -> View {
+        self.observed
+            .view(&self.derived, &self.config, now, self.zone, self.clock)
+    }
+
+    /// Show the state in the tray and, if it is open, the panel.
+    fn publish(&mut self, now: DateTime<Utc>) {
+        self.observed.paused_until = self.alerting.paused_until(now);
+        let view = self.view(now);
+        if let Some(tray) = &mut self.tray {
+            tray.show(&tray_view(&view, self.zone));
+        }
+        if let Some(panel) = &mut self.panel {
+            if !panel.show(&view) {
+                self.panel = None;
+            }
+        }
+    }
+
+    fn menu(&mut self, id: &str, now: DateTime<Utc>) -> Vec<Alert> {
+        match id {
+            "open_panel" => self.open_panel(now),
+            "open_status_page" => open(&self.config.status.base_url),
+            "refresh" => self.shell.controls.refresh(),
+            "resume" => return self.alerting.pause(None, now),
+            "quit" => self.shell.app.exit(0),
+            id => {
+                if let Some(until) = pause_end(id, now, self.zone) {
+                    return self.alerting.pause(Some(until), now);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Open the panel, or bring it to the front if it is open.
+    fn open_panel(&mut self, now: DateTime<Utc>) {
+        if let Some(panel) = &mut self.panel {
+            if panel.focus() {
+                return;
+            }
+        }
+        match Panel::open(&self.view(now), self.shell.events.clone()) {
+            Ok(panel) => self.panel = Some(panel),
+            Err(e) => {
+                self.panel = None;
+                tracing::warn!("cannot open the panel: {e}");
+            }
+        }
+    }
+
+    /// When something comes due without an event.
+    fn next_wake(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        plan::next_wake(
+            &Due {
+                oauth_attempt: self.observed.oauth.next_attempt,
+                limits: &self.derived.limits,
+                overload: &self.derived.overload,
+                rules: &self.config.overload,
+                held: self.alerting.next_due(now),
+                paused_until: self.alerting.paused_until(now),
+            },
+            now,
+        )
+    }
+}
+
+fn open(url: &str) {
+    if let Err(e) = open_in_browser(url) {
+        tracing::warn!("{e}");
+    }
+}
+
+/// Run the loop until the app ends.
+pub async fn run(mut state: TrayState, mut events: UnboundedReceiver<Event>) {
+    state.step(Event::Timer, Utc::now());
+    loop {
+        let now = Utc::now();
+        let wait = (state.next_wake(now) - now).to_std().unwrap_or_default();
+        let event = tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => event,
+                None => return,
+            },
+            () = tokio::time::sleep(wait) => Event::Timer,
+        };
+        state.step(event, Utc::now());
+    }
+}

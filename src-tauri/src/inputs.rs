@@ -1,0 +1,155 @@
+//! The source tasks: each watches one source and sends what it observed to the tray's loop
+//! ([`Event`]); none of them keeps or locks the tray's state.
+//!
+//! - the status page, polled with back-off (sooner when asked: [`Controls::refresh`]);
+//! - the OAuth usage endpoint, on its schedule (at once when asked);
+//! - the transcripts, moments after a file changes (the usage watcher's thread);
+//! - Claude Code's status line feed, when it is written (a watcher on the state dir, writes
+//!   only).
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::Notify;
+
+use ccpulse_core::config::StatusConfig;
+use ccpulse_core::plan::AT_LEAST_EVERY;
+use ccpulse_core::status::ServiceStatus;
+use ccpulse_sources::monitor;
+use ccpulse_sources::oauth_usage::{self, Login};
+use ccpulse_sources::state_dir::StateDir;
+use ccpulse_sources::statusline::FEED_FILE;
+use ccpulse_sources::usage_log::paths::roots_from_env;
+use ccpulse_sources::usage_log::watch::{self, WatchOptions};
+
+use crate::event_loop::Event;
+
+/// Asking the source tasks for a look now.
+pub struct Controls {
+    refresh_status: Arc<Notify>,
+    /// `true`: on demand (the user asked).
+    oauth: UnboundedSender<bool>,
+}
+
+impl Controls {
+    /// "Refresh now": poll the status page, and ask the usage endpoint if its schedule permits
+    /// an attempt on demand.
+    pub fn refresh(&self) {
+        self.refresh_status.notify_one();
+        self.look_at_oauth(true);
+    }
+
+    /// Look at the OAuth usage schedule (kept in the state dir, shared with the CLI) and make
+    /// the attempt it allows.
+    pub fn look_at_oauth(&self, on_demand: bool) {
+        let _ = self.oauth.send(on_demand);
+    }
+}
+
+/// What keeps running as long as it is held: the state dir watcher.
+pub struct Running {
+    _feed_watcher: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// Start every source task; each sends to `events` until the loop is gone.
+pub fn start(
+    status: StatusConfig,
+    prev: Option<ServiceStatus>,
+    state: StateDir,
+    zone: chrono_tz::Tz,
+    events: UnboundedSender<Event>,
+) -> (Controls, Running) {
+    let (oauth, requests) = tokio::sync::mpsc::unbounded_channel();
+    let controls = Controls {
+        refresh_status: Arc::new(Notify::new()),
+        oauth,
+    };
+    status_task(
+        status,
+        prev,
+        controls.refresh_status.clone(),
+        events.clone(),
+    );
+    oauth_task(state.clone(), requests, events.clone());
+    usage_task(state.clone(), zone, events.clone());
+    let feed = events.clone();
+    let feed_watcher = state
+        .watch(FEED_FILE, move || {
+            let _ = feed.send(Event::FeedWritten);
+        })
+        .map_err(|e| {
+            tracing::warn!(
+                "cannot watch the status line feed ({e}); reading it every {} s",
+                AT_LEAST_EVERY.num_seconds()
+            )
+        })
+        .ok()
+        .map(|w| Box::new(w) as Box<dyn std::any::Any + Send>);
+    (
+        controls,
+        Running {
+            _feed_watcher: feed_watcher,
+        },
+    )
+}
+
+fn status_task(
+    config: StatusConfig,
+    prev: Option<ServiceStatus>,
+    refresh: Arc<Notify>,
+    events: UnboundedSender<Event>,
+) {
+    tauri::async_runtime::spawn(async move {
+        monitor::run(&config, prev, refresh, |observation| {
+            events.send(Event::StatusObserved(observation)).is_ok()
+        })
+        .await;
+    });
+}
+
+/// When the loop asks (it knows when the schedule allows the next attempt): the schedule
+/// looked at, and the attempt it allows made.
+fn oauth_task(
+    state: StateDir,
+    mut requests: UnboundedReceiver<bool>,
+    events: UnboundedSender<Event>,
+) {
+    tauri::async_runtime::spawn(async move {
+        let (client, url, login) = (
+            oauth_usage::client(),
+            oauth_usage::api_url(),
+            Login::from_env(),
+        );
+        while let Some(mut on_demand) = requests.recv().await {
+            // Requests that piled up while the last attempt ran are one look.
+            while let Ok(more) = requests.try_recv() {
+                on_demand |= more;
+            }
+            let cache = oauth_usage::refresh(
+                &state,
+                &client,
+                &url,
+                login.as_ref(),
+                oauth_usage::EVERY,
+                on_demand,
+                Utc::now(),
+            )
+            .await;
+            if events.send(Event::OauthObserved(cache)).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn usage_task(state: StateDir, zone: chrono_tz::Tz, events: UnboundedSender<Event>) {
+    let options = WatchOptions {
+        roots: roots_from_env(),
+        state,
+        zone,
+    };
+    watch::spawn(options, move |local| {
+        events.send(Event::UsageChanged(Box::new(local))).is_ok()
+    });
+}
