@@ -17,8 +17,17 @@ pub const MID_WRITE: &str = "atomic::mid-write";
 pub const BEFORE_RENAME: &str = "atomic::before-rename";
 /// [`crate::atomic`]: renamed over the file; the folder not flushed, the writer not returned.
 pub const AFTER_RENAME: &str = "atomic::after-rename";
+/// [`crate::alerting::Alerting::submit`]: the ledger saved, the notices to show not yet
+/// returned (so not shown). Passed only when there is something to show.
+pub const BEFORE_SHOW: &str = "alerting::before-show";
 
-pub const ALL: [&str; 4] = [BEFORE_CREATE, MID_WRITE, BEFORE_RENAME, AFTER_RENAME];
+pub const ALL: [&str; 5] = [
+    BEFORE_CREATE,
+    MID_WRITE,
+    BEFORE_RENAME,
+    AFTER_RENAME,
+    BEFORE_SHOW,
+];
 
 /// Make this process die the `hit`-th time it passes `point` (counting from 1): it prints
 /// `at POINT HIT` on stdout, then aborts. Other points are not affected.

@@ -6,7 +6,7 @@
 //! only a [`Mode::Notifying`] monitor writes to the state dir, so a CLI run never swallows a
 //! notification the tray still owes the user.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
@@ -27,8 +27,9 @@ pub const STATUS_CACHE_FILE: &str = "status-cache.json";
 
 #[derive(Clone)]
 pub enum Mode {
-    /// Plans alerts through the ledger and policy, and persists the last good reading.
-    Notifying(Arc<Alerting>),
+    /// Plans alerts through the ledger and policy, and persists the last good reading. (The
+    /// lock is the sharing's, for now: the tray's loops share one `Alerting`.)
+    Notifying(Arc<Mutex<Alerting>>),
     /// Reads the state dir (for the last good reading) and never writes it.
     ReadOnly,
 }
@@ -73,7 +74,7 @@ impl StatusMonitor {
             },
             Ok(None) => ServiceSnapshot::default(),
             Err(e) => {
-                warn(e);
+                tracing::warn!("{e}");
                 ServiceSnapshot::default()
             }
         };
@@ -116,6 +117,7 @@ impl StatusMonitor {
                             history: &history,
                             startup: self.startup,
                         };
+                        let mut alerting = alerting.lock().expect("alerting lock");
                         alerting.submit(now, |ledger| {
                             plan(&reading, &self.config.relevance, ledger, now)
                         })
@@ -146,14 +148,14 @@ pub async fn poll(client: &mut StatuspageClient, prev: Option<&ServiceStatus>) -
         Ok(Summary::NotModified) => Observation::NotModified,
         Ok(Summary::Fresh(parsed)) => {
             for w in &parsed.warnings {
-                warn(format!("{}: {w}", client.summary_url()));
+                tracing::warn!("{}: {w}", client.summary_url());
             }
             let status = parsed.value;
             let history = match prev.map(|p| departed(p, &status)) {
                 Some(gone) if !gone.is_empty() => match client.incidents().await {
                     Ok(list) => list.value,
                     Err(e) => {
-                        warn(format!("{e}; cannot tell how the incident ended"));
+                        tracing::warn!("{e}; cannot tell how the incident ended");
                         Vec::new()
                     }
                 },

@@ -593,7 +593,8 @@ async fn poll_loop_backs_off_keeps_the_last_good_state_and_recovers() {
     };
     let dir = StateDir::at(state.path());
     let alerting = Alerting::open(dir.clone(), Policy::default(), chrono_tz::UTC);
-    let mut monitor = StatusMonitor::open(config, dir, Mode::Notifying(Arc::new(alerting)));
+    let mut monitor =
+        StatusMonitor::open(config, dir, Mode::Notifying(Arc::new(Mutex::new(alerting))));
     // (has a reading, last error, stale) after each poll
     type Seen = Vec<(bool, Option<String>, bool)>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
@@ -657,11 +658,11 @@ fn read_only_state_dir_is_survivable() {
             relevance: Relevance::default(),
         },
         StateDir::at(blocked.join("state")),
-        Mode::Notifying(Arc::new(Alerting::open(
+        Mode::Notifying(Arc::new(Mutex::new(Alerting::open(
             StateDir::at(blocked.join("state")),
             Policy::default(),
             chrono_tz::UTC,
-        ))),
+        )))),
     );
     let alerts = monitor.apply(
         Observation::Fresh {
