@@ -23,6 +23,7 @@ use ccpulse_core::view::service::service_report;
 use ccpulse_core::view::statusline;
 use ccpulse_sources::clock::{local_clock, local_zone};
 use ccpulse_sources::env;
+use ccpulse_sources::atomic;
 use ccpulse_sources::monitor::STATUS_CACHE_FILE;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::{Feed, Input};
@@ -277,16 +278,12 @@ pub fn uninstall() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Write `text` to `path` through a temporary file in the same folder, keeping its permissions.
+/// Replace `path` with `text` atomically (a temp file beside it, flushed, renamed over it), keeping
+/// its permissions: Claude Code sees the old settings or the new, never half of them.
 fn replace(path: &Path, text: &str) -> anyhow::Result<()> {
-    let folder = path.parent().context("settings.json has no folder")?;
-    std::fs::create_dir_all(folder)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(folder)?;
-    tmp.write_all(text.as_bytes())?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
-    }
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    atomic::Options::new()
+        .durable(true)
+        .keep_permissions(true)
+        .write(path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }

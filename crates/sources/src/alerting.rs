@@ -5,8 +5,9 @@
 //! record is planned again after a restart (nothing was shown of it), what the new one recorded
 //! is never shown again. Only a kill in the instant between the rename and the hand-over to the
 //! notification service can lose a notification; none can repeat one.
-
-use std::sync::Mutex;
+//!
+//! `Alerting` is plain data with `&mut self` methods: its owner (one loop) decides how it is
+//! shared, if at all.
 
 use ccpulse_core::alert::{Alert, AlertLedger};
 use ccpulse_core::policy::Policy;
@@ -23,7 +24,7 @@ pub struct Alerting {
     state: StateDir,
     policy: Policy,
     zone: Tz,
-    inner: Mutex<Inner>,
+    inner: Inner,
 }
 
 struct Inner {
@@ -56,20 +57,17 @@ impl Alerting {
             );
         }
         ledger.version = AlertLedger::VERSION;
-        let alerting = Self {
+        let mut alerting = Self {
             state,
             policy,
             zone,
-            inner: Mutex::new(Inner {
+            inner: Inner {
                 ledger,
                 failing: false,
-            }),
+            },
         };
-        if legacy.is_some() {
-            let mut inner = alerting.inner.lock().expect("ledger lock");
-            if alerting.save(&mut inner) {
-                let _ = std::fs::remove_file(alerting.state.path(LEGACY_FILE));
-            }
+        if legacy.is_some() && alerting.save() {
+            let _ = std::fs::remove_file(alerting.state.path(LEGACY_FILE));
         }
         alerting
     }
@@ -81,34 +79,36 @@ impl Alerting {
     /// Run a planner against the ledger, pass what it planned through the policy, save the
     /// ledger if anything changed, and return what to show now.
     pub fn submit(
-        &self,
+        &mut self,
         now: DateTime<Utc>,
         plan: impl FnOnce(&mut AlertLedger) -> Vec<Alert>,
     ) -> Vec<Alert> {
-        let mut inner = self.inner.lock().expect("ledger lock");
-        let before = inner.ledger.clone();
-        let planned = plan(&mut inner.ledger);
-        let shown = self.policy.step(&mut inner.ledger, planned, now, self.zone);
-        inner.ledger.prune(now);
-        if inner.ledger != before {
-            self.save(&mut inner);
+        let ledger = &mut self.inner.ledger;
+        let before = ledger.clone();
+        let planned = plan(ledger);
+        let shown = self.policy.step(ledger, planned, now, self.zone);
+        ledger.prune(now);
+        if *ledger != before {
+            self.save();
+        }
+        if !shown.is_empty() {
+            fault_point!(crate::fault::BEFORE_SHOW);
         }
         shown
     }
 
     /// What has come due since (a group's end, a pause's end, quiet hours over).
-    pub fn release(&self, now: DateTime<Utc>) -> Vec<Alert> {
+    pub fn release(&mut self, now: DateTime<Utc>) -> Vec<Alert> {
         self.submit(now, |_| Vec::new())
     }
 
     /// When [`Alerting::release`] will have something, if anything waits.
     pub fn next_due(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let inner = self.inner.lock().expect("ledger lock");
-        self.policy.next_due(&inner.ledger, now, self.zone)
+        self.policy.next_due(&self.inner.ledger, now, self.zone)
     }
 
     /// Pause until `until` (`None`: resume). Returns what resuming releases.
-    pub fn pause(&self, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Vec<Alert> {
+    pub fn pause(&mut self, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Vec<Alert> {
         self.submit(now, |ledger| {
             ledger.paused_until = until;
             Vec::new()
@@ -116,11 +116,11 @@ impl Alerting {
     }
 
     pub fn paused_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let inner = self.inner.lock().expect("ledger lock");
-        inner.ledger.paused_until.filter(|u| *u > now)
+        self.inner.ledger.paused_until.filter(|u| *u > now)
     }
 
-    fn save(&self, inner: &mut Inner) -> bool {
+    fn save(&mut self) -> bool {
+        let inner = &mut self.inner;
         self.state
             .save_or_say(LEDGER_FILE, &inner.ledger, &mut inner.failing)
     }

@@ -1,8 +1,7 @@
-//! The state directory: small JSON files written atomically (temp file, fsync, rename), so a
-//! crash or a full disk never leaves half a file behind.
+//! The state directory: small JSON files written atomically ([`crate::atomic`]: temp file,
+//! fsync, rename), so a crash or a full disk never leaves half a file behind.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -113,25 +112,7 @@ impl StateDir {
     /// Remove the temp files of `name` that writers killed mid-write left behind (a writer
     /// that is still running keeps its own). Returns how many were removed.
     pub fn remove_leftovers(&self, name: &str) -> usize {
-        let prefix = format!(".{name}.");
-        let Ok(entries) = std::fs::read_dir(&self.root) else {
-            return 0;
-        };
-        entries
-            .flatten()
-            .filter(|e| {
-                let file = e.file_name();
-                let Some(pid) = file
-                    .to_str()
-                    .and_then(|f| f.strip_prefix(&prefix)?.strip_suffix(".tmp"))
-                    .and_then(|pid| pid.parse::<u32>().ok())
-                else {
-                    return false;
-                };
-                !writer_alive(pid, e)
-            })
-            .filter(|e| std::fs::remove_file(e.path()).is_ok())
-            .count()
+        crate::atomic::remove_leftovers(&self.root, name)
     }
 
     pub fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StateError> {
@@ -162,64 +143,13 @@ impl StateDir {
         }
     }
 
-    /// Write `bytes` atomically (temp file named after this process, rename): readers, and
-    /// other processes writing the same file at once, see the old file or the new one, never
-    /// a mix or none. `durable`: also flush file and folder to disk first; a cache that checks
-    /// itself when read can skip that cost.
+    /// Write `bytes` atomically ([`crate::atomic`]: a temp file named after this process,
+    /// renamed over the file): readers, and other processes writing the same file at once, see
+    /// the old file or the new one, never a mix or none. `durable`: also flush file and folder
+    /// to disk first; a cache that checks itself when read can skip that cost.
     pub fn write(&self, name: &str, bytes: &[u8], durable: bool) -> Result<(), StateError> {
         let path = self.path(name);
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(&self.root)?;
-            let tmp = self
-                .root
-                .join(format!(".{name}.{}.tmp", std::process::id()));
-            let result = (|| {
-                let mut f = std::fs::File::create(&tmp)?;
-                f.write_all(bytes)?;
-                if durable {
-                    f.sync_all()?;
-                }
-                std::fs::rename(&tmp, &path)?;
-                if durable {
-                    sync_dir(&self.root)?;
-                }
-                Ok(())
-            })();
-            if result.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            result
-        };
-        write().map_err(|source| StateError::Write {
-            path: path.clone(),
-            source,
-        })
+        crate::atomic::write(&path, bytes, durable)
+            .map_err(|source| StateError::Write { path, source })
     }
-}
-
-/// Whether the process that named a temp file may still be writing it: on Linux, whether it
-/// exists; elsewhere, whether the file is younger than a minute.
-fn writer_alive(pid: u32, entry: &std::fs::DirEntry) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    if cfg!(target_os = "linux") {
-        return Path::new(&format!("/proc/{pid}")).exists();
-    }
-    entry
-        .metadata()
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_none_or(|age| age < std::time::Duration::from_secs(60))
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    Ok(())
 }
