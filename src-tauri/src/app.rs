@@ -14,7 +14,8 @@ use ccpulse_sources::monitor::StatusMonitor;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::{config_file, env, log};
 
-use crate::event_loop::{self, Event, Shell, TrayState};
+use crate::event_loop::{self, Shell, TrayState};
+use crate::events::Event;
 use crate::inputs;
 use crate::notifications::Notifier;
 use crate::tray;
@@ -60,10 +61,16 @@ pub fn run() {
             let handle = app.handle().clone();
             let (zone, clock) = (local_zone(), local_clock());
             let now = Utc::now();
+            let (clicks, installed) = (events.clone(), events.clone());
             let tray = tray::install(
                 &handle,
                 tray_view(&view::starting(&config, now, zone, clock), zone),
-                events.clone(),
+                std::sync::Arc::new(move |id| {
+                    let _ = clicks.send(Event::Menu(id));
+                }),
+                move |tray| {
+                    let _ = installed.send(Event::TrayInstalled(Box::new(tray)));
+                },
             );
             let clicks = events.clone();
             let notifier = Notifier::spawn(move |action| {

@@ -19,45 +19,17 @@ use ccpulse_core::view::View;
 use ccpulse_sources::alerting::Alerting;
 use ccpulse_sources::doctor::key_overrides_here;
 use ccpulse_sources::gather::{Derived, Observations};
-use ccpulse_sources::monitor::{Observation, StatusMonitor};
-use ccpulse_sources::oauth_usage;
+use ccpulse_sources::monitor::StatusMonitor;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::Feed;
-use ccpulse_sources::usage_log::watch::Local;
 
+use crate::events::Event;
 use crate::inputs::Controls;
 use crate::links::open_in_browser;
 use crate::notifications::{Action, Notifier};
 use crate::panel_link::FromPanel;
 use crate::panel_process::{copy_to_clipboard, Panel};
 use crate::tray::Tray;
-
-/// Everything that can happen to the tray.
-pub enum Event {
-    /// The status page was polled.
-    StatusObserved(Observation),
-    /// The OAuth usage endpoint's schedule was looked at (and maybe asked).
-    OauthObserved(oauth_usage::Cache),
-    /// The transcripts changed.
-    UsageChanged(Box<Local>),
-    /// Claude Code's status line wrote the feed.
-    FeedWritten,
-    /// A menu item, by id.
-    Menu(String),
-    /// The panel asked for something.
-    Panel(FromPanel),
-    /// The panel process with this pid ended.
-    PanelClosed(u32),
-    /// Open the panel (a second launch, `--open-panel`).
-    OpenPanel,
-    /// The user acted on a notification.
-    Notification(Action),
-    /// A tray host appeared after the start.
-    TrayInstalled(Box<Tray>),
-    /// Something came due: a reset, a wave's quiet end, a held notice, the end of a pause, the
-    /// OAuth schedule, or a minute passed.
-    Timer,
-}
 
 /// Where the loop's effects go.
 pub struct Shell {
@@ -181,7 +153,17 @@ impl TrayState {
                 return;
             }
         }
-        match Panel::open(&self.view(now), self.shell.events.clone()) {
+        let (requests, closed) = (self.shell.events.clone(), self.shell.events.clone());
+        let opened = Panel::open(
+            &self.view(now),
+            move |request| {
+                let _ = requests.send(Event::Panel(request));
+            },
+            move |pid| {
+                let _ = closed.send(Event::PanelClosed(pid));
+            },
+        );
+        match opened {
             Ok(panel) => self.panel = Some(panel),
             Err(e) => {
                 self.panel = None;

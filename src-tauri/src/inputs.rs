@@ -23,7 +23,7 @@ use ccpulse_sources::statusline::FEED_FILE;
 use ccpulse_sources::usage_log::paths::roots_from_env;
 use ccpulse_sources::usage_log::watch::{self, WatchOptions};
 
-use crate::event_loop::Event;
+use crate::events::Event;
 
 /// Asking the source tasks for a look now.
 pub struct Controls {

@@ -9,6 +9,7 @@
 mod app;
 mod commands;
 mod event_loop;
+mod events;
 mod inputs;
 mod links;
 mod notifications;

@@ -7,11 +7,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{ChildStdin, Command, Stdio};
 
-use tokio::sync::mpsc::UnboundedSender;
-
 use ccpulse_core::view::View;
 
-use crate::event_loop::Event;
 use crate::panel_link::{encode, FromPanel, ToPanel, PREFIX};
 
 /// The running panel: its pid and its stdin.
@@ -21,8 +18,13 @@ pub struct Panel {
 }
 
 impl Panel {
-    /// Start the panel showing `view`; its requests, and its end, go to `events`.
-    pub fn open(view: &View, events: UnboundedSender<Event>) -> std::io::Result<Panel> {
+    /// Start the panel showing `view`; its requests go to `on_request`, and its end (with its
+    /// pid) to `on_closed`.
+    pub fn open(
+        view: &View,
+        on_request: impl Fn(FromPanel) + Send + 'static,
+        on_closed: impl FnOnce(u32) + Send + 'static,
+    ) -> std::io::Result<Panel> {
         let exe = std::env::current_exe()?;
         let mut child = Command::new(exe)
             .arg("--panel")
@@ -42,14 +44,12 @@ impl Panel {
                         continue;
                     };
                     match serde_json::from_str::<FromPanel>(json) {
-                        Ok(request) => {
-                            let _ = events.send(Event::Panel(request));
-                        }
+                        Ok(request) => on_request(request),
                         Err(e) => tracing::warn!("the panel said something odd ({e}): {json}"),
                     }
                 }
                 let _ = child.wait();
-                let _ = events.send(Event::PanelClosed(pid));
+                on_closed(pid);
             })?;
         Ok(panel)
     }

@@ -9,12 +9,9 @@ use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Wry};
-use tokio::sync::mpsc::UnboundedSender;
 
 use ccpulse_core::service::Level;
 use ccpulse_core::view::tray::{draw_ring, Ring, TrayView, PAUSES};
-
-use crate::event_loop::Event;
 
 const TRAY_ID: &str = "ccpulse";
 /// How often to look for a tray host again when there was none at start.
@@ -56,8 +53,11 @@ fn icon(level: Level, ring: Option<Ring>) -> Image<'static> {
     Image::new_owned(rgba, width, height)
 }
 
-/// Build the tray showing `view` (on the main thread); menu clicks go to `events`.
-fn build(app: &AppHandle, view: &TrayView, events: UnboundedSender<Event>) -> tauri::Result<Tray> {
+/// Where a click on a menu item goes (its id).
+pub type OnClick = std::sync::Arc<dyn Fn(String) + Send + Sync>;
+
+/// Build the tray showing `view` (on the main thread); menu clicks go to `on_click`.
+fn build(app: &AppHandle, view: &TrayView, on_click: OnClick) -> tauri::Result<Tray> {
     let status = MenuItem::with_id(app, "status", &view.status_line, false, None::<&str>)?;
     let session = MenuItem::with_id(app, "session", &view.session, false, None::<&str>)?;
     let weekly = MenuItem::with_id(app, "weekly", &view.weekly, false, None::<&str>)?;
@@ -103,9 +103,7 @@ fn build(app: &AppHandle, view: &TrayView, events: UnboundedSender<Event>) -> ta
         .title("ccpulse")
         .menu(&menu)
         .show_menu_on_left_click(true)
-        .on_menu_event(move |_, event| {
-            let _ = events.send(Event::Menu(event.id().as_ref().to_string()));
-        })
+        .on_menu_event(move |_, event| on_click(event.id().as_ref().to_string()))
         .build(app)?;
     Ok(Tray {
         icon,
@@ -120,9 +118,14 @@ fn build(app: &AppHandle, view: &TrayView, events: UnboundedSender<Event>) -> ta
 }
 
 /// Create the tray now (this runs on the main thread, in the app's set-up), or keep trying in
-/// the background while no host is there; a tray made later comes to the loop as an event.
-pub fn install(app: &AppHandle, view: TrayView, events: UnboundedSender<Event>) -> Option<Tray> {
-    match build(app, &view, events.clone()) {
+/// the background while no host is there; a tray made later goes to `later`.
+pub fn install(
+    app: &AppHandle,
+    view: TrayView,
+    on_click: OnClick,
+    later: impl FnOnce(Tray) + Send + 'static,
+) -> Option<Tray> {
+    match build(app, &view, on_click.clone()) {
         Ok(tray) => return Some(tray),
         Err(e) => tracing::warn!(
             "no system tray ({e}); looking again every {} s. Run `ccpulse-tray` again to open \
@@ -135,13 +138,13 @@ pub fn install(app: &AppHandle, view: TrayView, events: UnboundedSender<Event>) 
         loop {
             tokio::time::sleep(HOST_RETRY).await;
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let (handle, view, clicks) = (app.clone(), view.clone(), events.clone());
+            let (handle, view, clicks) = (app.clone(), view.clone(), on_click.clone());
             let _ = app.run_on_main_thread(move || {
                 let _ = tx.send(build(&handle, &view, clicks).ok());
             });
             if let Ok(Some(tray)) = rx.await {
                 tracing::info!("a system tray appeared");
-                let _ = events.send(Event::TrayInstalled(Box::new(tray)));
+                later(tray);
                 return;
             }
         }
