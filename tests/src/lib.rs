@@ -10,6 +10,8 @@
 //!   icon registers; [`Item`] then reads the icon's title, icon and menu, and clicks menu entries.
 //! - [`x11`]: finds top-level windows by title and closes them like a window manager would.
 //! - [`ProcessGuard`]: a spawned process (and its process group) killed on drop, with its log.
+//! - [`Ccpulse`]: the CLI run with an empty environment, to which a test adds its home, state
+//!   dir, status page, arguments and stdin.
 //! - [`paths`]: the fixtures directory and the binaries under test ([`tray_bin`], [`cli_bin`]).
 //! - [`statuspage`]: a loopback Statuspage page that plays the incident timeline.
 //! - [`statusline`]: Claude Code's status line input, and running a command on it.
@@ -37,6 +39,7 @@
 //! ```
 
 pub mod claude_code;
+pub mod cli;
 pub mod desktop;
 pub mod paths;
 pub mod process;
@@ -46,6 +49,7 @@ pub mod statuspage;
 pub mod wait;
 pub mod x11;
 
+pub use cli::Ccpulse;
 pub use desktop::{Desktop, Notification};
 pub use paths::{cli_bin, fixtures_dir, tray_bin};
 pub use process::ProcessGuard;

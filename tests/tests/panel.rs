@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use base64::Engine;
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{statusline, tray_bin, Desktop, ProcessGuard};
+use ccpulse_tests::{statusline, tray_bin, Ccpulse, Desktop, ProcessGuard};
 use serde_json::{json, Value};
 
 const T: Duration = Duration::from_secs(30);
@@ -332,13 +332,10 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
 /// Claude Code's status line reports these limits (through `ccpulse statusline`, as installed).
 fn feed_limits(desktop: &Desktop, session: f64, weekly: f64) -> Result<()> {
     let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
-    let mut cmd = std::process::Command::new(ccpulse_tests::cli_bin());
-    cmd.arg("statusline")
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"));
-    let fed = statusline::run(
-        &mut cmd,
-        statusline::input(session, resets, weekly).as_bytes(),
-    )?;
+    let fed = Ccpulse::on(desktop)
+        .arg("statusline")
+        .stdin(statusline::input(session, resets, weekly))
+        .output();
     ensure!(fed.status.success(), "{fed:?}");
     Ok(())
 }

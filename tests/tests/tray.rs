@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{statusline, Desktop, Item, ProcessGuard, SniHost};
+use ccpulse_tests::{statusline, Ccpulse, Desktop, Item, ProcessGuard, SniHost};
 
 const T: Duration = Duration::from_secs(20);
 const INCIDENT: &str = "Elevated errors on Claude Opus 4.5";
@@ -398,13 +398,13 @@ async fn tray_shows_todays_usage_and_follows_appended_lines_within_a_second() ->
 
 /// Run `ccpulse statusline` as Claude Code does, on the tray's state dir.
 fn feed_statusline(desktop: &Desktop, input: &str) -> Result<()> {
-    let mut cmd = desktop.command(ccpulse_tests::cli_bin());
-    cmd.arg("statusline")
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
-        .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
+    let out = Ccpulse::on(desktop)
+        .status_url("http://127.0.0.1:9")
         .env("TZ", "UTC")
-        .env("LANG", "en_US.UTF-8");
-    let out = statusline::run(&mut cmd, input.as_bytes())?;
+        .env("LANG", "en_US.UTF-8")
+        .arg("statusline")
+        .stdin(input)
+        .output();
     ensure!(out.status.success(), "statusline: {out:?}");
     Ok(())
 }
