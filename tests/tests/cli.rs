@@ -4,6 +4,7 @@ use std::process::Output;
 
 use anyhow::Result;
 use ccpulse_tests::statuspage::TimelineServer;
+use ccpulse_tests::wait::poll_until_async;
 use ccpulse_tests::Ccpulse;
 use serde_json::Value;
 
@@ -175,14 +176,15 @@ async fn watch_redraws_when_the_status_changes() -> Result<()> {
     );
     // Unchanged readings print nothing new: let two more polls see the same state, then change it.
     let polled = server.requests_to("/api/v2/summary.json").await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while server.requests_to("/api/v2/summary.json").await < polled + 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "watch stopped polling"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    poll_until_async(
+        "two more polls by watch",
+        std::time::Duration::from_secs(15),
+        || async {
+            let now = server.requests_to("/api/v2/summary.json").await;
+            Ok((now >= polled + 2).then_some(()))
+        },
+    )
+    .await?;
     server.set_step(2);
     let block = wait_for("(identified)");
     assert!(
