@@ -10,6 +10,10 @@
 //!   icon registers; [`Item`] then reads the icon's title, icon and menu, and clicks menu entries.
 //! - [`x11`]: finds top-level windows by title and closes them like a window manager would.
 //! - [`ProcessGuard`]: a spawned process (and its process group) killed on drop, with its log.
+//! - [`Ccpulse`]: the CLI run with an empty environment, to which a test adds its home, state
+//!   dir, status page, arguments and stdin.
+//! - [`Panel`]: the panel's webview under WebKitWebDriver, opened on a desktop and read and
+//!   clicked over WebDriver; the set-up and tear-down of every panel test.
 //! - [`paths`]: the fixtures directory and the binaries under test ([`tray_bin`], [`cli_bin`]).
 //! - [`statuspage`]: a loopback Statuspage page that plays the incident timeline.
 //! - [`statusline`]: Claude Code's status line input, and running a command on it.
@@ -37,7 +41,9 @@
 //! ```
 
 pub mod claude_code;
+pub mod cli;
 pub mod desktop;
+pub mod panel;
 pub mod paths;
 pub mod process;
 pub mod sni;
@@ -46,7 +52,9 @@ pub mod statuspage;
 pub mod wait;
 pub mod x11;
 
+pub use cli::Ccpulse;
 pub use desktop::{Desktop, Notification};
+pub use panel::Panel;
 pub use paths::{cli_bin, fixtures_dir, tray_bin};
 pub use process::ProcessGuard;
 pub use sni::{Item, MenuEntry, MenuEntryKind, Registration, SniHost, ToolTip};

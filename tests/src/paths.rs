@@ -20,6 +20,18 @@ pub fn fixtures_dir() -> PathBuf {
     tests_dir().join("fixtures")
 }
 
+/// `<workspace>/tests/artifacts`, created if missing: screenshots the end-to-end tests keep
+/// for a look after the run.
+///
+/// # Panics
+///
+/// If it cannot be created.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = tests_dir().join("artifacts");
+    std::fs::create_dir_all(&dir).expect("creating tests/artifacts");
+    dir
+}
+
 /// The cargo target dir: `CARGO_TARGET_DIR` if set (relative to the workspace), else
 /// `<workspace>/target`.
 pub fn target_dir() -> PathBuf {

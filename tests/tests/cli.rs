@@ -4,19 +4,12 @@ use std::process::Output;
 
 use anyhow::Result;
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{cli_bin, statusline};
+use ccpulse_tests::wait::poll_until_async;
+use ccpulse_tests::Ccpulse;
 use serde_json::Value;
 
 fn ccpulse(home: &std::path::Path, url: &str, args: &[&str]) -> Output {
-    std::process::Command::new(cli_bin())
-        .args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("CCPULSE_STATE_DIR", home.join("state"))
-        .env("CCPULSE_STATUS_URL", url)
-        .output()
-        .expect("running ccpulse")
+    Ccpulse::in_home(home).status_url(url).args(args).output()
 }
 
 fn json(out: &Output) -> Value {
@@ -144,12 +137,12 @@ async fn watch_redraws_when_the_status_changes() -> Result<()> {
     let home = tempfile::tempdir()?;
     let config = home.path().join("fast.toml");
     std::fs::write(&config, "[status]\npoll_secs = 1\n")?;
-    let mut child = std::process::Command::new(cli_bin())
+    let mut child = Ccpulse::new()
+        .home(home.path())
+        .state_dir(home.path().join("state"))
+        .status_url(server.uri())
         .args(["--config", config.to_str().unwrap(), "watch"])
-        .env_clear()
-        .env("HOME", home.path())
-        .env("CCPULSE_STATE_DIR", home.path().join("state"))
-        .env("CCPULSE_STATUS_URL", server.uri())
+        .command()
         .stdout(std::process::Stdio::piped())
         .spawn()?;
     let (tx, rx) = std::sync::mpsc::channel::<String>();
@@ -183,14 +176,15 @@ async fn watch_redraws_when_the_status_changes() -> Result<()> {
     );
     // Unchanged readings print nothing new: let two more polls see the same state, then change it.
     let polled = server.requests_to("/api/v2/summary.json").await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while server.requests_to("/api/v2/summary.json").await < polled + 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "watch stopped polling"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    poll_until_async(
+        "two more polls by watch",
+        std::time::Duration::from_secs(15),
+        || async {
+            let now = server.requests_to("/api/v2/summary.json").await;
+            Ok((now >= polled + 2).then_some(()))
+        },
+    )
+    .await?;
     server.set_step(2);
     let block = wait_for("(identified)");
     assert!(
@@ -215,15 +209,11 @@ fn usage_run(
     state: Option<&std::path::Path>,
     args: &[&str],
 ) -> (Value, Value, String) {
-    let mut cmd = std::process::Command::new(cli_bin());
-    cmd.args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("CLAUDE_CONFIG_DIR", config_dir);
+    let mut cmd = Ccpulse::new().home(home).claude_config_dir(config_dir);
     if let Some(state) = state {
-        cmd.env("CCPULSE_STATE_DIR", state);
+        cmd = cmd.state_dir(state);
     }
-    let out = cmd.output().unwrap();
+    let out = cmd.args(args).output();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     let mut report = json(&out);
@@ -484,13 +474,13 @@ fn status_json_reports_a_529_wave_from_the_transcripts() {
 fn fix_finds_the_entry_for_a_pasted_message() {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str], stdin: Option<&str>| -> Output {
-        let mut cmd = std::process::Command::new(cli_bin());
-        cmd.args(args)
-            .env_clear()
-            .env("HOME", home.path())
+        Ccpulse::new()
+            .home(home.path())
             // A broken config must not stop it: fixing the set-up is what it is for.
-            .env("CCPULSE_CONFIG", home.path().join("missing/config.toml"));
-        statusline::run(&mut cmd, stdin.unwrap_or("").as_bytes()).unwrap()
+            .config_file(home.path().join("missing/config.toml"))
+            .args(args)
+            .stdin(stdin.unwrap_or(""))
+            .output()
     };
     let found = |out: &Output| -> String {
         assert!(out.status.success(), "{out:?}");
@@ -559,9 +549,7 @@ fn fix_finds_the_right_entry_for_every_real_message_text() {
     assert!(REAL_TEXTS.len() >= 25);
     let mut wrong = Vec::new();
     for (text, want) in REAL_TEXTS {
-        let mut cmd = std::process::Command::new(cli_bin());
-        cmd.args(["fix", "--json"]).env_clear();
-        let out = statusline::run(&mut cmd, text.as_bytes()).unwrap();
+        let out = Ccpulse::new().args(["fix", "--json"]).stdin(text).output();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
         let got = v[0]["entry"]["id"].as_str().unwrap_or("(none)").to_string();
         if got != *want || !out.status.success() {
@@ -587,16 +575,15 @@ fn status_says_what_to_do_and_names_where_a_key_is_set() {
     let key = "sk-ant-api03-CLI-planted-key";
     std::fs::write(project.join(".env"), format!("ANTHROPIC_API_KEY={key}\n")).unwrap();
     let run = |json: bool| {
-        let mut cmd = std::process::Command::new(cli_bin());
-        cmd.arg("status")
-            .args(json.then_some("--json"))
+        Ccpulse::new()
+            .home(home.path())
+            .state_dir(home.path().join("state"))
+            .status_url("http://127.0.0.1:9")
+            .api_url("http://127.0.0.1:9")
             .current_dir(&project)
-            .env_clear()
-            .env("HOME", home.path())
-            .env("CCPULSE_STATE_DIR", home.path().join("state"))
-            .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
-            .env("CCPULSE_API_URL", "http://127.0.0.1:9");
-        cmd.output().unwrap()
+            .arg("status")
+            .args(json.then_some("--json"))
+            .output()
     };
     let out = run(true);
     let advice = &json(&out)["advice"];

@@ -9,7 +9,7 @@ use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ccpulse_tests::cli_bin;
+use ccpulse_tests::Ccpulse;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
 };
@@ -202,14 +202,12 @@ impl Machine {
     }
 
     fn doctor(&self, args: &[&str]) -> Output {
-        std::process::Command::new(cli_bin())
-            .arg("doctor")
-            .args(args)
-            .env_clear()
+        Ccpulse::new()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.path("project"))
+            .arg("doctor")
+            .args(args)
             .output()
-            .expect("running ccpulse doctor")
     }
 
     /// `doctor --json`: the report, and the whole output (stdout and stderr) as text.

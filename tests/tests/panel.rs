@@ -2,251 +2,14 @@
 //! `ccpulse-tray --open-panel` itself): what it shows, that Refresh reaches the app over IPC and
 //! the new state comes back live, and a screenshot kept as an artifact.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, ensure, Context, Result};
-use base64::Engine;
+use anyhow::{ensure, Result};
+use ccpulse_tests::panel::TIMEOUT as T;
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{statusline, tray_bin, Desktop, ProcessGuard};
+use ccpulse_tests::wait::poll_until_async;
+use ccpulse_tests::{statusline, Ccpulse, Desktop, Panel};
 use serde_json::{json, Value};
-
-const T: Duration = Duration::from_secs(30);
-
-struct WebDriver {
-    http: reqwest::Client,
-    base: String,
-    session: String,
-}
-
-impl WebDriver {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Value> {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let mut req = self.http.request(method, &url);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let reply: Value = req.send().await?.json().await?;
-        if let Some(err) = reply["value"].get("error") {
-            bail!("{url}: {err}: {}", reply["value"]["message"]);
-        }
-        Ok(reply["value"].clone())
-    }
-
-    async fn script(&self, js: &str) -> Result<Value> {
-        self.call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": js, "args": []})),
-        )
-        .await
-    }
-
-    async fn text(&self, testid: &str) -> Result<String> {
-        let v = self
-            .script(&format!(
-                "const e = document.querySelector('[data-testid=\"{testid}\"]'); return e ? e.textContent : null;"
-            ))
-            .await?;
-        Ok(v.as_str().unwrap_or_default().to_string())
-    }
-
-    async fn wait_for_text(&self, testid: &str, want: &str) -> Result<String> {
-        let deadline = Instant::now() + T;
-        loop {
-            let text = self.text(testid).await?;
-            if text.contains(want) {
-                return Ok(text);
-            }
-            if Instant::now() > deadline {
-                bail!("[data-testid={testid}] never contained {want:?}; last {text:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn click(&self, css: &str) -> Result<()> {
-        let el = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await?;
-        let id = el
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .context("element id")?
-            .to_string();
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            Some(json!({})),
-        )
-        .await?;
-        Ok(())
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl WebDriver {
-    async fn element(&self, css: &str) -> Result<String> {
-        let el = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await?;
-        el.as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .map(String::from)
-            .context("element id")
-    }
-
-    /// Types `text` into the element, key by key, as a user would.
-    async fn type_into(&self, css: &str, text: &str) -> Result<()> {
-        let id = self.element(css).await?;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/value"),
-            Some(json!({ "text": text })),
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// A JSON value computed by `js` (a function body), once it is not null.
-    async fn wait_for(&self, what: &str, js: &str) -> Result<Value> {
-        let deadline = Instant::now() + T;
-        loop {
-            let v = self.script(js).await?;
-            if !v.is_null() {
-                return Ok(v);
-            }
-            if Instant::now() > deadline {
-                bail!("waited {T:?} for {what}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The advice cards shown: `[id, knowledge base entry, title]`.
-    async fn advice(&self) -> Result<Vec<(String, String, String)>> {
-        let v = self
-            .script(
-                "return [...document.querySelectorAll('[data-testid=advice]')].map(a => [a.dataset.adviceId, \
-                 a.dataset.entry, a.querySelector('[data-testid=advice-title]').textContent])",
-            )
-            .await?;
-        Ok(serde_json::from_value(v)?)
-    }
-
-    /// Waits until the advice cards have exactly these ids, in this order.
-    async fn wait_for_advice(&self, want: &[&str]) -> Result<Vec<(String, String, String)>> {
-        let deadline = Instant::now() + T;
-        loop {
-            let got = self.advice().await?;
-            if got.iter().map(|a| a.0.as_str()).eq(want.iter().copied()) {
-                return Ok(got);
-            }
-            if Instant::now() > deadline {
-                bail!("advice never became {want:?}; last {got:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The page as it looks now, kept in `tests/artifacts/NAME`.
-    async fn screenshot(&self, name: &str) -> Result<()> {
-        let shot = self.call(reqwest::Method::GET, "/screenshot", None).await?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(shot.as_str().context("screenshot")?)?;
-        ensure!(&png[1..4] == b"PNG", "not a PNG");
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(name), &png)?;
-        Ok(())
-    }
-}
-
-/// `ccpulse-tray --open-panel` on `desktop` under WebKitWebDriver, with `env` (the status page,
-/// the state dir, ...) and the usage endpoint at a dead port unless `env` names another. The
-/// driver process goes with the returned guard.
-async fn open_panel(
-    desktop: &Desktop,
-    env: &[(&str, String)],
-) -> Result<(WebDriver, ProcessGuard)> {
-    let http = reqwest::Client::builder().timeout(T).build()?;
-    let mut attempts = 0;
-    // The port is free when picked, but another test may take it before the driver binds it:
-    // then this driver exits, and an answer on that port is not from ours.
-    let (driver, base) = loop {
-        attempts += 1;
-        let port = free_port();
-        let mut cmd = desktop.command("WebKitWebDriver");
-        cmd.arg(format!("--port={port}"))
-            .env("TAURI_WEBVIEW_AUTOMATION", "true")
-            .env("CCPULSE_API_URL", "http://127.0.0.1:9")
-            .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
-            .env("TZ", "UTC");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut driver = desktop.spawn("WebKitWebDriver", cmd)?;
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + T;
-        while driver.is_running() && http.get(format!("{base}/status")).send().await.is_err() {
-            if Instant::now() > deadline {
-                bail!("WebKitWebDriver did not come up on {base}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        if driver.is_running() {
-            break (driver, base);
-        }
-        ensure!(
-            attempts < 3,
-            "WebKitWebDriver keeps exiting: {}",
-            driver.log_excerpt()
-        );
-    };
-    let caps = json!({"capabilities": {"alwaysMatch": {"webkitgtk:browserOptions": {
-        "binary": tray_bin(), "args": ["--open-panel"]}}}});
-    let reply: Value = http
-        .post(format!("{base}/session"))
-        .json(&caps)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let session = reply["value"]["sessionId"]
-        .as_str()
-        .with_context(|| format!("no session: {reply}"))?
-        .to_string();
-    Ok((
-        WebDriver {
-            http,
-            base,
-            session,
-        },
-        driver,
-    ))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
@@ -255,25 +18,26 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
     let desktop = Desktop::new()?;
     // Claude Code has reported its limits through the status line.
     feed_limits(&desktop, 42.4, 86.0)?;
-    let (wd, _driver) = open_panel(&desktop, &[("CCPULSE_STATUS_URL", server.uri())]).await?;
+    let panel = Panel::open(desktop, &server.uri(), &[]).await?;
 
     // What the panel shows comes from the app's state.
-    wd.wait_for_text(
-        "summary",
-        "Elevated errors on Claude Opus 4.5 (investigating)",
-    )
-    .await?;
+    panel
+        .wait_for_text(
+            "summary",
+            "Elevated errors on Claude Opus 4.5 (investigating)",
+        )
+        .await?;
     assert_eq!(
-        wd.script("return document.body.dataset.level").await?,
+        panel.script("return document.body.dataset.level").await?,
         "degraded"
     );
-    let cards = wd
+    let cards = panel
         .script("return [...document.querySelectorAll('[data-testid=incident]')].map(e => e.dataset.incidentId)")
         .await?;
     assert_eq!(cards, json!(["inc7x0opus45"]));
-    let update = wd.text("incident-update").await?;
+    let update = panel.text("incident-update").await?;
     assert!(update.contains("529 Overloaded"), "{update}");
-    let code = wd
+    let code = panel
         .script("return document.querySelector('[data-component-id=yyzkbfz2thpt]').textContent")
         .await?;
     assert!(
@@ -284,8 +48,8 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
     );
 
     // The plan limits: a gauge per window with its reset, countdown, source and age.
-    wd.wait_for_text("limits", "Weekly").await?;
-    let gauges = wd
+    panel.wait_for_text("limits", "Weekly").await?;
+    let gauges = panel
         .script(
             "return [...document.querySelectorAll('[data-testid=limit]')].map(g => [g.dataset.limitId, \
              g.dataset.tone, g.querySelector('[data-testid=limit-percent]').textContent, \
@@ -305,13 +69,13 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
             ["weekly", "degraded", "86%", 86, "status line, just now"]
         ])
     );
-    let reset = wd.text("limit-reset").await?;
+    let reset = panel.text("limit-reset").await?;
     assert!(
         reset.starts_with("resets ")
             && (reset.ends_with(" · in 2h 9m") || reset.ends_with(" · in 2h 10m")),
         "{reset}"
     );
-    let projection = wd.text("limit-projection").await?;
+    let projection = panel.text("limit-projection").await?;
     assert!(
         projection.starts_with("At this pace the session "),
         "{projection}"
@@ -320,25 +84,20 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
     // Refresh goes over IPC to the app, which polls and pushes the new state back.
     let before = server.requests_to("/api/v2/summary.json").await;
     server.set_step(2);
-    wd.click("[data-testid=refresh]").await?;
-    wd.wait_for_text("summary", "(identified)").await?;
+    panel.click("[data-testid=refresh]").await?;
+    panel.wait_for_text("summary", "(identified)").await?;
     assert!(server.requests_to("/api/v2/summary.json").await > before);
 
-    wd.screenshot("panel-webdriver.png").await?;
-    let _ = wd.call(reqwest::Method::DELETE, "", None).await;
-    Ok(())
+    panel.close("panel-webdriver.png").await
 }
 
 /// Claude Code's status line reports these limits (through `ccpulse statusline`, as installed).
 fn feed_limits(desktop: &Desktop, session: f64, weekly: f64) -> Result<()> {
     let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
-    let mut cmd = std::process::Command::new(ccpulse_tests::cli_bin());
-    cmd.arg("statusline")
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"));
-    let fed = statusline::run(
-        &mut cmd,
-        statusline::input(session, resets, weekly).as_bytes(),
-    )?;
+    let fed = Ccpulse::on(desktop)
+        .arg("statusline")
+        .stdin(statusline::input(session, resets, weekly))
+        .output();
     ensure!(fed.status.success(), "{fed:?}");
     Ok(())
 }
@@ -357,17 +116,12 @@ fn plant_login(desktop: &Desktop, token: &str, expires_in: chrono::Duration) -> 
 
 async fn wait_for_clipboard(desktop: &Desktop, want: &str) -> Result<()> {
     let x = desktop.x11()?;
-    let deadline = Instant::now() + T;
-    loop {
+    poll_until_async(&format!("the clipboard to hold {want:?}"), T, || async {
         let got = x.clipboard_text(Duration::from_secs(5))?;
-        if got.as_deref() == Some(want) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("the clipboard never held {want:?}; last {got:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        ensure!(got.as_deref() == Some(want), "it holds {got:?}");
+        Ok(Some(()))
+    })
+    .await
 }
 
 const KEY: &str = "sk-ant-api03-PANEL-planted-key-0123456789";
@@ -386,16 +140,9 @@ async fn panel_says_what_to_do_about_limits_an_incident_a_key_and_the_login() ->
         "sk-ant-oat01-PANEL-expired",
         -chrono::Duration::hours(2),
     )?;
-    let (wd, _driver) = open_panel(
-        &desktop,
-        &[
-            ("CCPULSE_STATUS_URL", server.uri()),
-            ("ANTHROPIC_API_KEY", KEY.to_string()),
-        ],
-    )
-    .await?;
+    let panel = Panel::open(desktop, &server.uri(), &[("ANTHROPIC_API_KEY", KEY)]).await?;
 
-    let advice = wd
+    let advice = panel
         .wait_for_advice(&[
             "limit-hit:session",
             "wave",
@@ -426,13 +173,13 @@ async fn panel_says_what_to_do_about_limits_an_incident_a_key_and_the_login() ->
         "Overload reported: Elevated errors on Claude Opus 4.5"
     );
     assert_eq!(
-        wd.script(
+        panel.script(
             "return document.querySelector('[data-advice-id=\"limit-hit:session\"]').dataset.tone"
         )
         .await?,
         "outage"
     );
-    let page = wd.script("return document.body.textContent").await?;
+    let page = panel.script("return document.body.textContent").await?;
     let page = page.as_str().unwrap_or_default();
     assert!(
         page.contains("ANTHROPIC_API_KEY in the environment"),
@@ -444,21 +191,23 @@ async fn panel_says_what_to_do_about_limits_an_incident_a_key_and_the_login() ->
     );
 
     // Copy: the command is on the clipboard, and the button says so.
-    wd.click("[data-advice-id=\"limit-hit:session\"] [data-copy=\"/usage-credits\"]")
+    panel
+        .click("[data-advice-id=\"limit-hit:session\"] [data-copy=\"/usage-credits\"]")
         .await?;
-    wait_for_clipboard(&desktop, "/usage-credits").await?;
-    wd.wait_for(
+    wait_for_clipboard(panel.desktop(), "/usage-credits").await?;
+    panel.wait_for(
         "the button to say Copied",
         "const b = document.querySelector('[data-advice-id=\"limit-hit:session\"] [data-copy=\"/usage-credits\"]'); \
          return b && b.textContent === 'Copied' ? true : null",
     )
     .await?;
-    wd.screenshot("panel-advice.png").await?;
+    panel.screenshot("panel-advice.png").await?;
 
     // "More" opens the entry in the reference.
-    wd.click("[data-advice-id=\"limit-hit:session\"] [data-testid=advice-more]")
+    panel
+        .click("[data-advice-id=\"limit-hit:session\"] [data-testid=advice-more]")
         .await?;
-    let open = wd
+    let open = panel
         .wait_for(
             "the session-limit entry, open",
             "const r = document.getElementById('reference'); \
@@ -468,26 +217,27 @@ async fn panel_says_what_to_do_about_limits_an_incident_a_key_and_the_login() ->
         .await?;
     assert!(!open.as_str().unwrap_or_default().is_empty());
     assert_eq!(
-        wd.script("return document.getElementById('panel').hidden")
+        panel
+            .script("return document.getElementById('panel').hidden")
             .await?,
         true
     );
 
     // Search: a pasted message finds its entry first.
-    wd.script("const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return null")
+    panel.script("const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); return null")
         .await?;
-    wd.wait_for_text("reference-count", "All ").await?;
+    panel.wait_for_text("reference-count", "All ").await?;
     // An entry the user unfolds stays unfolded when the page is drawn again.
-    wd.click("[data-entry-id=overloaded] summary").await?;
-    let unfolded = wd
+    panel.click("[data-entry-id=overloaded] summary").await?;
+    let unfolded = panel
         .script(
             "window.dispatchEvent(new Event('focus')); \
              return document.querySelector('[data-entry-id=overloaded]').open",
         )
         .await?;
     assert_eq!(unfolded, true);
-    wd.type_into("#search", "Prompt is too long").await?;
-    let first = wd
+    panel.type_into("#search", "Prompt is too long").await?;
+    let first = panel
         .wait_for(
             "the search to answer",
             "const c = document.getElementById('reference-count').textContent; \
@@ -495,34 +245,25 @@ async fn panel_says_what_to_do_about_limits_an_incident_a_key_and_the_login() ->
         )
         .await?;
     assert_eq!(first[0], "prompt-too-long", "{first}");
-    wd.screenshot("panel-reference.png").await?;
-
-    let _ = wd.call(reqwest::Method::DELETE, "", None).await;
-    Ok(())
+    panel.close("panel-reference.png").await
 }
 
 /// Nothing answers: "No connection", the way to check the machine, and the last reading's age.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panel_says_what_to_do_when_offline() -> Result<()> {
     let desktop = Desktop::new()?;
-    let (wd, _driver) = open_panel(
-        &desktop,
-        &[("CCPULSE_STATUS_URL", "http://127.0.0.1:9".into())],
-    )
-    .await?;
-    let advice = wd.wait_for_advice(&["offline"]).await?;
+    let panel = Panel::open(desktop, "http://127.0.0.1:9", &[]).await?;
+    let advice = panel.wait_for_advice(&["offline"]).await?;
     assert_eq!(advice[0].1, "unable-to-connect");
     assert_eq!(advice[0].2, "No connection");
-    let command = wd.text("step-command").await?;
+    let command = panel.text("step-command").await?;
     assert_eq!(command, "ccpulse doctor");
-    let stale = wd.text("stale-notice").await?;
+    let stale = panel.text("stale-notice").await?;
     assert!(
         stale.starts_with("Offline — no status received yet"),
         "{stale}"
     );
-    wd.screenshot("panel-offline.png").await?;
-    let _ = wd.call(reqwest::Method::DELETE, "", None).await;
-    Ok(())
+    panel.close("panel-offline.png").await
 }
 
 /// The status page answers with an error page: said as such, not as an outage of Claude.
@@ -538,19 +279,17 @@ async fn panel_says_what_to_do_when_the_status_page_fails() -> Result<()> {
         .mount(&server)
         .await;
     let desktop = Desktop::new()?;
-    let (wd, _driver) = open_panel(&desktop, &[("CCPULSE_STATUS_URL", server.uri())]).await?;
-    let advice = wd.wait_for_advice(&["status-page"]).await?;
+    let panel = Panel::open(desktop, &server.uri(), &[]).await?;
+    let advice = panel.wait_for_advice(&["status-page"]).await?;
     assert_eq!(advice[0].2, "The status page is not answering");
-    let detail = wd.text("advice-detail").await?;
+    let detail = panel.text("advice-detail").await?;
     assert!(detail.contains("HTTP 503"), "{detail}");
-    let stale = wd.text("stale-notice").await?;
+    let stale = panel.text("stale-notice").await?;
     assert!(
         stale.starts_with("Status page not answering — no status received yet"),
         "{stale}"
     );
-    wd.screenshot("panel-status-page-down.png").await?;
-    let _ = wd.call(reqwest::Method::DELETE, "", None).await;
-    Ok(())
+    panel.close("panel-status-page-down.png").await
 }
 
 /// Real 529 retry records written in the last minutes, and the usage endpoint saying the weekly
@@ -596,15 +335,8 @@ async fn panel_says_what_to_do_in_a_529_wave_and_at_the_opus_limit() -> Result<(
         chrono::Duration::hours(6),
     )?;
 
-    let (wd, _driver) = open_panel(
-        &desktop,
-        &[
-            ("CCPULSE_STATUS_URL", status.uri()),
-            ("CCPULSE_API_URL", api.uri()),
-        ],
-    )
-    .await?;
-    let advice = wd
+    let panel = Panel::open(desktop, &status.uri(), &[("CCPULSE_API_URL", &api.uri())]).await?;
+    let advice = panel
         .wait_for_advice(&["limit-hit:model:Opus", "wave"])
         .await?;
     assert_eq!(advice[0].1, "model-limit");
@@ -616,13 +348,13 @@ async fn panel_says_what_to_do_in_a_529_wave_and_at_the_opus_limit() -> Result<(
     );
     assert_eq!(advice[1].1, "overloaded");
     assert_eq!(advice[1].2, "Claude is overloaded: 8 errors in 15 min");
-    let steps = wd
+    let steps = panel
         .script("return [...document.querySelectorAll('[data-advice-id=\"limit-hit:model:Opus\"] [data-testid=step-command]')].map(e => e.textContent)")
         .await?;
     assert_eq!(steps[0], "/model", "{steps}");
-    let errors = wd.wait_for_text("activity-errors", "API errors: ").await?;
+    let errors = panel
+        .wait_for_text("activity-errors", "API errors: ")
+        .await?;
     assert!(errors.ends_with("over the last 15 min (8)"), "{errors}");
-    wd.screenshot("panel-wave.png").await?;
-    let _ = wd.call(reqwest::Method::DELETE, "", None).await;
-    Ok(())
+    panel.close("panel-wave.png").await
 }

@@ -3,27 +3,24 @@
 //! settings. The token is only ever read, so the credentials file is unchanged afterwards.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use ccpulse_tests::{cli_bin, fixtures_dir, statusline};
+use ccpulse_tests::{fixtures_dir, Ccpulse};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "sk-ant-oat01-PLANTED-f00dfeed-secret";
 
 fn run(home: &Path, api: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut cmd = Command::new(cli_bin());
-    cmd.args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("CCPULSE_STATE_DIR", home.join("state"))
-        .env("CLAUDE_CONFIG_DIR", home.join("claude"))
-        .env("CCPULSE_API_URL", api)
-        .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
+    Ccpulse::in_home(home)
+        .claude_config_dir(home.join("claude"))
+        .api_url(api)
+        .status_url("http://127.0.0.1:9")
         .env("CCPULSE_DOCTOR_API_HOST", "127.0.0.1:9")
-        .env("CCPULSE_DOCTOR_STATUS_HOST", "127.0.0.1:9");
-    statusline::run(&mut cmd, stdin).unwrap()
+        .env("CCPULSE_DOCTOR_STATUS_HOST", "127.0.0.1:9")
+        .args(args)
+        .stdin(stdin)
+        .output()
 }
 
 fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -5,26 +5,22 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use ccpulse_tests::{cli_bin, statusline};
+use ccpulse_tests::{statusline, Ccpulse};
 use serde_json::Value;
 
-fn command(home: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(cli_bin());
-    c.args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("CCPULSE_STATE_DIR", home.join("state"))
-        .env("CLAUDE_CONFIG_DIR", home.join("claude"))
+/// `ccpulse <args>` in `home`, with Claude Code's folder in `home/claude`.
+fn ccpulse(home: &Path, args: &[&str]) -> Ccpulse {
+    Ccpulse::in_home(home)
+        .claude_config_dir(home.join("claude"))
         // Nothing listens here: `status` reports the service as unreachable.
-        .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
+        .status_url("http://127.0.0.1:9")
         .env("TZ", "UTC")
-        .env("LANG", "en_US.UTF-8");
-    c
+        .env("LANG", "en_US.UTF-8")
+        .args(args)
 }
 
 fn statusline(home: &Path, input: &[u8]) -> Output {
-    statusline::run(&mut command(home, &["statusline"]), input).unwrap()
+    ccpulse(home, &["statusline"]).stdin(input).output()
 }
 
 fn line(out: &Output) -> String {
@@ -73,7 +69,8 @@ fn concurrent_runs_leave_a_valid_feed_that_status_reports() {
     let resets = chrono::Utc::now().timestamp() + 3600;
     let children: Vec<_> = (0..20)
         .map(|i| {
-            let mut child = command(home.path(), &["statusline"])
+            let mut child = ccpulse(home.path(), &["statusline"])
+                .command()
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .spawn()
@@ -98,9 +95,7 @@ fn concurrent_runs_leave_a_valid_feed_that_status_reports() {
     let used = feed["limits"]["session"]["used_percent"].as_f64().unwrap();
     assert!((40.0..60.0).contains(&used), "{feed}");
 
-    let out = command(home.path(), &["status", "--json"])
-        .output()
-        .unwrap();
+    let out = ccpulse(home.path(), &["status", "--json"]).output();
     assert!(out.status.success(), "{out:?}");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let session = &report["limits"]["session"];
@@ -118,7 +113,7 @@ fn install_and_uninstall_round_trip_settings() {
     std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
     let original = "{\n    \"model\": \"opus\",\n    \"statusLine\": {\"type\": \"command\", \"command\": \"echo theirs\"},\n    \"permissions\": {\"allow\": [\"Bash(ls)\"]}\n}\n";
     std::fs::write(&settings, original).unwrap();
-    let run = |args: &[&str]| command(home.path(), args).output().unwrap();
+    let run = |args: &[&str]| ccpulse(home.path(), args).output();
 
     // An existing command is not replaced without consent.
     let out = run(&["statusline", "install"]);

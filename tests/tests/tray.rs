@@ -1,22 +1,17 @@
 //! `ccpulse-tray` end to end: a private desktop (Xvfb, D-Bus, dunst, a stand-in tray host), a
 //! loopback Statuspage walking an incident from start to resolution, and a restart in between.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use ccpulse_tests::statuspage::TimelineServer;
-use ccpulse_tests::{statusline, Desktop, Item, ProcessGuard, SniHost};
+use ccpulse_tests::wait::poll_until_async;
+use ccpulse_tests::{statusline, Ccpulse, Desktop, Item, ProcessGuard, SniHost};
 
 const T: Duration = Duration::from_secs(20);
 const INCIDENT: &str = "Elevated errors on Claude Opus 4.5";
-
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
-    std::fs::create_dir_all(&dir).expect("creating tests/artifacts");
-    dir
-}
 
 /// The tray on `desktop`, reading `server` and its own state dir. It polls only at start and on
 /// "Refresh now", so every step is driven by the test; `config` is added to its config file. The
@@ -69,18 +64,12 @@ fn children_of(pid: u32) -> Vec<u32> {
 
 /// No webview may outlive the panel: the panel's process (and its WebKit children) must go.
 async fn wait_for_no_children(app: &ProcessGuard) -> Result<()> {
-    let deadline = Instant::now() + T;
-    loop {
+    poll_until_async("the panel's processes to end", T, || async {
         let children = children_of(app.pid());
-        if children.is_empty() {
-            return Ok(());
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "processes left after the panel closed: {children:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        ensure!(children.is_empty(), "still running: {children:?}");
+        Ok(Some(()))
+    })
+    .await
 }
 
 /// Count pixels within `tolerance` (per channel) of `rgb` in a PNG.
@@ -165,19 +154,16 @@ async fn tray_walks_an_incident_and_notifies_once_per_update() -> Result<()> {
     // The panel shows it: a real window with the real webview, screenshot kept as an artifact.
     item.click_label("Open panel").await?;
     let window = desktop.wait_for_window("ccpulse", T)?;
-    let shot = artifacts().join("panel-degraded.png");
+    let shot = ccpulse_tests::paths::artifacts_dir().join("panel-degraded.png");
     // The webview paints after the window maps: wait until the degraded amber is on screen.
     let amber = [0xe0, 0xa1, 0x00];
-    let deadline = Instant::now() + T;
-    let (amber_pixels, size) = loop {
+    let size = poll_until_async("the degraded amber on the panel", T, || async {
         desktop.screenshot_window(window, &shot)?;
         let (n, size) = pixels_near(&shot, amber, 12)?;
-        if n > 50 || Instant::now() > deadline {
-            break (n, size);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(amber_pixels > 50, "no degraded amber in {}", shot.display());
+        ensure!(n > 50, "{n} amber pixels in {}", shot.display());
+        Ok(Some(size))
+    })
+    .await?;
     assert!(size.0 >= 340 && size.1 >= 320, "panel size {size:?}");
     let (white, _) = pixels_near(&shot, [255, 255, 255], 2)?;
     assert!(
@@ -398,13 +384,13 @@ async fn tray_shows_todays_usage_and_follows_appended_lines_within_a_second() ->
 
 /// Run `ccpulse statusline` as Claude Code does, on the tray's state dir.
 fn feed_statusline(desktop: &Desktop, input: &str) -> Result<()> {
-    let mut cmd = desktop.command(ccpulse_tests::cli_bin());
-    cmd.arg("statusline")
-        .env("CCPULSE_STATE_DIR", desktop.state_home().join("ccpulse"))
-        .env("CCPULSE_STATUS_URL", "http://127.0.0.1:9")
+    let out = Ccpulse::on(desktop)
+        .status_url("http://127.0.0.1:9")
         .env("TZ", "UTC")
-        .env("LANG", "en_US.UTF-8");
-    let out = statusline::run(&mut cmd, input.as_bytes())?;
+        .env("LANG", "en_US.UTF-8")
+        .arg("statusline")
+        .stdin(input)
+        .output();
     ensure!(out.status.success(), "statusline: {out:?}");
     Ok(())
 }
@@ -667,11 +653,12 @@ async fn a_529_wave_in_the_transcripts_is_announced_once_and_its_end_once() -> R
     );
     assert!(got[0].body.contains("/model"));
     // The tooltip no longer speaks of it.
-    let deadline = Instant::now() + T;
-    while tooltip(&item).await?.contains("Overload") {
-        ensure!(Instant::now() < deadline, "the wave stayed in the tooltip");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    poll_until_async("the wave to leave the tooltip", T, || async {
+        let tip = tooltip(&item).await?;
+        ensure!(!tip.contains("Overload"), "the tooltip reads {tip:?}");
+        Ok(Some(()))
+    })
+    .await?;
     Ok(())
 }
 
@@ -686,11 +673,11 @@ async fn clicking_a_notification_opens_the_panel() -> Result<()> {
     server.set_step(1);
     item.click_label("Refresh now").await?;
     // On screen (not read from the history, which would close it first).
-    let deadline = Instant::now() + T;
-    while desktop.dunstctl(&["count", "displayed"])?.trim() == "0" {
-        ensure!(Instant::now() < deadline, "no notification on screen");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    poll_until_async("a notification on screen", T, || async {
+        let shown = desktop.dunstctl(&["count", "displayed"])?;
+        Ok((shown.trim() != "0").then_some(()))
+    })
+    .await?;
     // What a click on it does: dunst invokes its default action.
     desktop.dunstctl(&["action", "0"])?;
     let window = desktop.wait_for_window("ccpulse", T)?;

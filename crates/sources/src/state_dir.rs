@@ -61,20 +61,7 @@ impl StateDir {
         std::fs::create_dir_all(&self.root).map_err(notify::Error::io)?;
         let name = std::ffi::OsString::from(name);
         let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
-            // Writes only: reading the file (ours too) reports opens and accesses.
-            let written = |kind: &notify::EventKind| {
-                use notify::event::{EventKind, ModifyKind};
-                matches!(
-                    kind,
-                    EventKind::Create(_)
-                        | EventKind::Modify(
-                            ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any
-                        )
-                )
-            };
-            if e.is_ok_and(|e| {
-                written(&e.kind) && e.paths.iter().any(|p| p.file_name() == Some(&name))
-            }) {
+            if e.is_ok_and(|e| is_write(&e, &name)) {
                 changed();
             }
         })?;
@@ -152,4 +139,17 @@ impl StateDir {
         crate::atomic::write(&path, bytes, durable)
             .map_err(|source| StateError::Write { path, source })
     }
+}
+
+/// Whether `event`, from a watch on a state dir, is a write of its file `name` (created,
+/// replaced or its data changed): what wakes [`StateDir::watch`]. Reading the file (ours too)
+/// reports opens and accesses, which must not wake it.
+pub fn is_write(event: &notify::Event, name: &std::ffi::OsStr) -> bool {
+    use notify::event::{EventKind, ModifyKind};
+    let written = matches!(
+        event.kind,
+        EventKind::Create(_)
+            | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any)
+    );
+    written && event.paths.iter().any(|p| p.file_name() == Some(name))
 }

@@ -39,16 +39,35 @@ fn every_real_status_line_input_is_read() {
 }
 
 /// The tray wakes when the feed is written, not when it is read: every round reads the feed,
-/// so a wake on reads would spin. Reads happen while the watcher runs; a wake before the write
-/// fails the test, and the write must wake it.
+/// so a wake on reads would spin. The wake decision is `state_dir::is_write`; it is put to the
+/// real events of reads and of a write, captured by a watcher of our own on the state dir:
+/// every read event must be turned down (this does not depend on when inotify delivers them:
+/// the test waits until they are all in), a write event must be taken, and the write must wake
+/// `StateDir::watch`.
 #[test]
 fn the_feed_watch_wakes_on_writes_not_reads() {
+    use std::ffi::OsStr;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{mpsc, Arc};
+
+    use ccpulse_sources::state_dir::is_write;
+    use notify::Watcher;
 
     let dir = tempfile::tempdir().unwrap();
     let state = StateDir::at(dir.path());
     state.write(FEED_FILE, b"{}", false).unwrap();
+    let feed = OsStr::new(FEED_FILE);
+
+    // The real events: one inotify instance delivers its events in order, so once the marker
+    // written after the reads is seen, every event of the reads has been seen.
+    let (events_tx, events) = mpsc::channel();
+    let mut raw = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+        let _ = events_tx.send(e.expect("the raw watch reports an error"));
+    })
+    .unwrap();
+    raw.watch(dir.path(), notify::RecursiveMode::NonRecursive)
+        .unwrap();
+
     let written = Arc::new(AtomicBool::new(false));
     let early = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
@@ -63,13 +82,70 @@ fn the_feed_watch_wakes_on_writes_not_reads() {
             }
         })
         .unwrap();
+
     for _ in 0..200 {
         let _ = Feed::load(&state);
         std::fs::read(dir.path().join(FEED_FILE)).unwrap();
     }
+    let marker = OsStr::new("reads-done");
+    std::fs::write(dir.path().join(marker), b"").unwrap();
+    let reads = collect_until(&events, "the marker written after the reads", |e| {
+        names(e, marker)
+    });
+    let of_feed: Vec<_> = reads.iter().filter(|e| names(e, feed)).collect();
+    assert!(
+        !of_feed.is_empty(),
+        "reading the feed reported no event: {reads:?}"
+    );
+    for event in &of_feed {
+        assert!(!is_write(event, feed), "a read wakes the watch: {event:?}");
+    }
+
     written.store(true, Ordering::SeqCst);
     state.write(FEED_FILE, b"{\"latest\":null}", false).unwrap();
-    rx.recv_timeout(std::time::Duration::from_secs(10))
-        .expect("a write wakes the watcher");
+    let write = collect_until(&events, "a write event the filter takes", |e| {
+        is_write(e, feed)
+    });
+    assert!(write.iter().any(|e| names(e, feed)), "{write:?}");
+    rx.recv_timeout(WAIT)
+        .expect("a write wakes the watcher (StateDir::watch)");
+    // The filter's verdict above is the proof; this only adds that `StateDir::watch` did not
+    // wake before the write, should its events have come in by then.
     assert!(!early.load(Ordering::SeqCst), "woken by a read");
+}
+
+/// How long the test waits for an event before it fails.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether `event` is about the file `name`.
+fn names(event: &notify::Event, name: &std::ffi::OsStr) -> bool {
+    event.paths.iter().any(|p| p.file_name() == Some(name))
+}
+
+/// The events received up to and including the first that satisfies `last`; fails after
+/// [`WAIT`] without it, saying `what` was awaited and what came.
+fn collect_until(
+    events: &std::sync::mpsc::Receiver<notify::Event>,
+    what: &str,
+    last: impl Fn(&notify::Event) -> bool,
+) -> Vec<notify::Event> {
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match events.recv_timeout(left) {
+            Ok(event) => {
+                let done = last(&event);
+                seen.push(event);
+                if done {
+                    return seen;
+                }
+            }
+            Err(e) => panic!(
+                "no {what} within {WAIT:?} ({e}); {} events came, the last: {:?}",
+                seen.len(),
+                &seen[seen.len().saturating_sub(5)..]
+            ),
+        }
+    }
 }
