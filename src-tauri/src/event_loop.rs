@@ -57,6 +57,7 @@ pub struct TrayState {
 impl TrayState {
     /// Take one event, then plan, announce and show.
     pub fn step(&mut self, event: Event, now: DateTime<Utc>) {
+        tracing::debug!("event: {}", event.name());
         let mut shown = Vec::new();
         match event {
             Event::StatusObserved(observation) => {
@@ -88,6 +89,9 @@ impl TrayState {
             Event::TrayInstalled(tray) => self.tray = Some(*tray),
         }
         shown.extend(self.plan(now));
+        for alert in &shown {
+            tracing::info!("notifying: {}", alert.title);
+        }
         self.shell.notifier.send(shown);
         self.publish(now);
     }
@@ -135,10 +139,14 @@ impl TrayState {
             "open_panel" => self.open_panel(now),
             "open_status_page" => open(&self.config.status.base_url),
             "refresh" => self.shell.controls.refresh(),
-            "resume" => return self.alerting.pause(None, now),
+            "resume" => {
+                tracing::info!("notifications resumed");
+                return self.alerting.pause(None, now);
+            }
             "quit" => self.shell.app.exit(0),
             id => {
                 if let Some(until) = pause_end(id, now, self.zone) {
+                    tracing::info!("notifications paused until {until}");
                     return self.alerting.pause(Some(until), now);
                 }
             }

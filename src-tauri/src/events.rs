@@ -35,3 +35,22 @@ pub enum Event {
     /// OAuth schedule, or a minute passed.
     Timer,
 }
+
+impl Event {
+    /// Its name, for the log (never its contents).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::StatusObserved(_) => "status observed",
+            Event::OauthObserved(_) => "OAuth usage observed",
+            Event::UsageChanged(_) => "usage changed",
+            Event::FeedWritten => "feed written",
+            Event::Menu(_) => "menu",
+            Event::Panel(_) => "panel request",
+            Event::PanelClosed(_) => "panel closed",
+            Event::OpenPanel => "open panel",
+            Event::Notification(_) => "notification action",
+            Event::TrayInstalled(_) => "tray installed",
+            Event::Timer => "timer",
+        }
+    }
+}

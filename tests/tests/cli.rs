@@ -89,6 +89,16 @@ fn status_with_the_server_down_exits_0_and_says_why() {
         s["error"],
         format!("GET {url}/api/v2/summary.json: could not connect (connection refused)")
     );
+    // Quiet on stderr by default; `-v` says what it did, with levels.
+    let quiet = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!quiet.contains("INFO"), "{quiet}");
+    let out = ccpulse(home.path(), &url, &["-v", "status", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("INFO") && said.contains("could not connect (connection refused)"),
+        "{said}"
+    );
 }
 
 #[test]

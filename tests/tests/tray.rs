@@ -506,7 +506,9 @@ async fn tray_reads_oauth_usage_and_the_token_goes_nowhere_else() -> Result<()> 
 
     let state = desktop.state_home().join("ccpulse");
     let mut cmd = tray_command(&desktop, &server, "")?;
+    // Everything the tray logs, into its log file in the state dir (checked below).
     cmd.env("CCPULSE_API_URL", api.uri())
+        .env("CCPULSE_LOG", "trace")
         .env("TZ", "UTC")
         .env("LANG", "en_US.UTF-8");
     let app = desktop.spawn("ccpulse-tray", cmd)?;
@@ -540,6 +542,11 @@ async fn tray_reads_oauth_usage_and_the_token_goes_nowhere_else() -> Result<()> 
     ensure!(
         files.iter().any(|f| f.ends_with("oauth-usage.json")),
         "{files:?}"
+    );
+    let log = std::fs::read_to_string(state.join("ccpulse.log"))?;
+    ensure!(
+        log.contains("OAuth usage: read") && log.contains("notifying: Session limit at 82%"),
+        "the tray's log says what it did: {log}"
     );
     for f in &files {
         said.push(String::from_utf8_lossy(&std::fs::read(f)?).into_owned());

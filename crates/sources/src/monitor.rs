@@ -136,7 +136,13 @@ impl StatusMonitor {
 
 /// One poll: the summary, and the history when an incident left it.
 pub async fn poll(client: &mut StatuspageClient, prev: Option<&ServiceStatus>) -> Observation {
-    match client.summary().await {
+    let summary = client.summary().await;
+    match &summary {
+        Ok(Summary::Fresh(_)) => tracing::debug!("{}: a new reading", client.summary_url()),
+        Ok(Summary::NotModified) => tracing::debug!("{}: not modified", client.summary_url()),
+        Err(e) => tracing::info!("{e}"),
+    }
+    match summary {
         Err(e) => Observation::Failed {
             offline: matches!(e, FetchError::Connect { .. }),
             error: e.to_string(),

@@ -428,10 +428,14 @@ pub async fn refresh(
     };
     match outcome {
         Ok(observed) => {
+            tracing::info!("OAuth usage: read ({base_url})");
             cache.last_good = Some(observed);
             cache.last_error = None;
         }
-        Err(e) => cache.last_error = Some(e),
+        Err(e) => {
+            tracing::info!("OAuth usage: {e}");
+            cache.last_error = Some(e);
+        }
     }
     if let Err(e) = dir.write(
         CACHE_FILE,
