@@ -1,6 +1,7 @@
 //! The API key check: the settings that make Claude Code use an API key (or a bearer token)
 //! instead of the subscription login, named by where they are set, never by their value.
 
+use crate::env;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -10,7 +11,7 @@ use crate::usage_log::paths::config_dir;
 use super::{named, read_json, Check, Input};
 
 /// The settings that make Claude Code use an API key (or a bearer token) instead of the login.
-const KEY_VARS: [&str; 2] = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"];
+const KEY_VARS: [&str; 2] = [env::ANTHROPIC_API_KEY, env::ANTHROPIC_AUTH_TOKEN];
 
 /// Where a setting that makes Claude Code use an API key instead of the subscription is set,
 /// in words ("ANTHROPIC_API_KEY in the environment", "ANTHROPIC_API_KEY in /p/.env",
@@ -62,7 +63,7 @@ pub fn key_overrides(
 /// in Claude Code's config dir (`CLAUDE_CONFIG_DIR`, else `~/.claude`).
 pub fn key_overrides_here(env_files: &[PathBuf]) -> Vec<String> {
     let dir = config_dir(
-        std::env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
+        env::var(env::CLAUDE_CONFIG_DIR).as_deref(),
         std::env::home_dir().as_deref(),
     );
     key_overrides(

@@ -10,6 +10,7 @@
 //! (DNS, TCP, proxy tunnel, then TLS to each host). This module holds the public types, the
 //! helpers they share, and the list of checks.
 
+use crate::env;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -45,9 +46,9 @@ use retries::{whole_number, API_TIMEOUT, RETRIES};
 use tls::{extra_ca, tls_reject};
 
 /// `CCPULSE_DOCTOR_API_HOST`: the API's `host:port` to reach (tests point it at loopback).
-pub const API_HOST_ENV: &str = "CCPULSE_DOCTOR_API_HOST";
+pub const API_HOST_ENV: &str = env::DOCTOR_API_HOST;
 /// `CCPULSE_DOCTOR_STATUS_HOST`: the status page's `host:port` to reach.
-pub const STATUS_HOST_ENV: &str = "CCPULSE_DOCTOR_STATUS_HOST";
+pub const STATUS_HOST_ENV: &str = env::DOCTOR_STATUS_HOST;
 pub const DEFAULT_API_HOST: &str = "api.anthropic.com:443";
 pub const DEFAULT_STATUS_HOST: &str = "status.claude.com:443";
 /// How long each network step (DNS, TCP, proxy tunnel, TLS) may take.
@@ -201,7 +202,7 @@ impl Input {
     /// Claude Code's config dir: the first root of `CLAUDE_CONFIG_DIR`, else `~/.claude`.
     fn claude_dir(&self) -> Option<PathBuf> {
         config_dir(
-            self.var("CLAUDE_CONFIG_DIR").as_deref(),
+            self.var(env::CLAUDE_CONFIG_DIR).as_deref(),
             self.home.as_deref(),
         )
         .map(|(d, _)| d)
@@ -209,7 +210,7 @@ impl Input {
 
     /// `NODE_EXTRA_CA_CERTS`, relative to the current dir as Node takes it.
     fn extra_ca_path(&self) -> Option<PathBuf> {
-        let path = PathBuf::from(self.var("NODE_EXTRA_CA_CERTS")?);
+        let path = PathBuf::from(self.var(env::NODE_EXTRA_CA_CERTS)?);
         Some(match &self.cwd {
             Some(cwd) => cwd.join(path),
             None => path,
@@ -244,9 +245,9 @@ pub fn local(input: &Input) -> Vec<Check> {
         &input.state_dir,
         input.now,
     ));
-    let xdg = input.var("XDG_CONFIG_HOME").map(PathBuf::from);
+    let xdg = input.var(env::XDG_CONFIG_HOME).map(PathBuf::from);
     let roots = roots(
-        input.var("CLAUDE_CONFIG_DIR").as_deref(),
+        input.var(env::CLAUDE_CONFIG_DIR).as_deref(),
         input.home.as_deref(),
         xdg.as_deref(),
     );

@@ -3,6 +3,7 @@
 //! it (`NO_PROXY` honoured).
 
 use super::{named, Check, Input, Target, CONNECT};
+use crate::env;
 
 const PROXY_VARS: [&str; 8] = [
     "HTTPS_PROXY",
@@ -49,13 +50,13 @@ pub(super) fn host_and_port(url: &reqwest::Url) -> Option<(String, u16)> {
 
 /// `ANTHROPIC_BASE_URL`, if it is a URL with a host.
 pub(super) fn gateway_url(input: &Input) -> Option<Result<reqwest::Url, ()>> {
-    let value = input.var("ANTHROPIC_BASE_URL")?;
+    let value = input.var(env::ANTHROPIC_BASE_URL)?;
     let url = reqwest::Url::parse(value.trim()).ok();
     Some(with_host(url).ok_or(()))
 }
 
 pub(super) fn base_url(input: &Input) -> Check {
-    let c = named("base-url", "ANTHROPIC_BASE_URL");
+    let c = named("base-url", env::ANTHROPIC_BASE_URL);
     match gateway_url(input) {
         None => c.pass("not set: requests go to api.anthropic.com"),
         Some(Ok(url)) => c.info(format!(

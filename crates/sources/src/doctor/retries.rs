@@ -2,6 +2,7 @@
 //! numbers, and not so low that requests fail at once.
 
 use super::{named, Check, Input};
+use crate::env;
 
 pub(super) struct WholeNumber {
     id: &'static str,
@@ -15,7 +16,7 @@ pub(super) struct WholeNumber {
 
 pub(super) const RETRIES: WholeNumber = WholeNumber {
     id: "max-retries",
-    var: "CLAUDE_CODE_MAX_RETRIES",
+    var: env::CLAUDE_CODE_MAX_RETRIES,
     default: 10,
     unit: "",
     low: 1,
@@ -24,7 +25,7 @@ pub(super) const RETRIES: WholeNumber = WholeNumber {
 
 pub(super) const API_TIMEOUT: WholeNumber = WholeNumber {
     id: "api-timeout",
-    var: "API_TIMEOUT_MS",
+    var: env::API_TIMEOUT_MS,
     default: 600_000,
     unit: " ms",
     low: 30_000,

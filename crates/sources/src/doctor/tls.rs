@@ -2,6 +2,7 @@
 //! checks, and the TLS handshake with a host, verified as Node verifies it (the Mozilla roots
 //! plus the extra CA file), naming the issuer of a certificate that is refused.
 
+use crate::env;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,7 @@ use super::{named, plural, secs, Check, Input, Target, Verdict, CERTIFICATE, CON
 
 /// The check of `NODE_EXTRA_CA_CERTS`, and the certificates it adds (none when unset or bad).
 pub(super) fn extra_ca(input: &Input) -> (Check, Vec<CertificateDer<'static>>) {
-    let c = named("extra-ca", "NODE_EXTRA_CA_CERTS");
+    let c = named("extra-ca", env::NODE_EXTRA_CA_CERTS);
     let Some(path) = input.extra_ca_path() else {
         let check = c.pass("not set: Node trusts its built-in (Mozilla) roots");
         return (check, Vec::new());
@@ -64,8 +65,8 @@ pub(super) fn extra_ca(input: &Input) -> (Check, Vec<CertificateDer<'static>>) {
 }
 
 pub(super) fn tls_reject(input: &Input) -> Check {
-    let c = named("tls-verification", "NODE_TLS_REJECT_UNAUTHORIZED");
-    match input.var("NODE_TLS_REJECT_UNAUTHORIZED") {
+    let c = named("tls-verification", env::NODE_TLS_REJECT_UNAUTHORIZED);
+    match input.var(env::NODE_TLS_REJECT_UNAUTHORIZED) {
         Some(v) if v.trim() == "0" => c.fail(
             "0: certificate checks are OFF, so anyone on the path can read and change the \
              traffic, your login included; unset it",
