@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::codec::{Malformed, Reader, Writer};
-use super::{Dedupe, Entry, IdHash, Map, Models, Path};
+use super::{Dedupe, DedupeState, Entry, IdHash, IdMap, Models, Path};
 use crate::pricing::Billable;
 
 const NO_MODEL: u16 = u16::MAX;
@@ -117,8 +117,8 @@ fn get_keys(r: &mut Reader<'_>, e: &mut Entry) -> Result<(), Malformed> {
 
 impl Models {
     pub fn encode(&self, w: &mut Writer) {
-        w.u64(self.names.len() as u64);
-        for n in &self.names {
+        w.u64(self.len() as u64);
+        for n in self.names() {
             w.bytes(n.as_bytes());
         }
     }
@@ -177,22 +177,23 @@ impl Dedupe {
     /// The whole state, to go on pushing after [`Dedupe::decode`]: every slot (all fields of
     /// its entry, and where its first copy was read), then the key maps.
     pub fn encode(&self, w: &mut Writer) {
-        w.u8(self.path as u8);
-        w.u64(self.kept.len() as u64);
+        let s = self.state();
+        w.u8(s.path as u8);
+        w.u64(s.kept.len() as u64);
         let mut prev = 0;
-        for (e, &(file, seq)) in self.kept.iter().zip(&self.origin) {
+        for (e, &(file, seq)) in s.kept.iter().zip(&s.origin) {
             put_entry(w, e, &mut prev);
             w.uv(u64::from(file));
             w.uv(u64::from(seq));
         }
-        w.u64(self.by_request.len() as u64);
-        for (&(a, b), &slot) in &self.by_request {
+        w.u64(s.by_request.len() as u64);
+        for (&(a, b), &slot) in &s.by_request {
             w.u64(a);
             w.u64(b);
             put_slot(w, slot);
         }
-        w.u64(self.by_time.len() as u64);
-        for (&(a, b, t), &slot) in &self.by_time {
+        w.u64(s.by_time.len() as u64);
+        for (&(a, b, t), &slot) in &s.by_time {
             w.u64(a);
             w.u64(b);
             match t {
@@ -204,19 +205,19 @@ impl Dedupe {
             }
             put_slot(w, slot);
         }
-        w.u64(self.last_file.len() as u64);
-        for (&msg, &file) in &self.last_file {
+        w.u64(s.last_file.len() as u64);
+        for (&msg, &file) in &s.last_file {
             w.u64(msg);
             w.uv(u64::from(file));
         }
-        w.u64(self.by_session.len() as u64);
-        for (&(a, b), &slot) in &self.by_session {
+        w.u64(s.by_session.len() as u64);
+        for (&(a, b), &slot) in &s.by_session {
             w.u64(a);
             w.u64(b);
             put_slot(w, slot);
         }
-        w.u64(self.more_by_session.len() as u64);
-        for (&(a, b), slots) in &self.more_by_session {
+        w.u64(s.more_by_session.len() as u64);
+        for (&(a, b), slots) in &s.more_by_session {
             w.u64(a);
             w.u64(b);
             w.u64(slots.len() as u64);
@@ -249,8 +250,8 @@ impl Dedupe {
                 .filter(|v| *v < slots)
                 .ok_or(Malformed("slot out of range"))
         };
-        fn map<K: std::hash::Hash + Eq, V>(n: usize) -> Map<K, V> {
-            Map::with_capacity_and_hasher(n, Default::default())
+        fn map<K: std::hash::Hash + Eq, V>(n: usize) -> IdMap<K, V> {
+            IdMap::with_capacity_and_hasher(n, Default::default())
         }
         let n = r.count(17)?;
         let mut by_request = map(n);
@@ -281,14 +282,14 @@ impl Dedupe {
             by_session.insert((r.u64()?, r.u64()?), slot(r)?);
         }
         let n = r.count(24)?;
-        let mut more_by_session: Map<(IdHash, IdHash), Vec<usize>> = map(n);
+        let mut more_by_session: IdMap<(IdHash, IdHash), Vec<usize>> = map(n);
         for _ in 0..n {
             let key = (r.u64()?, r.u64()?);
             let k = r.count(1)?;
             let list = (0..k).map(|_| slot(r)).collect::<Result<_, _>>()?;
             more_by_session.insert(key, list);
         }
-        Ok(Dedupe {
+        Ok(Dedupe::from_state(DedupeState {
             path,
             kept,
             origin,
@@ -297,7 +298,7 @@ impl Dedupe {
             by_time,
             by_session,
             more_by_session,
-        })
+        }))
     }
 }
 
@@ -362,7 +363,7 @@ mod tests {
         let mut back = Dedupe::decode(&mut r, b).unwrap();
         assert!(r.is_empty());
         assert!(back.kept().eq(d.kept()));
-        assert_eq!(back.origin, d.origin);
+        assert_eq!(back.state().origin, d.state().origin);
 
         // The decoded keys still find copies.
         let rank = [0, 1];
