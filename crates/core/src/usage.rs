@@ -14,12 +14,10 @@ use chrono::{DateTime, Utc};
 use crate::pricing::{self, Billable, Price};
 
 mod blocks;
-pub mod codec;
 mod dates;
 mod dedupe;
 mod periods;
 mod sessions;
-pub mod store;
 mod sums;
 
 pub use blocks::{

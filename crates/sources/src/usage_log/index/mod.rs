@@ -29,14 +29,17 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use ccpulse_core::usage::codec::{checksum, Malformed, Reader, Writer};
-use ccpulse_core::usage::store::{self, Bounds};
 use ccpulse_core::usage::{Dedupe, Entry, Models, Path, SessionFile};
 
 use super::entries::{entries_in, file_session, id_hash};
 use super::paths::Transcript;
-use super::spill::{Blob, Spill};
 use crate::state_dir::StateDir;
+use format::codec::{checksum, Malformed, Reader, Writer};
+use format::store::{self, Bounds};
+use spill::{Blob, Spill};
+
+mod format;
+mod spill;
 
 const MAGIC: &[u8; 8] = b"CCPUIDX\0";
 const KEYS_MAGIC: &[u8; 8] = b"CCPUKEY\0";
@@ -591,7 +594,7 @@ impl Engine {
             w.uv(m.tail_skipped);
             w.uv(u64::from(m.tail_entries));
         }
-        self.models.encode(&mut w);
+        store::encode_models(&self.models, &mut w);
         w.buf
     }
 
@@ -626,7 +629,7 @@ impl Engine {
                 tail_entries: u32::try_from(r.uv()?).map_err(|_| Malformed("tail"))?,
             });
         }
-        self.models = Models::decode(&mut r)?;
+        self.models = store::decode_models(&mut r)?;
         if !r.is_empty() {
             return Err(Malformed("trailing data"));
         }
@@ -895,13 +898,13 @@ impl Engine {
 /// A bucket's state as the keys file holds it.
 fn encode_bucket(d: &Dedupe) -> Vec<u8> {
     let mut w = Writer::default();
-    d.encode(&mut w);
+    store::encode_dedupe(d, &mut w);
     w.buf
 }
 
 fn decode_bucket(bytes: &[u8], path: Path, bounds: Bounds) -> Result<Dedupe, Malformed> {
     let mut r = Reader::new(bytes);
-    let d = Dedupe::decode(&mut r, bounds)?;
+    let d = store::decode_dedupe(&mut r, bounds)?;
     if !r.is_empty() {
         return Err(Malformed("trailing data"));
     }

@@ -7,7 +7,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::Path as FsPath;
 use std::sync::Mutex;
 
-use ccpulse_core::usage::codec::Writer;
+use super::format::codec::Writer;
 
 /// A file of the index: on disk, or in memory when there is no state dir it can write.
 pub(crate) enum Blob {
@@ -247,7 +247,7 @@ mod tests {
                 for c in 0..spill.chunks(s) {
                     let chunk = spill.chunk(s, c).unwrap();
                     assert_eq!(chunk.count as usize, spill.count(s, c));
-                    let mut r = ccpulse_core::usage::codec::Reader::new(&chunk.bytes);
+                    let mut r = crate::usage_log::index::format::codec::Reader::new(&chunk.bytes);
                     let mut prev = 0;
                     for _ in 0..chunk.count {
                         prev += r.iv().unwrap();
