@@ -10,6 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use ccpulse_core::usage::Dedupe;
 
 use super::blob::Out;
+use super::error::IndexError;
 use super::format::codec::{checksum, Reader};
 use super::format::store::{self, Bounds};
 use super::format::{encode_bucket, records, KEYS_HEADER, STREAM_CHUNK};
@@ -35,7 +36,7 @@ struct RunReader<'a> {
 }
 
 impl RunReader<'_> {
-    fn next(&mut self) -> Result<Option<Placed>, String> {
+    fn next(&mut self) -> Result<Option<Placed>, IndexError> {
         while self.left == 0 {
             if self.chunk >= self.runs.chunks(self.stream) {
                 return Ok(None);
@@ -43,13 +44,13 @@ impl RunReader<'_> {
             let c = self
                 .runs
                 .chunk(self.stream, self.chunk)
-                .map_err(|e| format!("cannot read back the spill file: {e}"))?;
+                .map_err(|e| IndexError::ReadSpill(e.into()))?;
             self.chunk += 1;
             (self.bytes, self.left, self.pos, self.prev) = (c.bytes, c.count, 0, 0);
         }
         let mut r = Reader::new(&self.bytes[self.pos..]);
         let placed = store::get_placed(&mut r, self.bounds, &mut self.prev)
-            .map_err(|m| format!("the spill file was unreadable ({})", m.0))?;
+            .map_err(|m| IndexError::SpillUnreadable(m.0))?;
         self.pos = self.bytes.len() - r.rest_len();
         self.left -= 1;
         Ok(Some(placed))
@@ -100,7 +101,7 @@ impl Engine {
         found: &[&Transcript],
         why: String,
         progress: &mut dyn FnMut(Progress),
-    ) -> Result<Refresh, String> {
+    ) -> Result<Refresh, IndexError> {
         *self = Self::empty(self.path, self.home.clone());
         let mut refresh = Refresh {
             how: Refreshed::Built(why),
@@ -114,7 +115,7 @@ impl Engine {
             Home::Dir(d) => Some(d.root().to_path_buf()),
             Home::Memory => None,
         };
-        let spill_err = |e: std::io::Error| format!("cannot write a spill file: {e}");
+        let spill_err = |e: std::io::Error| IndexError::WriteSpill(e.into());
         let mut spill = Spill::new(spill_dir.as_deref(), BUCKETS + 1).map_err(spill_err)?;
         let mut tails = Vec::new();
         let all: Vec<(u32, &Transcript, Option<&Mark>)> =
@@ -154,7 +155,7 @@ impl Engine {
             .map_err(spill_err)?;
         let written = Mutex::new((keys, KEYS_HEADER as u64, vec![Place::default(); BUCKETS]));
         let next = AtomicUsize::new(0);
-        let failed = Mutex::new(None::<String>);
+        let failed = Mutex::new(None::<IndexError>);
         let bounds = self.bounds();
         let mut owner = vec![0; NO_ID + 1];
         std::thread::scope(|scope| {
@@ -172,7 +173,7 @@ impl Engine {
                                 return mine;
                             }
                             mine.push(b);
-                            let done = (|| -> Result<(), String> {
+                            let done = (|| -> Result<(), IndexError> {
                                 let n = (0..spill.chunks(b)).map(|i| spill.count(b, i)).sum();
                                 let mut d = Dedupe::with_capacity(path, n);
                                 for i in 0..spill.chunks(b) {
@@ -180,9 +181,7 @@ impl Engine {
                                     let entries = records(&c.bytes, c.count, |r, prev| {
                                         store::get_entry(r, bounds, prev)
                                     })
-                                    .map_err(|m| {
-                                        format!("the spill file was unreadable ({})", m.0)
-                                    })?;
+                                    .map_err(|m| IndexError::SpillUnreadable(m.0))?;
                                     for e in entries {
                                         d.push(e, models);
                                     }
@@ -253,9 +252,9 @@ impl Engine {
         let error = RefCell::new(None);
         // Merged on a thread of its own, a batch at a time, while this one writes.
         let main = std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Placed>, String>>(4);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Placed>, IndexError>>(4);
             scope.spawn(move || {
-                let mut merge = || -> Result<(), String> {
+                let mut merge = || -> Result<(), IndexError> {
                     let mut heads: Vec<Option<Placed>> = Vec::with_capacity(readers.len());
                     let mut heap = BinaryHeap::new();
                     for (i, r) in readers.iter_mut().enumerate() {
@@ -278,10 +277,10 @@ impl Engine {
                                 &mut batch,
                                 Vec::with_capacity(STREAM_CHUNK as usize),
                             );
-                            tx.send(Ok(full)).map_err(|_| String::new())?;
+                            tx.send(Ok(full)).map_err(|_| IndexError::MergeStopped)?;
                         }
                     }
-                    tx.send(Ok(batch)).map_err(|_| String::new())
+                    tx.send(Ok(batch)).map_err(|_| IndexError::MergeStopped)
                 };
                 if let Err(e) = merge() {
                     let _ = tx.send(Err(e));

@@ -40,11 +40,13 @@ use super::entries::file_session;
 use super::paths::Transcript;
 use crate::state_dir::StateDir;
 use blob::Blob;
+pub use error::{IndexError, Unusable};
 use format::store::Bounds;
 use scan::Plan;
 
 mod blob;
 mod build;
+mod error;
 mod format;
 mod scan;
 mod spill;
@@ -147,7 +149,7 @@ struct Place {
 /// ignored, then overwritten.
 struct Keys {
     /// Opened when an update first needs it.
-    blob: OnceLock<Result<Blob, String>>,
+    blob: OnceLock<Result<Blob, IndexError>>,
     generation: u64,
     len: u64,
     table: Vec<Place>,
@@ -197,8 +199,12 @@ pub struct Engine {
     main: Option<Main>,
 }
 
-fn io_error(what: &str) -> impl Fn(std::io::Error) -> String + '_ {
-    move |e| format!("cannot write {what}: {e}")
+/// A failed write of the index's file `name`.
+fn io_error(name: &str) -> impl Fn(std::io::Error) -> IndexError + '_ {
+    move |e| IndexError::Write {
+        name: name.to_string(),
+        error: e.into(),
+    }
 }
 
 fn run_threads() -> usize {
@@ -260,15 +266,21 @@ impl Engine {
         let file = match std::fs::File::open(&main) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return (engine, Some("no index yet".into()));
+                return (engine, Some(IndexError::NoIndex.to_string()));
             }
-            Err(e) => return (engine, Some(format!("cannot read {}: {e}", main.display()))),
+            Err(e) => {
+                let error = IndexError::Open {
+                    path: main,
+                    error: e.into(),
+                };
+                return (engine, Some(error.to_string()));
+            }
         };
         match engine.open_main(Blob::Disk(Mutex::new(file))) {
             Ok(()) => (engine, None),
             Err(why) => (
                 Self::empty(path, home),
-                Some(format!("the index was {why}")),
+                Some(IndexError::Main(why).to_string()),
             ),
         }
     }
@@ -284,7 +296,7 @@ impl Engine {
                 .cmp(b.path.as_os_str().as_encoded_bytes())
         });
         if self.marks.is_empty() && !found.is_empty() {
-            return self.rebuild(&found, "no index yet".into(), progress);
+            return self.rebuild(&found, IndexError::NoIndex.to_string(), progress);
         }
         let outcome = match self.plan(&found) {
             Plan::Read(jobs, rank) if jobs.is_empty() => {
@@ -303,7 +315,7 @@ impl Engine {
         };
         match outcome {
             Ok(r) => r,
-            Err(why) => self.rebuild(&found, why, progress),
+            Err(why) => self.rebuild(&found, why.to_string(), progress),
         }
     }
 
@@ -354,7 +366,7 @@ pub struct Refresh {
 pub struct Entries<'a> {
     engine: &'a Engine,
     delta: Delta,
-    error: RefCell<Option<String>>,
+    error: RefCell<Option<IndexError>>,
 }
 
 impl Entries<'_> {
@@ -367,6 +379,6 @@ impl Entries<'_> {
 
     /// Why the last iteration ended early: then its report is incomplete.
     pub fn error(&self) -> Option<String> {
-        self.error.borrow().clone()
+        self.error.borrow().as_ref().map(ToString::to_string)
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use ccpulse_core::usage::{Entry, Models, Path};
 
 use super::super::entries::{entries_in, file_session, id_hash};
+use super::error::IndexError;
 use super::format::codec::checksum;
 use super::{run_threads, Engine, Mark, Progress, Transcript};
 
@@ -128,8 +129,8 @@ pub(super) fn read_parts(
     jobs: &[(u32, &Transcript, Option<&Mark>)],
     path: Path,
     progress: &mut dyn FnMut(Progress),
-    mut sink: impl FnMut(&Transcript, bool, Result<Part, PartError>) -> Result<(), String>,
-) -> Result<(), String> {
+    mut sink: impl FnMut(&Transcript, bool, Result<Part, PartError>) -> Result<(), IndexError>,
+) -> Result<(), IndexError> {
     use std::sync::atomic::AtomicBool;
     use std::sync::{mpsc, Condvar};
 
@@ -222,7 +223,7 @@ pub(super) enum Plan<'a> {
     /// Read these (file id, or for a new file its rank; transcript; mark if seen before), in
     /// file order; and the rank of every known file.
     Read(Vec<(u32, &'a Transcript, Option<Mark>)>, Vec<u32>),
-    Rebuild(String),
+    Rebuild(IndexError),
 }
 
 impl Engine {
@@ -246,10 +247,14 @@ impl Engine {
             rank[id as usize] = i as u32;
             let m = &self.marks[id as usize];
             if !m.same_file(t) {
-                return Plan::Rebuild(format!("{name} was replaced"));
+                return Plan::Rebuild(IndexError::Replaced {
+                    path: t.path.clone(),
+                });
             }
             if t.len < m.consumed {
-                return Plan::Rebuild(format!("{name} was truncated"));
+                return Plan::Rebuild(IndexError::Truncated {
+                    path: t.path.clone(),
+                });
             }
             if !m.unchanged(t) || m.tail_entries > 0 {
                 read.push((id, t, Some(m.clone())));
@@ -257,7 +262,9 @@ impl Engine {
         }
         // A known file not found has no rank.
         if let Some(gone) = rank.iter().position(|&r| r == u32::MAX) {
-            return Plan::Rebuild(format!("{} was deleted", self.marks[gone].path));
+            return Plan::Rebuild(IndexError::Deleted {
+                path: self.marks[gone].path.clone().into(),
+            });
         }
         Plan::Read(read, rank)
     }

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 
 use super::blob::{Blob, Out};
+use super::error::{IndexError, Unusable};
 use super::format::codec::{checksum, Writer};
 use super::format::store::{self, Bounds};
 use super::format::{read_chunk, records, HEADER, MAGIC, STREAM_CHUNK, VERSION};
@@ -16,8 +17,8 @@ impl Engine {
     pub(super) fn write_main(
         &self,
         kept: impl Iterator<Item = Placed>,
-        error: &RefCell<Option<String>>,
-    ) -> Result<Main, String> {
+        error: &RefCell<Option<IndexError>>,
+    ) -> Result<Main, IndexError> {
         let name = self.main_name();
         let err = io_error(&name);
         let meta = self.encode_meta();
@@ -70,7 +71,7 @@ impl Engine {
     pub(super) fn merged<'a>(
         &'a self,
         delta: Delta,
-        error: &'a RefCell<Option<String>>,
+        error: &'a RefCell<Option<IndexError>>,
     ) -> impl Iterator<Item = Placed> + 'a {
         let old = StreamReader::new(self.main.as_ref(), self.bounds(), error);
         let rank = &self.rank;
@@ -92,18 +93,23 @@ impl Engine {
 }
 
 /// The chunk at `at` of `main`, decoded; and where the next one starts.
-fn decode_chunk(blob: &Blob, at: u64, end: u64, b: Bounds) -> Result<(Vec<Placed>, u64), String> {
-    let (body, len) = read_chunk(blob, at, end).map_err(|why| format!("the index was {why}"))?;
+fn decode_chunk(
+    blob: &Blob,
+    at: u64,
+    end: u64,
+    b: Bounds,
+) -> Result<(Vec<Placed>, u64), IndexError> {
+    let (body, len) = read_chunk(blob, at, end).map_err(IndexError::Main)?;
     let n = u32::from_le_bytes(body[..4].try_into().expect("4 bytes"));
     let placed = records(&body[4..], n, |r, prev| store::get_placed(r, b, prev))
-        .map_err(|m| format!("the index was unreadable ({})", m.0))?;
+        .map_err(|m| IndexError::Main(Unusable::Malformed(m.0)))?;
     Ok((placed, at + 12 + len))
 }
 
 /// Where a [`StreamReader`] gets its chunks: a thread that decodes them ahead (a file), or
 /// itself (memory).
 enum Source<'a> {
-    Ahead(std::sync::mpsc::Receiver<Result<Vec<Placed>, String>>),
+    Ahead(std::sync::mpsc::Receiver<Result<Vec<Placed>, IndexError>>),
     Here(&'a Main, u64),
     Done,
 }
@@ -114,11 +120,11 @@ struct StreamReader<'a> {
     source: Source<'a>,
     bounds: Bounds,
     batch: std::vec::IntoIter<Placed>,
-    error: &'a RefCell<Option<String>>,
+    error: &'a RefCell<Option<IndexError>>,
 }
 
 impl<'a> StreamReader<'a> {
-    fn new(main: Option<&'a Main>, bounds: Bounds, error: &'a RefCell<Option<String>>) -> Self {
+    fn new(main: Option<&'a Main>, bounds: Bounds, error: &'a RefCell<Option<IndexError>>) -> Self {
         let source = match main {
             None => Source::Done,
             Some(m) => match m.blob.try_clone() {

@@ -10,6 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use ccpulse_core::usage::{Dedupe, Entry};
 
 use super::blob::Out;
+use super::error::{IndexError, Unusable};
 use super::format::codec::checksum;
 use super::format::{decode_bucket, encode_bucket, KEYS_HEADER};
 use super::scan::{adopt_models, read_parts, unread, PartError};
@@ -28,27 +29,27 @@ struct Pushed {
 
 impl Engine {
     /// Bucket `b`'s deduplication state.
-    fn load_bucket(&self, b: usize) -> Result<Dedupe, String> {
+    fn load_bucket(&self, b: usize) -> Result<Dedupe, IndexError> {
         let p = self.keys.table[b];
         if p.len == 0 {
             return Ok(Dedupe::new(self.path));
         }
-        let bad = |why: &str| format!("the index keys were {why}");
         let bytes = self
             .keys_blob()?
             .read_at(p.at, p.len as usize)
-            .map_err(|e| bad(&format!("not readable ({e})")))?;
+            .map_err(|e| IndexError::Keys(Unusable::NotReadable(e.into())))?;
         if checksum(&bytes) != p.sum {
-            return Err(bad("damaged (checksum)"));
+            return Err(IndexError::Keys(Unusable::Checksum));
         }
-        decode_bucket(&bytes, self.path, self.bounds()).map_err(|m| bad(m.0))
+        decode_bucket(&bytes, self.path, self.bounds())
+            .map_err(|m| IndexError::Keys(Unusable::Decode(m.0)))
     }
 
     /// Push `pending` (by bucket, each in read order) onto the buckets' states. Entries made or
     /// replaced come back by their place in the stream. `save`: write the changed states to
     /// the keys file, and refuse a late entry a run in order would count differently; else
     /// (partial lines, never kept) such an entry is pushed anyway.
-    fn push_pending(&self, mut pending: Vec<Vec<Entry>>, save: bool) -> Result<Pushed, String> {
+    fn push_pending(&self, mut pending: Vec<Vec<Entry>>, save: bool) -> Result<Pushed, IndexError> {
         let mut delta = Delta::new();
         for e in pending[NO_ID].drain(..) {
             let at = (e.file, e.seq);
@@ -61,24 +62,20 @@ impl Engine {
             None
         };
         let next = AtomicUsize::new(0);
-        let out = Mutex::new((Vec::new(), delta, self.keys.len, None::<String>));
+        let out = Mutex::new((Vec::new(), delta, self.keys.len, None::<IndexError>));
         let pending = &pending;
         std::thread::scope(|scope| {
             for _ in 0..run_threads().min(touched.len()) {
                 scope.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&b) = touched.get(i) else { return };
-                    let done = (|| -> Result<(Option<Vec<u8>>, Delta), String> {
+                    let done = (|| -> Result<(Option<Vec<u8>>, Delta), IndexError> {
                         let mut d = self.load_bucket(b)?;
                         let mut changed = Vec::new();
                         for e in &pending[b] {
                             let slot = match d.push_late(e.clone(), &self.models, &self.rank) {
                                 Ok(slot) => slot,
-                                Err(_) if save => {
-                                    return Err("an appended line repeats a message of a file \
-                                                ordered after it"
-                                        .into())
-                                }
+                                Err(_) if save => return Err(IndexError::OutOfOrder),
                                 Err(_) => d.push(e.clone(), &self.models),
                             };
                             changed.extend(slot);
@@ -103,7 +100,7 @@ impl Engine {
                                         out.2 += len;
                                     }
                                     Err(e) => {
-                                        out.3.get_or_insert(format!("cannot write the keys: {e}"));
+                                        out.3.get_or_insert(IndexError::WriteKeys(e.into()));
                                     }
                                 }
                             }
@@ -125,7 +122,7 @@ impl Engine {
 
     /// Rewrite the keys file with only the current bucket states, once the replaced ones take
     /// more room than the current ones.
-    fn compact_keys(&mut self) -> Result<(), String> {
+    fn compact_keys(&mut self) -> Result<(), IndexError> {
         let header = KEYS_HEADER as u64;
         if self.keys.len - header <= 2 * self.keys.live() + (4 << 10) {
             return Ok(());
@@ -141,7 +138,7 @@ impl Engine {
         for p in table.iter_mut().filter(|p| p.len > 0) {
             let bytes = old
                 .read_at(p.at, p.len as usize)
-                .map_err(|e| format!("the index keys were not readable ({e})"))?;
+                .map_err(|e| IndexError::Keys(Unusable::NotReadable(e.into())))?;
             out.write(&bytes).map_err(&err)?;
             p.at = len;
             len += p.len;
@@ -161,14 +158,14 @@ impl Engine {
         &mut self,
         jobs: Vec<(u32, &Transcript, Option<Mark>)>,
         progress: &mut dyn FnMut(Progress),
-    ) -> Result<Refresh, String> {
+    ) -> Result<Refresh, IndexError> {
         let jobs: Vec<(u32, &Transcript, Option<&Mark>)> = jobs
             .iter()
             .map(|(id, t, m)| (*id, *t, m.as_ref()))
             .collect();
         let new: u64 = jobs.iter().map(unread).sum();
         if new > MOST_APPENDED {
-            return Err(format!("{} MiB were new", new >> 20));
+            return Err(IndexError::TooMuchNew { bytes: new });
         }
         let mut refresh = Refresh {
             how: Refreshed::Updated,
@@ -184,10 +181,15 @@ impl Engine {
             let mut p = match part {
                 Ok(p) => p,
                 Err(PartError::Rewritten) => {
-                    return Err(format!("{} was rewritten", t.path.display()));
+                    return Err(IndexError::Rewritten {
+                        path: t.path.clone(),
+                    });
                 }
                 Err(PartError::Io(e)) if seen => {
-                    return Err(format!("{} became unreadable: {e}", t.path.display()));
+                    return Err(IndexError::BecameUnreadable {
+                        path: t.path.clone(),
+                        error: e,
+                    });
                 }
                 Err(PartError::Io(e)) => {
                     refresh.unreadable.push((t.path.clone(), e));
@@ -231,7 +233,7 @@ impl Engine {
     /// What the entries of partial last lines add to the kept state (rare: a line being
     /// written as it was read). A partial line repeating a message of a later file is added
     /// where it was read (README, compatibility table).
-    pub(super) fn tail_delta(&self, tails: Vec<Entry>) -> Result<Delta, String> {
+    pub(super) fn tail_delta(&self, tails: Vec<Entry>) -> Result<Delta, IndexError> {
         if tails.is_empty() {
             return Ok(Delta::new());
         }

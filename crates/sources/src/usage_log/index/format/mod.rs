@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use ccpulse_core::usage::{Dedupe, Path};
 
 use super::blob::Blob;
+use super::error::{IndexError, Unusable};
 use super::{Engine, Home, Main, Mark, Place};
 use codec::{checksum, Malformed, Reader, Writer};
 use store::Bounds;
@@ -29,8 +30,8 @@ pub(super) const KEYS_HEADER: usize = 8 + 4 + 1 + 8;
 
 impl Engine {
     /// Read the main file's header and meta, and check every chunk of its stream.
-    pub(super) fn open_main(&mut self, blob: Blob) -> Result<(), String> {
-        let short = || "unreadable (too short)".to_string();
+    pub(super) fn open_main(&mut self, blob: Blob) -> Result<(), Unusable> {
+        let short = || Unusable::TooShort;
         let head = blob.read_at(0, HEADER).map_err(|_| short())?;
         let mut r = Reader::new(&head);
         let parsed = (|| -> Result<_, Malformed> {
@@ -44,23 +45,26 @@ impl Engine {
         })();
         let (magic, version, stored_path, meta_len, sum) = parsed.map_err(|_| short())?;
         if &magic != MAGIC {
-            return Err("not an index file".into());
+            return Err(Unusable::NotAnIndex);
         }
         if version != VERSION {
-            return Err(format!("of another version ({version}, this is {VERSION})"));
+            return Err(Unusable::OtherVersion {
+                found: version,
+                current: VERSION,
+            });
         }
         if stored_path != self.path as u8 {
-            return Err("for another report".into());
+            return Err(Unusable::OtherReport);
         }
         let meta_len = usize::try_from(meta_len).map_err(|_| short())?;
         let meta = blob.read_at(HEADER as u64, meta_len).map_err(|_| short())?;
         if checksum(&meta) != sum {
-            return Err("damaged (checksum)".into());
+            return Err(Unusable::Checksum);
         }
         self.decode_meta(&meta)
-            .map_err(|m| format!("unreadable ({})", m.0))?;
+            .map_err(|m| Unusable::Malformed(m.0))?;
         let at = (HEADER + meta_len) as u64;
-        let end = blob.len().map_err(|e| format!("unreadable ({e})"))?;
+        let end = blob.len().map_err(|e| Unusable::NoLength(e.into()))?;
         let mut next = at;
         while next < end {
             let (_, len) = read_chunk(&blob, next, end)?;
@@ -138,24 +142,23 @@ impl Engine {
     }
 
     /// The keys file, opened and checked against what the main file says of it.
-    pub(super) fn keys_blob(&self) -> Result<&Blob, String> {
+    pub(super) fn keys_blob(&self) -> Result<&Blob, IndexError> {
         self.keys
             .blob
             .get_or_init(|| {
                 let Home::Dir(dir) = &self.home else {
-                    return Err("the index has no keys".into());
+                    return Err(IndexError::NoKeys);
                 };
                 let path = dir.path(&self.keys_name());
-                let bad = |why: String| format!("the index keys were {why}");
                 let file = std::fs::OpenOptions::new()
                     .read(true)
                     .write(true)
                     .open(&path)
-                    .map_err(|e| bad(format!("not readable ({e})")))?;
+                    .map_err(|e| IndexError::Keys(Unusable::NotReadable(e.into())))?;
                 let blob = Blob::Disk(Mutex::new(file));
                 let head = blob
                     .read_at(0, KEYS_HEADER)
-                    .map_err(|_| bad("unreadable (too short)".into()))?;
+                    .map_err(|_| IndexError::Keys(Unusable::TooShort))?;
                 let mut r = Reader::new(&head);
                 let ok = (|| -> Result<bool, Malformed> {
                     Ok(r.u64()?.to_le_bytes() == *KEYS_MAGIC
@@ -163,13 +166,14 @@ impl Engine {
                         && r.u8()? == self.path as u8)
                 })();
                 if ok != Ok(true) {
-                    return Err(bad("not a keys file of this version".into()));
+                    return Err(IndexError::Keys(Unusable::NotKeys));
                 }
                 if r.u64() != Ok(self.keys.generation) {
-                    return Err("the index keys belong to another generation".into());
+                    return Err(IndexError::KeysGeneration);
                 }
-                if blob.len().map_err(|e| bad(e.to_string()))? < self.keys.len {
-                    return Err(bad("shorter than the index says".into()));
+                let len = blob.len();
+                if len.map_err(|e| IndexError::Keys(Unusable::Io(e.into())))? < self.keys.len {
+                    return Err(IndexError::Keys(Unusable::Shorter));
                 }
                 Ok(blob)
             })
@@ -208,8 +212,8 @@ pub(super) fn decode_bucket(bytes: &[u8], path: Path, bounds: Bounds) -> Result<
 
 /// The chunk at `at` (before `end`): checked, its payload (entry count, then entries), and its
 /// payload's length.
-pub(super) fn read_chunk(blob: &Blob, at: u64, end: u64) -> Result<(Vec<u8>, u64), String> {
-    let short = || "unreadable (too short)".to_string();
+pub(super) fn read_chunk(blob: &Blob, at: u64, end: u64) -> Result<(Vec<u8>, u64), Unusable> {
+    let short = || Unusable::TooShort;
     if end - at < 12 {
         return Err(short());
     }
@@ -221,7 +225,7 @@ pub(super) fn read_chunk(blob: &Blob, at: u64, end: u64) -> Result<(Vec<u8>, u64
     }
     let body = blob.read_at(at + 12, len as usize).map_err(|_| short())?;
     if checksum(&body) != sum {
-        return Err("damaged (checksum)".into());
+        return Err(Unusable::Checksum);
     }
     Ok((body, len))
 }
