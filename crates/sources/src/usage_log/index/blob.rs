@@ -100,7 +100,11 @@ impl Blob {
     }
 }
 
-/// A place for a new file of the index, renamed over the old one once complete.
+/// A place for a new file of the index, renamed over the old one once complete: the index's one
+/// atomic write. On disk it is a `tempfile::NamedTempFile` in the state dir, `persist`ed over the
+/// old file by [`Out::commit`]; nothing else in the index puts a file in place (the keys file
+/// is appended to in place, spill files have no name), so a shared atomic writer replaces
+/// `Out::Disk`, [`Out::new`] and [`Out::commit`] here and nowhere else.
 pub(super) enum Out {
     Disk(std::io::BufWriter<tempfile::NamedTempFile>, PathBuf),
     Memory(Vec<u8>),

@@ -9,10 +9,10 @@ use std::sync::Mutex;
 
 use ccpulse_core::usage::{Entry, Models, Path};
 
-use super::super::entries::{entries_in, file_session, id_hash};
 use super::error::IndexError;
 use super::format::codec::checksum;
 use super::{run_threads, Engine, Mark, Progress, Transcript};
+use crate::usage_log::entries::{entries_in, file_session, id_hash};
 
 /// Bytes before `consumed` whose checksum tells an appended file from a rewritten one.
 const WINDOW: u64 = 4096;
