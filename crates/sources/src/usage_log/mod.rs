@@ -7,5 +7,4 @@ pub mod index;
 pub mod line;
 pub mod paths;
 pub mod signals;
-mod spill;
 pub mod watch;

@@ -1,11 +1,13 @@
-//! [`Dedupe`] and [`Models`] as bytes, for the persistent usage index. Decoding checks every
-//! index it reads, so a damaged buffer is refused rather than trusted.
+//! [`Dedupe`], [`Models`] and entries as bytes, for the persistent usage index. Decoding checks
+//! every index it reads, so a damaged buffer is refused rather than trusted. (Moved here from
+//! the core, which holds no on-disk format: it exposes [`Dedupe::state`],
+//! [`Dedupe::from_state`] and [`Models::names`] for this module.)
 
+use ccpulse_core::pricing::Billable;
+use ccpulse_core::usage::{Dedupe, DedupeState, Entry, IdHash, IdMap, Models, Path};
 use chrono::{DateTime, Utc};
 
 use super::codec::{Malformed, Reader, Writer};
-use super::{Dedupe, Entry, IdHash, Map, Models, Path};
-use crate::pricing::Billable;
 
 const NO_MODEL: u16 = u16::MAX;
 /// Fewest bytes an entry takes in each part.
@@ -115,26 +117,25 @@ fn get_keys(r: &mut Reader<'_>, e: &mut Entry) -> Result<(), Malformed> {
     Ok(())
 }
 
-impl Models {
-    pub fn encode(&self, w: &mut Writer) {
-        w.u64(self.names.len() as u64);
-        for n in &self.names {
-            w.bytes(n.as_bytes());
-        }
+/// The model table, names in id order.
+pub fn encode_models(m: &Models, w: &mut Writer) {
+    w.u64(m.len() as u64);
+    for n in m.names() {
+        w.bytes(n.as_bytes());
     }
+}
 
-    pub fn decode(r: &mut Reader<'_>) -> Result<Models, Malformed> {
-        let n = r.count(8)?;
-        let mut m = Models::default();
-        for _ in 0..n {
-            let name = std::str::from_utf8(r.bytes()?).map_err(|_| Malformed("model name"))?;
-            m.id(name);
-        }
-        if m.len() != n || n > usize::from(NO_MODEL) {
-            return Err(Malformed("model table"));
-        }
-        Ok(m)
+pub fn decode_models(r: &mut Reader<'_>) -> Result<Models, Malformed> {
+    let n = r.count(8)?;
+    let mut m = Models::default();
+    for _ in 0..n {
+        let name = std::str::from_utf8(r.bytes()?).map_err(|_| Malformed("model name"))?;
+        m.id(name);
     }
+    if m.len() != n || n > usize::from(NO_MODEL) {
+        return Err(Malformed("model table"));
+    }
+    Ok(m)
 }
 
 /// A whole entry (all fields). `prev`: the time of the entry before it, as for every stream of
@@ -173,132 +174,129 @@ fn put_slot(w: &mut Writer, slot: usize) {
     w.uv(slot as u64);
 }
 
-impl Dedupe {
-    /// The whole state, to go on pushing after [`Dedupe::decode`]: every slot (all fields of
-    /// its entry, and where its first copy was read), then the key maps.
-    pub fn encode(&self, w: &mut Writer) {
-        w.u8(self.path as u8);
-        w.u64(self.kept.len() as u64);
-        let mut prev = 0;
-        for (e, &(file, seq)) in self.kept.iter().zip(&self.origin) {
-            put_entry(w, e, &mut prev);
-            w.uv(u64::from(file));
-            w.uv(u64::from(seq));
-        }
-        w.u64(self.by_request.len() as u64);
-        for (&(a, b), &slot) in &self.by_request {
-            w.u64(a);
-            w.u64(b);
-            put_slot(w, slot);
-        }
-        w.u64(self.by_time.len() as u64);
-        for (&(a, b, t), &slot) in &self.by_time {
-            w.u64(a);
-            w.u64(b);
-            match t {
-                Some(t) => {
-                    w.u8(1);
-                    w.i64(t.timestamp_millis());
-                }
-                None => w.u8(0),
+/// The whole state, to go on pushing after [`decode_dedupe`]: every slot (all fields of
+/// its entry, and where its first copy was read), then the key maps.
+pub fn encode_dedupe(d: &Dedupe, w: &mut Writer) {
+    let s = d.state();
+    w.u8(s.path as u8);
+    w.u64(s.kept.len() as u64);
+    let mut prev = 0;
+    for (e, &(file, seq)) in s.kept.iter().zip(&s.origin) {
+        put_entry(w, e, &mut prev);
+        w.uv(u64::from(file));
+        w.uv(u64::from(seq));
+    }
+    w.u64(s.by_request.len() as u64);
+    for (&(a, b), &slot) in &s.by_request {
+        w.u64(a);
+        w.u64(b);
+        put_slot(w, slot);
+    }
+    w.u64(s.by_time.len() as u64);
+    for (&(a, b, t), &slot) in &s.by_time {
+        w.u64(a);
+        w.u64(b);
+        match t {
+            Some(t) => {
+                w.u8(1);
+                w.i64(t.timestamp_millis());
             }
-            put_slot(w, slot);
+            None => w.u8(0),
         }
-        w.u64(self.last_file.len() as u64);
-        for (&msg, &file) in &self.last_file {
-            w.u64(msg);
-            w.uv(u64::from(file));
-        }
-        w.u64(self.by_session.len() as u64);
-        for (&(a, b), &slot) in &self.by_session {
-            w.u64(a);
-            w.u64(b);
-            put_slot(w, slot);
-        }
-        w.u64(self.more_by_session.len() as u64);
-        for (&(a, b), slots) in &self.more_by_session {
-            w.u64(a);
-            w.u64(b);
-            w.u64(slots.len() as u64);
-            for &s in slots {
-                put_slot(w, s);
-            }
+        put_slot(w, slot);
+    }
+    w.u64(s.last_file.len() as u64);
+    for (&msg, &file) in &s.last_file {
+        w.u64(msg);
+        w.uv(u64::from(file));
+    }
+    w.u64(s.by_session.len() as u64);
+    for (&(a, b), &slot) in &s.by_session {
+        w.u64(a);
+        w.u64(b);
+        put_slot(w, slot);
+    }
+    w.u64(s.more_by_session.len() as u64);
+    for (&(a, b), slots) in &s.more_by_session {
+        w.u64(a);
+        w.u64(b);
+        w.u64(slots.len() as u64);
+        for &s in slots {
+            put_slot(w, s);
         }
     }
+}
 
-    /// The state [`Dedupe::encode`] wrote; every index is checked.
-    pub fn decode(r: &mut Reader<'_>, b: Bounds) -> Result<Dedupe, Malformed> {
-        let path = match r.u8()? {
-            0 => Path::Daily,
-            1 => Path::Entries,
-            _ => return Err(Malformed("dedupe path")),
-        };
-        let slots = r.count(REPORT_MIN + KEYS_MIN)?;
-        let mut kept = Vec::with_capacity(slots);
-        let mut origin = Vec::with_capacity(slots);
-        let mut prev = 0;
-        for _ in 0..slots {
-            kept.push(get_entry(r, b, &mut prev)?);
-            let file = b.file(r.uv()?)?;
-            let seq = u32::try_from(r.uv()?).map_err(|_| Malformed("seq"))?;
-            origin.push((file, seq));
-        }
-        let slot = |r: &mut Reader<'_>| -> Result<usize, Malformed> {
-            usize::try_from(r.uv()?)
-                .ok()
-                .filter(|v| *v < slots)
-                .ok_or(Malformed("slot out of range"))
-        };
-        fn map<K: std::hash::Hash + Eq, V>(n: usize) -> Map<K, V> {
-            Map::with_capacity_and_hasher(n, Default::default())
-        }
-        let n = r.count(17)?;
-        let mut by_request = map(n);
-        for _ in 0..n {
-            by_request.insert((r.u64()?, r.u64()?), slot(r)?);
-        }
-        let n = r.count(18)?;
-        let mut by_time = map(n);
-        for _ in 0..n {
-            let (m, s) = (r.u64()?, r.u64()?);
-            let t = match r.u8()? {
-                0 => None,
-                1 => Some(
-                    DateTime::<Utc>::from_timestamp_millis(r.i64()?).ok_or(Malformed("time"))?,
-                ),
-                _ => return Err(Malformed("time flag")),
-            };
-            by_time.insert((m, s, t), slot(r)?);
-        }
-        let n = r.count(9)?;
-        let mut last_file = map(n);
-        for _ in 0..n {
-            last_file.insert(r.u64()?, b.file(r.uv()?)?);
-        }
-        let n = r.count(17)?;
-        let mut by_session = map(n);
-        for _ in 0..n {
-            by_session.insert((r.u64()?, r.u64()?), slot(r)?);
-        }
-        let n = r.count(24)?;
-        let mut more_by_session: Map<(IdHash, IdHash), Vec<usize>> = map(n);
-        for _ in 0..n {
-            let key = (r.u64()?, r.u64()?);
-            let k = r.count(1)?;
-            let list = (0..k).map(|_| slot(r)).collect::<Result<_, _>>()?;
-            more_by_session.insert(key, list);
-        }
-        Ok(Dedupe {
-            path,
-            kept,
-            origin,
-            last_file,
-            by_request,
-            by_time,
-            by_session,
-            more_by_session,
-        })
+/// The state [`encode_dedupe`] wrote; every index is checked.
+pub fn decode_dedupe(r: &mut Reader<'_>, b: Bounds) -> Result<Dedupe, Malformed> {
+    let path = match r.u8()? {
+        0 => Path::Daily,
+        1 => Path::Entries,
+        _ => return Err(Malformed("dedupe path")),
+    };
+    let slots = r.count(REPORT_MIN + KEYS_MIN)?;
+    let mut kept = Vec::with_capacity(slots);
+    let mut origin = Vec::with_capacity(slots);
+    let mut prev = 0;
+    for _ in 0..slots {
+        kept.push(get_entry(r, b, &mut prev)?);
+        let file = b.file(r.uv()?)?;
+        let seq = u32::try_from(r.uv()?).map_err(|_| Malformed("seq"))?;
+        origin.push((file, seq));
     }
+    let slot = |r: &mut Reader<'_>| -> Result<usize, Malformed> {
+        usize::try_from(r.uv()?)
+            .ok()
+            .filter(|v| *v < slots)
+            .ok_or(Malformed("slot out of range"))
+    };
+    fn map<K: std::hash::Hash + Eq, V>(n: usize) -> IdMap<K, V> {
+        IdMap::with_capacity_and_hasher(n, Default::default())
+    }
+    let n = r.count(17)?;
+    let mut by_request = map(n);
+    for _ in 0..n {
+        by_request.insert((r.u64()?, r.u64()?), slot(r)?);
+    }
+    let n = r.count(18)?;
+    let mut by_time = map(n);
+    for _ in 0..n {
+        let (m, s) = (r.u64()?, r.u64()?);
+        let t = match r.u8()? {
+            0 => None,
+            1 => Some(DateTime::<Utc>::from_timestamp_millis(r.i64()?).ok_or(Malformed("time"))?),
+            _ => return Err(Malformed("time flag")),
+        };
+        by_time.insert((m, s, t), slot(r)?);
+    }
+    let n = r.count(9)?;
+    let mut last_file = map(n);
+    for _ in 0..n {
+        last_file.insert(r.u64()?, b.file(r.uv()?)?);
+    }
+    let n = r.count(17)?;
+    let mut by_session = map(n);
+    for _ in 0..n {
+        by_session.insert((r.u64()?, r.u64()?), slot(r)?);
+    }
+    let n = r.count(24)?;
+    let mut more_by_session: IdMap<(IdHash, IdHash), Vec<usize>> = map(n);
+    for _ in 0..n {
+        let key = (r.u64()?, r.u64()?);
+        let k = r.count(1)?;
+        let list = (0..k).map(|_| slot(r)).collect::<Result<_, _>>()?;
+        more_by_session.insert(key, list);
+    }
+    Ok(Dedupe::from_state(DedupeState {
+        path,
+        kept,
+        origin,
+        last_file,
+        by_request,
+        by_time,
+        by_session,
+        more_by_session,
+    }))
 }
 
 #[cfg(test)]
@@ -335,7 +333,7 @@ mod tests {
 
     fn encoded(d: &Dedupe) -> Vec<u8> {
         let mut w = Writer::default();
-        d.encode(&mut w);
+        encode_dedupe(d, &mut w);
         w.buf
     }
 
@@ -349,9 +347,9 @@ mod tests {
         d.push(entry(None, None, 1, 0, 1), &models);
         let bytes = encoded(&d);
         let mut m = Writer::default();
-        models.encode(&mut m);
+        encode_models(&models, &mut m);
         assert_eq!(
-            Models::decode(&mut Reader::new(&m.buf)).unwrap().name(0),
+            decode_models(&mut Reader::new(&m.buf)).unwrap().name(0),
             "claude-sonnet-4-5"
         );
         let b = Bounds {
@@ -359,10 +357,10 @@ mod tests {
             models: 1,
         };
         let mut r = Reader::new(&bytes);
-        let mut back = Dedupe::decode(&mut r, b).unwrap();
+        let mut back = decode_dedupe(&mut r, b).unwrap();
         assert!(r.is_empty());
         assert!(back.kept().eq(d.kept()));
-        assert_eq!(back.origin, d.origin);
+        assert_eq!(back.state().origin, d.state().origin);
 
         // The decoded keys still find copies.
         let rank = [0, 1];
@@ -385,14 +383,14 @@ mod tests {
             models: 1,
         };
         for cut in 0..bytes.len() {
-            let r = Dedupe::decode(&mut Reader::new(&bytes[..cut]), b);
+            let r = decode_dedupe(&mut Reader::new(&bytes[..cut]), b);
             assert!(r.is_err(), "cut at {cut}");
         }
         let too_few_files = Bounds {
             files: 0,
             models: 1,
         };
-        assert!(Dedupe::decode(&mut Reader::new(&bytes), too_few_files).is_err());
+        assert!(decode_dedupe(&mut Reader::new(&bytes), too_few_files).is_err());
     }
 
     /// A kept entry and its place come back from a stream record.

@@ -1,104 +1,10 @@
-//! Byte storage for the usage engine: [`Blob`], a file of the index on disk or in memory, and
-//! [`Spill`], streams of records that go to a nameless temporary file once they outgrow a
+//! [`Spill`]: streams of records that go to a nameless temporary file once they outgrow a
 //! bound, so a pass over a history of any size holds a bounded number of bytes in memory.
 
-use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
 use std::path::Path as FsPath;
-use std::sync::Mutex;
 
-use ccpulse_core::usage::codec::Writer;
-
-/// A file of the index: on disk, or in memory when there is no state dir it can write.
-pub(crate) enum Blob {
-    Disk(Mutex<File>),
-    Memory(Mutex<Vec<u8>>),
-}
-
-impl Blob {
-    pub fn memory() -> Self {
-        Blob::Memory(Mutex::default())
-    }
-
-    /// A nameless temporary file in `dir` (gone when dropped, or after a crash).
-    pub fn temporary(dir: &FsPath) -> std::io::Result<Self> {
-        Ok(Blob::Disk(Mutex::new(tempfile::tempfile_in(dir)?)))
-    }
-
-    /// Another handle on the same file, for a thread of its own (positioned reads only, so
-    /// neither moves the other); `None` in memory.
-    pub fn try_clone(&self) -> Option<Blob> {
-        match self {
-            Blob::Disk(f) if cfg!(unix) => f
-                .lock()
-                .expect("blob lock")
-                .try_clone()
-                .ok()
-                .map(|f| Blob::Disk(Mutex::new(f))),
-            _ => None,
-        }
-    }
-
-    pub fn len(&self) -> std::io::Result<u64> {
-        match self {
-            Blob::Disk(f) => f.lock().expect("blob lock").metadata().map(|m| m.len()),
-            Blob::Memory(v) => Ok(v.lock().expect("blob lock").len() as u64),
-        }
-    }
-
-    /// `len` bytes from `at`; an error if the blob ends before.
-    pub fn read_at(&self, at: u64, len: usize) -> std::io::Result<Vec<u8>> {
-        match self {
-            Blob::Disk(f) => {
-                let mut buf = vec![0; len];
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::FileExt;
-                    // Positioned: one call, no seek.
-                    f.lock().expect("blob lock").read_exact_at(&mut buf, at)?;
-                }
-                #[cfg(not(unix))]
-                {
-                    use std::io::Read as _;
-                    let mut f = f.lock().expect("blob lock");
-                    f.seek(SeekFrom::Start(at))?;
-                    f.read_exact(&mut buf)?;
-                }
-                Ok(buf)
-            }
-            Blob::Memory(v) => {
-                let v = v.lock().expect("blob lock");
-                usize::try_from(at)
-                    .ok()
-                    .and_then(|at| v.get(at..at.checked_add(len)?))
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| std::io::ErrorKind::UnexpectedEof.into())
-            }
-        }
-    }
-
-    /// Cut the blob to `len` bytes, then append `parts`; where they start.
-    pub fn append_at(&self, len: u64, parts: &[&[u8]]) -> std::io::Result<u64> {
-        match self {
-            Blob::Disk(f) => {
-                let mut f = f.lock().expect("blob lock");
-                f.set_len(len)?;
-                f.seek(SeekFrom::Start(len))?;
-                for p in parts {
-                    f.write_all(p)?;
-                }
-            }
-            Blob::Memory(v) => {
-                let mut v = v.lock().expect("blob lock");
-                v.truncate(len as usize);
-                for p in parts {
-                    v.extend_from_slice(p);
-                }
-            }
-        }
-        Ok(len)
-    }
-}
+use super::blob::Blob;
+use super::format::codec::Writer;
 
 /// Records that fill a stream's open chunk; a full chunk is sealed.
 const CHUNK_BYTES: usize = 2 << 10;
@@ -247,7 +153,7 @@ mod tests {
                 for c in 0..spill.chunks(s) {
                     let chunk = spill.chunk(s, c).unwrap();
                     assert_eq!(chunk.count as usize, spill.count(s, c));
-                    let mut r = ccpulse_core::usage::codec::Reader::new(&chunk.bytes);
+                    let mut r = crate::usage_log::index::format::codec::Reader::new(&chunk.bytes);
                     let mut prev = 0;
                     for _ in 0..chunk.count {
                         prev += r.iv().unwrap();

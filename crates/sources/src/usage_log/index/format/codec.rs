@@ -11,9 +11,6 @@ impl Writer {
     pub fn u8(&mut self, v: u8) {
         self.buf.push(v);
     }
-    pub fn u16(&mut self, v: u16) {
-        self.buf.extend_from_slice(&v.to_le_bytes());
-    }
     pub fn u32(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
@@ -41,14 +38,6 @@ impl Writer {
     pub fn bytes(&mut self, v: &[u8]) {
         self.u64(v.len() as u64);
         self.buf.extend_from_slice(v);
-    }
-    /// A section whose length is written first, so a reader can skip it.
-    pub fn section(&mut self, fill: impl FnOnce(&mut Writer)) {
-        let at = self.buf.len();
-        self.u64(0);
-        fill(self);
-        let len = (self.buf.len() - at - 8) as u64;
-        self.buf[at..at + 8].copy_from_slice(&len.to_le_bytes());
     }
 }
 
@@ -102,9 +91,6 @@ impl<'a> Reader<'a> {
     pub fn u8(&mut self) -> Result<u8, Malformed> {
         Ok(self.take(1)?[0])
     }
-    pub fn u16(&mut self) -> Result<u16, Malformed> {
-        self.array().map(u16::from_le_bytes)
-    }
     pub fn u32(&mut self) -> Result<u32, Malformed> {
         self.array().map(u32::from_le_bytes)
     }
@@ -150,9 +136,6 @@ impl<'a> Reader<'a> {
         let n = self.count(1)?;
         self.take(n)
     }
-    pub fn section(&mut self) -> Result<Reader<'a>, Malformed> {
-        self.bytes().map(Reader::new)
-    }
 }
 
 /// A fast 64-bit checksum (not cryptographic): it tells a damaged index from a good one. Four
@@ -193,11 +176,8 @@ mod tests {
     fn values_round_trip_and_short_input_is_refused() {
         let mut w = Writer::default();
         w.u8(7);
-        w.u16(65_000);
-        w.section(|w| {
-            w.i64(-5);
-            w.f64(1.25);
-        });
+        w.i64(-5);
+        w.f64(1.25);
         w.bytes(b"abc");
         for v in [0, 1, 127, 128, 300, u64::MAX] {
             w.uv(v);
@@ -207,11 +187,8 @@ mod tests {
         }
         let mut r = Reader::new(&w.buf);
         assert_eq!(r.u8(), Ok(7));
-        assert_eq!(r.u16(), Ok(65_000));
-        let mut s = r.section().unwrap();
-        assert_eq!(s.i64(), Ok(-5));
-        assert_eq!(s.f64(), Ok(1.25));
-        assert!(s.is_empty());
+        assert_eq!(r.i64(), Ok(-5));
+        assert_eq!(r.f64(), Ok(1.25));
         assert_eq!(r.bytes(), Ok(&b"abc"[..]));
         for v in [0, 1, 127, 128, 300, u64::MAX] {
             assert_eq!(r.uv(), Ok(v));
