@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
-use std::path::{Path as FsPath, PathBuf};
+use std::path::Path as FsPath;
 use std::sync::Mutex;
 
 use super::Home;
@@ -101,33 +101,28 @@ impl Blob {
 }
 
 /// A place for a new file of the index, renamed over the old one once complete: the index's one
-/// atomic write. On disk it is a `tempfile::NamedTempFile` in the state dir, `persist`ed over the
-/// old file by [`Out::commit`]; nothing else in the index puts a file in place (the keys file
-/// is appended to in place, spill files have no name), so a shared atomic writer replaces
-/// `Out::Disk`, [`Out::new`] and [`Out::commit`] here and nowhere else.
+/// atomic write, through the product's one atomic writer ([`crate::atomic`]; not durable: the
+/// index checks itself when it is read). Nothing else in the index puts a file in place (the
+/// keys file is appended to in place, spill files have no name).
 pub(super) enum Out {
-    Disk(std::io::BufWriter<tempfile::NamedTempFile>, PathBuf),
+    Disk(std::io::BufWriter<crate::atomic::AtomicFile>),
     Memory(Vec<u8>),
 }
 
 impl Out {
     pub(super) fn new(home: &Home, name: &str) -> std::io::Result<Self> {
         Ok(match home {
-            Home::Dir(d) => {
-                std::fs::create_dir_all(d.root())?;
-                let tmp = tempfile::NamedTempFile::new_in(d.root())?;
-                Out::Disk(
-                    std::io::BufWriter::with_capacity(1 << 16, tmp),
-                    d.path(name),
-                )
-            }
+            Home::Dir(d) => Out::Disk(std::io::BufWriter::with_capacity(
+                1 << 16,
+                crate::atomic::Options::new().create(d.path(name))?,
+            )),
             Home::Memory => Out::Memory(Vec::new()),
         })
     }
 
     pub(super) fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self {
-            Out::Disk(w, _) => w.write_all(bytes),
+            Out::Disk(w) => w.write_all(bytes),
             Out::Memory(v) => {
                 v.extend_from_slice(bytes);
                 Ok(())
@@ -138,9 +133,8 @@ impl Out {
     /// Put the file in place; it stays open for reading.
     pub(super) fn commit(self) -> std::io::Result<Blob> {
         match self {
-            Out::Disk(w, path) => {
-                let tmp = w.into_inner().map_err(|e| e.into_error())?;
-                let file = tmp.persist(&path).map_err(|e| e.error)?;
+            Out::Disk(w) => {
+                let file = w.into_inner().map_err(|e| e.into_error())?.commit()?;
                 Ok(Blob::Disk(Mutex::new(file)))
             }
             Out::Memory(v) => Ok(Blob::Memory(Mutex::new(v))),

@@ -262,6 +262,9 @@ impl Engine {
     pub fn load(dir: &StateDir, path: Path) -> (Self, Option<String>) {
         let home = Home::Dir(dir.clone());
         let mut engine = Self::empty(path, home.clone());
+        // What a writer killed mid-write left (a process still writing keeps its own).
+        dir.remove_leftovers(&engine.main_name());
+        dir.remove_leftovers(&engine.keys_name());
         let main = dir.path(&engine.main_name());
         let file = match std::fs::File::open(&main) {
             Ok(f) => f,
