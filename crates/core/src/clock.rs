@@ -102,10 +102,7 @@ pub fn tomorrow_at(hour: u32, minute: u32, now: DateTime<Utc>, zone: Tz) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-    }
+    use crate::test_support::utc;
 
     #[test]
     fn ages_read_naturally() {

@@ -252,24 +252,7 @@ pub use local::{merge_with_local, Local, PaceBasis, Projection, PACE_OVER, SESSI
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-    }
-
-    fn observed(source: Source, as_of: &str, used: f64, resets: &str) -> Observed {
-        Observed {
-            source,
-            as_of: utc(as_of),
-            session: Some(Reading {
-                used_percent: used,
-                resets_at: Some(utc(resets)),
-            }),
-            weekly: None,
-            models: vec![],
-            extra_usage: None,
-        }
-    }
+    use crate::test_support::{observed, utc};
 
     #[test]
     fn the_freshest_source_wins_and_a_tie_goes_to_the_status_line() {

@@ -1,8 +1,29 @@
 //! What the core's unit tests share: a status page reading as the real page writes one.
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 
+use crate::limits::{Observed, Reading, Source};
 use crate::status::*;
+
+/// A time written in RFC 3339.
+pub(crate) fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+/// What `source` said of the session at `as_of`: `used` percent, resetting at `resets`.
+pub(crate) fn observed(source: Source, as_of: &str, used: f64, resets: &str) -> Observed {
+    Observed {
+        source,
+        as_of: utc(as_of),
+        session: Some(Reading {
+            used_percent: used,
+            resets_at: Some(utc(resets)),
+        }),
+        weekly: None,
+        models: vec![],
+        extra_usage: None,
+    }
+}
 
 pub(crate) fn sample_status() -> ServiceStatus {
     let t = DateTime::parse_from_rfc3339("2026-03-02T10:15:00-08:00").unwrap();

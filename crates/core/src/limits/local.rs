@@ -221,25 +221,8 @@ pub fn merge_with_local(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::{Reading, Source};
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-    }
-
-    fn observed(source: Source, as_of: &str, used: f64, resets: &str) -> Observed {
-        Observed {
-            source,
-            as_of: utc(as_of),
-            session: Some(Reading {
-                used_percent: used,
-                resets_at: Some(utc(resets)),
-            }),
-            weekly: None,
-            models: vec![],
-            extra_usage: None,
-        }
-    }
+    use crate::limits::Source;
+    use crate::test_support::{observed, utc};
 
     fn statusline_at(as_of: &str, used: f64, resets: &str) -> Observed {
         observed(Source::Statusline, as_of, used, resets)

@@ -182,10 +182,7 @@ mod tests {
     use super::*;
     use crate::limits::Window;
     use crate::limits::{ModelWindow, Source};
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-    }
+    use crate::test_support::utc;
 
     fn session(used: f64, resets: &str) -> Limits {
         Limits {

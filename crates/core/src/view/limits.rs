@@ -143,10 +143,7 @@ pub fn limits_view(
 mod limits_view_tests {
     use super::*;
     use crate::limits::{ExtraUsage, ModelWindow, PaceBasis, Projection};
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-    }
+    use crate::test_support::utc;
 
     #[test]
     fn rows_name_the_reset_the_source_and_the_age() {

@@ -132,11 +132,8 @@ mod tests {
     use crate::limits::{Limits, Source, Window};
     use crate::overload::{ModelErrors, Overload, State};
     use crate::service::ServiceSnapshot;
+    use crate::test_support::utc;
     use crate::view::{build, Facts};
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-    }
 
     #[test]
     fn the_tray_says_the_service_the_wave_and_both_windows() {
