@@ -4,7 +4,6 @@
 use std::fmt::Write;
 
 use ccpulse_core::alert::clip;
-use ccpulse_core::clock::describe_age;
 use ccpulse_core::service::Level;
 use ccpulse_core::view::limits::LimitsView;
 use ccpulse_core::view::overload::OverloadView;
@@ -68,11 +67,7 @@ pub fn service(r: &ServiceReport, color: bool) -> String {
     let p = Paint(color);
     let mut out = String::new();
     let _ = writeln!(out, "{}", p.level(r.level, &p.bold(&r.summary)));
-    let freshness = match (r.age_secs, r.stale) {
-        (Some(age), false) => format!("checked {}", describe_age(age)),
-        (Some(age), true) => format!("OFFLINE: showing what was known {}", describe_age(age)),
-        (None, _) => "no reading yet".to_string(),
-    };
+    let freshness = &r.freshness;
     let page = r.page_url.as_deref().unwrap_or("");
     let _ = writeln!(
         out,

@@ -27,6 +27,8 @@ pub struct ServiceReport {
     pub maintenances: Vec<IncidentReport>,
     pub fetched_at: Option<String>,
     pub age_secs: Option<i64>,
+    /// "checked 2 min ago", "OFFLINE: showing what was known 12 min ago", "no reading yet".
+    pub freshness: String,
     pub stale: bool,
     pub error: Option<String>,
     /// The last attempt reached nothing: probably no connection.
@@ -147,6 +149,11 @@ pub fn service_report(
             .fetched_at
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         age_secs: snapshot.age_secs(now),
+        freshness: match (snapshot.age_secs(now), snapshot.stale()) {
+            (Some(age), false) => format!("checked {}", describe_age(age)),
+            (Some(age), true) => format!("OFFLINE: showing what was known {}", describe_age(age)),
+            (None, _) => "no reading yet".to_string(),
+        },
         stale: snapshot.stale(),
         error: snapshot.error.clone(),
         offline: snapshot.offline,
@@ -228,6 +235,7 @@ mod tests {
         assert_eq!(s["error"], serde_json::Value::Null);
         assert_eq!(s["fetched_at"], "2026-03-02T18:19:30Z");
         assert_eq!(s["age_secs"], 30);
+        assert_eq!(s["freshness"], "checked just now");
         assert_eq!(
             s["components"][0],
             serde_json::json!({"id": "yyzkbfz2thpt", "name": "Claude Code",
