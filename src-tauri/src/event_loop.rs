@@ -17,6 +17,7 @@ use ccpulse_core::plan::{self, Due};
 use ccpulse_core::view::tray::{pause_end, tray_view};
 use ccpulse_core::view::View;
 use ccpulse_sources::alerting::Alerting;
+use ccpulse_sources::config_file;
 use ccpulse_sources::doctor::key_overrides_here;
 use ccpulse_sources::gather::{Derived, Observations};
 use ccpulse_sources::monitor::StatusMonitor;
@@ -86,6 +87,7 @@ impl TrayState {
             }
             Event::OpenPanel | Event::Notification(Action::OpenPanel) => self.open_panel(now),
             Event::Notification(Action::Open(url)) => open(&url),
+            Event::ConfigChanged => self.reload_config(),
             Event::TrayInstalled(tray) => self.tray = Some(*tray),
         }
         shown.extend(self.plan(now));
@@ -94,6 +96,21 @@ impl TrayState {
         }
         self.shell.notifier.send(shown);
         self.publish(now);
+    }
+
+    /// The config file changed: its settings apply from now on, if they are valid (a file in
+    /// the middle of being edited is not); the status page's address and poll interval at the
+    /// next start.
+    fn reload_config(&mut self) {
+        match config_file::load(None) {
+            Ok(config) => {
+                tracing::info!("settings reloaded from the config file");
+                self.alerting.set_policy(config.notifications.clone());
+                self.monitor.configure(config.status.clone());
+                self.config = config;
+            }
+            Err(e) => tracing::warn!("{e}; keeping the settings in use"),
+        }
     }
 
     /// The limits and waves the observations make, and what they are worth announcing (with

@@ -29,6 +29,8 @@ pub enum Event {
     OpenPanel,
     /// The user acted on a notification.
     Notification(Action),
+    /// The config file was written.
+    ConfigChanged,
     /// A tray host appeared after the start.
     TrayInstalled(Box<Tray>),
     /// Something came due: a reset, a wave's quiet end, a held notice, the end of a pause, the
@@ -49,6 +51,7 @@ impl Event {
             Event::PanelClosed(_) => "panel closed",
             Event::OpenPanel => "open panel",
             Event::Notification(_) => "notification action",
+            Event::ConfigChanged => "config changed",
             Event::TrayInstalled(_) => "tray installed",
             Event::Timer => "timer",
         }

@@ -5,7 +5,8 @@
 //! - the OAuth usage endpoint, on its schedule (at once when asked);
 //! - the transcripts, moments after a file changes (the usage watcher's thread);
 //! - Claude Code's status line feed, when it is written (a watcher on the state dir, writes
-//!   only).
+//!   only);
+//! - the config file, when it is written.
 
 use std::sync::Arc;
 
@@ -49,7 +50,7 @@ impl Controls {
 
 /// What keeps running as long as it is held: the state dir watcher.
 pub struct Running {
-    _feed_watcher: Option<Box<dyn std::any::Any + Send>>,
+    _watchers: Vec<Box<dyn std::any::Any + Send>>,
 }
 
 /// Start every source task; each sends to `events` until the loop is gone.
@@ -86,10 +87,21 @@ pub fn start(
         })
         .ok()
         .map(|w| Box::new(w) as Box<dyn std::any::Any + Send>);
+    let config = events.clone();
+    let config_watcher = match ccpulse_sources::config_file::watch(move || {
+        let _ = config.send(Event::ConfigChanged);
+    }) {
+        Some(Ok(w)) => Some(Box::new(w) as Box<dyn std::any::Any + Send>),
+        Some(Err(e)) => {
+            tracing::warn!("cannot watch the config file ({e}); a change needs a restart");
+            None
+        }
+        None => None,
+    };
     (
         controls,
         Running {
-            _feed_watcher: feed_watcher,
+            _watchers: feed_watcher.into_iter().chain(config_watcher).collect(),
         },
     )
 }

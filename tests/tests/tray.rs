@@ -461,6 +461,59 @@ async fn limit_thresholds_and_the_reset_are_announced_once_each() -> Result<()> 
     Ok(())
 }
 
+/// The config file edited while the tray runs: its thresholds apply at once. At 85% with a
+/// threshold of 90 the session ring is white and nothing is announced; the file is changed to 80,
+/// and the ring turns amber and the 85% is announced, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_changed_in_the_config_file_apply_without_a_restart() -> Result<()> {
+    let server = TimelineServer::start().await?;
+    let desktop = Desktop::new()?;
+    let host = SniHost::start(&desktop).await?;
+    let cmd = tray_command(&desktop, &server, "limit_thresholds = [90]\n")?;
+    let config = desktop.config_home().join("ccpulse/config.toml");
+    let app = desktop.spawn("ccpulse-tray", cmd)?;
+    let item = host.wait_for_item(T).await?;
+    wait_for_tooltip(&item, "Claude: operational").await?;
+
+    let resets = chrono::Utc::now().timestamp() + 2 * 3600;
+    feed_statusline(&desktop, &statusline::input(85.0, resets, 18.0))?;
+    wait_for_tooltip(&item, "Session (5h) 85%").await?;
+    assert_eq!(
+        icon_pixels_near(&item, [0xFF, 0xC8, 0x3D]).await?,
+        0,
+        "below the threshold in use, the ring is white"
+    );
+
+    // A half-written file is refused and changes nothing; the whole one applies.
+    let log = desktop.state_home().join("ccpulse/ccpulse.log");
+    std::fs::write(&config, "[notifications\n")?;
+    poll_until_async("the broken file refused in the log", T, || async {
+        let text = std::fs::read_to_string(&log)?;
+        Ok(text.contains("keeping the settings in use").then_some(()))
+    })
+    .await?;
+    std::fs::write(
+        &config,
+        "[status]\npoll_secs = 3600\n[notifications]\ngroup_secs = 2\nlimit_thresholds = [80]\n",
+    )?;
+    poll_until_async("the amber session ring", T, || async {
+        Ok((icon_pixels_near(&item, [0xFF, 0xC8, 0x3D]).await? > 50).then_some(()))
+    })
+    .await?;
+    desktop.wait_for_notifications(1, T)?;
+    let got = desktop.notifications_after_quiet(Duration::from_millis(1500), T)?;
+    let summaries: Vec<&str> = got.iter().map(|n| n.summary.as_str()).collect();
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    assert!(
+        summaries[0].starts_with("Session limit at 85%"),
+        "{summaries:?}\n{}",
+        app.log_excerpt()
+    );
+    let log = std::fs::read_to_string(&log)?;
+    ensure!(log.contains("settings reloaded"), "{log}");
+    Ok(())
+}
+
 /// The tray polls the OAuth usage endpoint with Claude Code's login: the figures reach the
 /// tooltip and a notification, and the planted token reaches only the endpoint's
 /// Authorization header: not the tray's log, the notifications, the tooltip, the menu or any

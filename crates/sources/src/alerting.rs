@@ -76,6 +76,12 @@ impl Alerting {
         &self.policy
     }
 
+    /// Follow another policy from now on (the settings changed); what waits is looked at again
+    /// under it at the next step.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
     /// Run a planner against the ledger, pass what it planned through the policy, save the
     /// ledger if anything changed, and return what to show now.
     pub fn submit(

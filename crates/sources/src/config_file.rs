@@ -55,3 +55,15 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigFileError> {
         source,
     })
 }
+
+/// Call `changed` whenever the default config file is written (created, replaced, edited),
+/// until the returned watcher is dropped. `None` when there is no folder to watch (no config
+/// dir, or it does not exist: ccpulse creates none for this).
+pub fn watch(
+    changed: impl Fn() + Send + 'static,
+) -> Option<notify::Result<notify::RecommendedWatcher>> {
+    let path = default_path()?;
+    let (dir, name) = (path.parent()?, path.file_name()?.to_str()?);
+    dir.is_dir()
+        .then(|| crate::state_dir::StateDir::at(dir).watch(name, changed))
+}

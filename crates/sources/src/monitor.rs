@@ -87,6 +87,11 @@ impl StatusMonitor {
         &self.config
     }
 
+    /// Plan with these settings from now on (the watched components changed).
+    pub fn configure(&mut self, config: StatusConfig) {
+        self.config = config;
+    }
+
     /// Fold one poll into the state; with `alerting`, plan what it is worth announcing and
     /// return what to show now.
     pub fn apply(
