@@ -49,6 +49,7 @@ pub mod process;
 pub mod sni;
 pub mod statusline;
 pub mod statuspage;
+mod variant;
 pub mod wait;
 pub mod x11;
 
