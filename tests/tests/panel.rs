@@ -8,7 +8,7 @@ use anyhow::{ensure, Result};
 use ccpulse_tests::panel::TIMEOUT as T;
 use ccpulse_tests::statuspage::TimelineServer;
 use ccpulse_tests::wait::poll_until_async;
-use ccpulse_tests::{statusline, Ccpulse, Desktop, Panel};
+use ccpulse_tests::{statusline, Desktop, Panel};
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,12 +94,7 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
 /// Claude Code's status line reports these limits (through `ccpulse statusline`, as installed).
 fn feed_limits(desktop: &Desktop, session: f64, weekly: f64) -> Result<()> {
     let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
-    let fed = Ccpulse::on(desktop)
-        .arg("statusline")
-        .stdin(statusline::input(session, resets, weekly))
-        .output();
-    ensure!(fed.status.success(), "{fed:?}");
-    Ok(())
+    statusline::feed(desktop, &statusline::input(session, resets, weekly))
 }
 
 /// Claude Code's login in `~/.claude/.credentials.json`, expiring `expires_in` from now.

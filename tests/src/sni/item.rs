@@ -201,6 +201,17 @@ impl Item {
         result.with_context(|| format!("last tooltip: {last:?}"))
     }
 
+    /// Pixels of the icon (SNI pixmaps are ARGB32, big-endian) within 24 of `rgb`.
+    pub async fn icon_pixels_near(&self, rgb: [u8; 3]) -> Result<usize> {
+        let pixmaps = self.icon_pixmaps().await?.context("no IconPixmap")?;
+        let icon = pixmaps.first().context("empty IconPixmap")?;
+        Ok(icon
+            .data
+            .chunks(4)
+            .filter(|p| p[0] > 200 && (0..3).all(|i| p[i + 1].abs_diff(rgb[i]) <= 24))
+            .count())
+    }
+
     /// `IconPixmap`, or `None` if the item doesn't have the property.
     pub async fn icon_pixmaps(&self) -> Result<Option<Vec<Pixmap>>> {
         let Ok(value) = self.property("IconPixmap").await else {
