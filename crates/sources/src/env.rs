@@ -18,7 +18,7 @@ pub const KEYCHAIN: &str = "CCPULSE_KEYCHAIN";
 /// `ccpulse doctor`: the API and status hosts to check (`host:port`; tests use loopback).
 pub const DOCTOR_API_HOST: &str = "CCPULSE_DOCTOR_API_HOST";
 pub const DOCTOR_STATUS_HOST: &str = "CCPULSE_DOCTOR_STATUS_HOST";
-/// The tray's log filter (`tracing` directives, default `info`).
+/// The tray's log level: `error`, `warn`, `info` (the default), `debug`, `trace` or `off`.
 pub const LOG: &str = "CCPULSE_LOG";
 
 // Claude Code's, read to find its files and to explain its errors.

@@ -12,12 +12,13 @@ use file_rotate::compression::Compression;
 use file_rotate::suffix::AppendCount;
 use file_rotate::{ContentLimit, FileRotate};
 use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::Layer;
 
 use crate::env;
 use crate::state_dir::StateDir;
@@ -59,7 +60,7 @@ fn level(verbosity: u8) -> Level {
 /// The command line's log: warnings on stderr as `ccpulse: …`; with `-v` (info), `-vv`
 /// (debug) or more, every event with its level and module.
 pub fn to_stderr(verbosity: u8) {
-    let filter = tracing_subscriber::filter::LevelFilter::from_level(level(verbosity));
+    let filter = LevelFilter::from_level(level(verbosity));
     let layer = if verbosity == 0 {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
@@ -76,13 +77,15 @@ pub fn to_stderr(verbosity: u8) {
         .try_init();
 }
 
-/// The tray's log: `<state>/ccpulse.log` (events at `$CCPULSE_LOG`, default `info`, with
-/// their time), moved aside past [`LOG_MOST_BYTES`]; and warnings on stderr. Returns the log's
-/// path, or why there is none (then stderr has everything at that level).
+/// The tray's log: `<state>/ccpulse.log` (events at the level `$CCPULSE_LOG` names: `error`,
+/// `warn`, `info` (the default), `debug`, `trace` or `off`; with their time), moved aside past
+/// [`LOG_MOST_BYTES`]; and warnings on stderr. Returns the log's path, or why there is none
+/// (then stderr has everything at that level).
 pub fn to_file(state: &StateDir) -> Result<PathBuf, String> {
     let filter = || {
-        EnvFilter::try_new(env::var(env::LOG).unwrap_or_else(|| "info".into()))
-            .unwrap_or_else(|_| EnvFilter::new("info"))
+        env::var(env::LOG)
+            .and_then(|level| level.trim().parse::<LevelFilter>().ok())
+            .unwrap_or(LevelFilter::INFO)
     };
     let path = state.path(LOG_FILE);
     match open_rotating(&path) {
@@ -96,7 +99,7 @@ pub fn to_file(state: &StateDir) -> Result<PathBuf, String> {
                     tracing_subscriber::fmt::layer()
                         .with_writer(std::io::stderr)
                         .event_format(Short)
-                        .with_filter(tracing_subscriber::filter::LevelFilter::WARN),
+                        .with_filter(LevelFilter::WARN),
                 )
                 .try_init();
             Ok(path)
