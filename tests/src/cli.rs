@@ -175,3 +175,17 @@ impl Default for Ccpulse {
         Self::new()
     }
 }
+
+/// Run `ccpulse statusline` with `input` as Claude Code does, on the desktop's tray's state dir
+/// (its status page unreachable: the line reads no network).
+pub fn feed_statusline(desktop: &Desktop, input: &str) -> anyhow::Result<()> {
+    let out = Ccpulse::on(desktop)
+        .status_url("http://127.0.0.1:9")
+        .env("TZ", "UTC")
+        .env("LANG", "en_US.UTF-8")
+        .arg("statusline")
+        .stdin(input)
+        .output();
+    anyhow::ensure!(out.status.success(), "statusline: {out:?}");
+    Ok(())
+}

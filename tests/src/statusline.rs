@@ -4,22 +4,6 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use crate::{Ccpulse, Desktop};
-
-/// Run `ccpulse statusline` with `input` as Claude Code does, on the desktop's tray's state dir
-/// (its status page unreachable: the line reads no network).
-pub fn feed(desktop: &Desktop, input: &str) -> anyhow::Result<()> {
-    let out = Ccpulse::on(desktop)
-        .status_url("http://127.0.0.1:9")
-        .env("TZ", "UTC")
-        .env("LANG", "en_US.UTF-8")
-        .arg("statusline")
-        .stdin(input)
-        .output();
-    anyhow::ensure!(out.status.success(), "statusline: {out:?}");
-    Ok(())
-}
-
 /// A plan session's status line input: the 5-hour window at `five` percent, resetting at
 /// `five_resets` (epoch seconds), and the weekly one at `week` percent, resetting later.
 pub fn input(five: f64, five_resets: i64, week: f64) -> String {

@@ -94,7 +94,7 @@ async fn panel_renders_the_state_and_refreshes_over_ipc() -> Result<()> {
 /// Claude Code's status line reports these limits (through `ccpulse statusline`, as installed).
 fn feed_limits(desktop: &Desktop, session: f64, weekly: f64) -> Result<()> {
     let resets = chrono::Utc::now().timestamp() + 2 * 3600 + 600;
-    statusline::feed(desktop, &statusline::input(session, resets, weekly))
+    ccpulse_tests::cli::feed_statusline(desktop, &statusline::input(session, resets, weekly))
 }
 
 /// Claude Code's login in `~/.claude/.credentials.json`, expiring `expires_in` from now.

@@ -41,12 +41,12 @@ async fn limit_thresholds_and_the_reset_are_announced_once_each() -> Result<()> 
     // Claude Code reports 81%, then 96%, of a window that resets in two hours...
     let now = chrono::Utc::now().timestamp();
     let first = now + 2 * 3600;
-    statusline::feed(&desktop, &statusline::input(81.0, first, 18.0))?;
+    ccpulse_tests::cli::feed_statusline(&desktop, &statusline::input(81.0, first, 18.0))?;
     desktop.wait_for_notifications(1, T)?;
     wait_for_tooltip(&item, "Session (5h) 81% · resets ").await?;
-    statusline::feed(&desktop, &statusline::input(84.0, first, 18.0))?;
+    ccpulse_tests::cli::feed_statusline(&desktop, &statusline::input(84.0, first, 18.0))?;
     wait_for_tooltip(&item, "Session (5h) 84%").await?;
-    statusline::feed(&desktop, &statusline::input(96.0, first, 18.0))?;
+    ccpulse_tests::cli::feed_statusline(&desktop, &statusline::input(96.0, first, 18.0))?;
     desktop.wait_for_notifications(2, T)?;
     let tip = wait_for_tooltip(&item, "Session (5h) 96%").await?;
     assert!(tip.contains("\nWeekly 18% · resets "), "{tip:?}");
@@ -59,7 +59,7 @@ async fn limit_thresholds_and_the_reset_are_announced_once_each() -> Result<()> 
         .await?;
 
     // ...then a new window has begun.
-    statusline::feed(&desktop, &statusline::input(4.0, first + 5 * 3600, 18.0))?;
+    ccpulse_tests::cli::feed_statusline(&desktop, &statusline::input(4.0, first + 5 * 3600, 18.0))?;
     desktop.wait_for_notifications(3, T)?;
     wait_for_tooltip(&item, "Session (5h) 4%").await?;
     assert_eq!(item.icon_pixels_near([0xFF, 0xC8, 0x3D]).await?, 0);
@@ -105,7 +105,7 @@ async fn settings_changed_in_the_config_file_apply_without_a_restart() -> Result
     wait_for_tooltip(&item, "Claude: operational").await?;
 
     let resets = chrono::Utc::now().timestamp() + 2 * 3600;
-    statusline::feed(&desktop, &statusline::input(85.0, resets, 18.0))?;
+    ccpulse_tests::cli::feed_statusline(&desktop, &statusline::input(85.0, resets, 18.0))?;
     wait_for_tooltip(&item, "Session (5h) 85%").await?;
     assert_eq!(
         item.icon_pixels_near([0xFF, 0xC8, 0x3D]).await?,
