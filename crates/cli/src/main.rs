@@ -3,6 +3,7 @@
 //! ledger (the tray owns it). What it writes to the state dir: the usage index, the status line
 //! feed and the OAuth usage schedule (ARCHITECTURE.md).
 
+mod bars;
 mod doctor;
 mod fix;
 mod render;
@@ -38,13 +39,44 @@ struct Cli {
     command: Command,
 }
 
+/// What `ccpulse status` writes.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Waybar,
+    Polybar,
+    I3blocks,
+    Tmux,
+}
+
+impl Format {
+    fn bar(self) -> Option<ccpulse_core::view::bar::Format> {
+        use ccpulse_core::view::bar::Format as Bar;
+        match self {
+            Format::Human | Format::Json => None,
+            Format::Waybar => Some(Bar::Waybar),
+            Format::Polybar => Some(Bar::Polybar),
+            Format::I3blocks => Some(Bar::I3blocks),
+            Format::Tmux => Some(Bar::Tmux),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Show Claude's service status once.
     Status {
-        /// Print JSON (the same keys the panel reads).
-        #[arg(long)]
+        /// Print JSON (the same keys the panel reads); the same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// `human` (default), `json`, or one line for a bar: `waybar` (a JSON object with
+        /// text, tooltip, class, percentage), `polybar`, `i3blocks`, `tmux`.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
+        /// With a bar format: keep going, one line each time it changes.
+        #[arg(long, requires = "format")]
+        watch: bool,
     },
     /// Keep showing the service status, redrawing when it changes.
     Watch,
@@ -102,7 +134,19 @@ fn main() -> ExitCode {
         .expect("a current-thread runtime always builds");
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Status { json } => status(config, json).await,
+            Command::Status {
+                json,
+                format,
+                watch,
+            } => {
+                let format = format.unwrap_or(if json { Format::Json } else { Format::Human });
+                match (format.bar(), watch) {
+                    (Some(bar), true) => bars::watch(config, bar).await,
+                    (Some(bar), false) => bars::once(config, bar).await,
+                    (None, true) => anyhow::bail!("--watch goes with a bar format (waybar, polybar, i3blocks, tmux); for the terminal, `ccpulse watch`"),
+                    (None, false) => status(config, format == Format::Json).await,
+                }
+            }
             Command::Watch => watch(config).await,
             Command::Usage(report) => usage::run(report),
             Command::Fix(_) | Command::Doctor(_) => unreachable!("run above"),

@@ -4,6 +4,7 @@
 //! take their lines from it ([`tray`], [`statusline`]); none of them decides anything.
 
 pub mod activity;
+pub mod bar;
 pub mod limits;
 pub mod overload;
 pub mod service;
