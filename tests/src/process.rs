@@ -274,6 +274,20 @@ impl Drop for ProcessGuard {
     }
 }
 
+/// The lines `child` writes on its (piped) stdout, as they come, read on a thread of their own.
+pub fn stdout_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 /// The processes of group `pgid` that are alive (zombies excluded), from `/proc`.
 ///
 /// Useful to check that nothing leaked: a [`ProcessGuard`]'s pid is its group id.

@@ -1,7 +1,6 @@
 //! `ccpulse status --format waybar|polybar|i3blocks|tmux [--watch]` against a loopback
 //! Statuspage: every format once, and waybar watching, a line per change.
 
-use std::io::BufRead;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -70,16 +69,7 @@ async fn every_bar_format_and_waybar_watching() -> Result<()> {
         .command()
         .stdout(std::process::Stdio::piped())
         .spawn()?;
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = ccpulse_tests::process::stdout_lines(&mut child);
     let next = || -> Value {
         let line = rx
             .recv_timeout(Duration::from_secs(15))

@@ -142,7 +142,6 @@ fn bad_config_and_bad_flags_exit_2() {
 
 #[tokio::test]
 async fn watch_redraws_when_the_status_changes() -> Result<()> {
-    use std::io::BufRead;
     let server = TimelineServer::start().await?;
     let home = tempfile::tempdir()?;
     let config = home.path().join("fast.toml");
@@ -155,16 +154,7 @@ async fn watch_redraws_when_the_status_changes() -> Result<()> {
         .command()
         .stdout(std::process::Stdio::piped())
         .spawn()?;
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = ccpulse_tests::process::stdout_lines(&mut child);
     let wait_for = |want: &str| -> Vec<String> {
         let mut seen = Vec::new();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);

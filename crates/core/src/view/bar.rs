@@ -88,8 +88,8 @@ mod tests {
     use crate::limits::{Limits, Source, Window};
     use crate::overload::Overload;
     use crate::service::ServiceSnapshot;
-    use crate::test_support::{sample_status, utc};
-    use crate::view::{build, Facts};
+    use crate::test_support::{facts, sample_status, utc};
+    use crate::view::build;
 
     fn view(session: Option<f64>) -> View {
         let now = utc("2026-11-25T13:00:00Z");
@@ -113,19 +113,8 @@ mod tests {
             error: None,
             offline: false,
         };
-        let facts = Facts {
-            service: &service,
-            limits: &limits,
-            overload: &Overload::default(),
-            usage: None,
-            spend: &[],
-            api_errors: &[],
-            login_problem: None,
-            key_overrides: &[],
-            paused_until: None,
-        };
         build(
-            &facts,
+            &facts(&service, &limits, &Overload::default()),
             &Config::default(),
             now,
             chrono_tz::UTC,

@@ -132,6 +132,7 @@ mod tests {
     use crate::limits::{Limits, Source, Window};
     use crate::overload::{ModelErrors, Overload, State};
     use crate::service::ServiceSnapshot;
+    use crate::test_support::facts;
     use crate::test_support::utc;
     use crate::view::{build, Facts};
 
@@ -165,15 +166,8 @@ mod tests {
             offline: false,
         };
         let facts = Facts {
-            service: &service,
-            limits: &limits,
-            overload: &overload,
-            usage: None,
-            spend: &[],
-            api_errors: &[],
-            login_problem: None,
-            key_overrides: &[],
             paused_until: Some(utc("2026-11-25T17:00:00Z")),
+            ..facts(&service, &limits, &overload)
         };
         let zone = chrono_tz::Europe::Vienna;
         let view = build(
