@@ -2,30 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::limits::{Limits, Observed, Reading, Source};
-use crate::overload::Overload;
-use crate::service::ServiceSnapshot;
+use crate::limits::{Observed, Reading, Source};
 use crate::status::*;
-use crate::view::Facts;
-
-/// The facts of a view with nothing local (no transcripts, login problem, key or pause).
-pub(crate) fn facts<'a>(
-    service: &'a ServiceSnapshot,
-    limits: &'a Limits,
-    overload: &'a Overload,
-) -> Facts<'a> {
-    Facts {
-        service,
-        limits,
-        overload,
-        usage: None,
-        spend: &[],
-        api_errors: &[],
-        login_problem: None,
-        key_overrides: &[],
-        paused_until: None,
-    }
-}
 
 /// A time written in RFC 3339.
 pub(crate) fn utc(s: &str) -> DateTime<Utc> {

@@ -88,8 +88,8 @@ mod tests {
     use crate::limits::{Limits, Source, Window};
     use crate::overload::Overload;
     use crate::service::ServiceSnapshot;
-    use crate::test_support::{facts, sample_status, utc};
-    use crate::view::build;
+    use crate::test_support::{sample_status, utc};
+    use crate::view::{build, Facts};
 
     fn view(session: Option<f64>) -> View {
         let now = utc("2026-11-25T13:00:00Z");
@@ -114,7 +114,7 @@ mod tests {
             offline: false,
         };
         build(
-            &facts(&service, &limits, &Overload::default()),
+            &Facts::without_local(&service, &limits, &Overload::default()),
             &Config::default(),
             now,
             chrono_tz::UTC,

@@ -47,6 +47,28 @@ pub struct Facts<'a> {
     pub paused_until: Option<DateTime<Utc>>,
 }
 
+impl<'a> Facts<'a> {
+    /// The service, limits and waves alone: nothing local (no transcripts read yet, no login
+    /// problem, no key, no pause).
+    pub fn without_local(
+        service: &'a ServiceSnapshot,
+        limits: &'a Limits,
+        overload: &'a Overload,
+    ) -> Self {
+        Facts {
+            service,
+            limits,
+            overload,
+            usage: None,
+            spend: &[],
+            api_errors: &[],
+            login_problem: None,
+            key_overrides: &[],
+            paused_until: None,
+        }
+    }
+}
+
 /// Everything a shell shows (`ccpulse status --json`, the panel's state).
 #[derive(Debug, Clone, Serialize)]
 pub struct View {
@@ -104,16 +126,12 @@ pub fn build(facts: &Facts, config: &Config, now: DateTime<Utc>, zone: Tz, clock
 
 /// The view before anything was observed.
 pub fn starting(config: &Config, now: DateTime<Utc>, zone: Tz, clock: Clock) -> View {
-    let facts = Facts {
-        service: &ServiceSnapshot::default(),
-        limits: &Limits::default(),
-        overload: &Overload::default(),
-        usage: None,
-        spend: &[],
-        api_errors: &[],
-        login_problem: None,
-        key_overrides: &[],
-        paused_until: None,
-    };
-    build(&facts, config, now, zone, clock)
+    let (service, limits, overload) = Default::default();
+    build(
+        &Facts::without_local(&service, &limits, &overload),
+        config,
+        now,
+        zone,
+        clock,
+    )
 }

@@ -132,7 +132,6 @@ mod tests {
     use crate::limits::{Limits, Source, Window};
     use crate::overload::{ModelErrors, Overload, State};
     use crate::service::ServiceSnapshot;
-    use crate::test_support::facts;
     use crate::test_support::utc;
     use crate::view::{build, Facts};
 
@@ -167,7 +166,7 @@ mod tests {
         };
         let facts = Facts {
             paused_until: Some(utc("2026-11-25T17:00:00Z")),
-            ..facts(&service, &limits, &overload)
+            ..Facts::without_local(&service, &limits, &overload)
         };
         let zone = chrono_tz::Europe::Vienna;
         let view = build(
