@@ -99,6 +99,22 @@ enum Command {
         #[arg(long, value_name = "COMMAND")]
         chain: Option<String>,
     },
+    /// The config file: where it is, what a key is set to, set one (checked like the file
+    /// is when loaded; a bad value is refused and nothing is written; exits 2).
+    #[command(subcommand)]
+    Config(ConfigAction),
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print the config file's path.
+    Path,
+    /// Print what the file sets KEY (`section.name`) to; exits 1 when it is not set (the
+    /// default applies).
+    Get { key: String },
+    /// Set KEY (`section.name`) to VALUE (TOML: `[80, 95]`, `true`, `60`, `"22:00-07:00"`),
+    /// keeping the file's comments and layout. The running tray applies it at once.
+    Set { key: String, value: String },
 }
 
 fn main() -> ExitCode {
@@ -120,6 +136,10 @@ fn main() -> ExitCode {
     }
     if let Command::Doctor(args) = cli.command {
         return verdict(doctor::run(args, color()));
+    }
+    // Works on a file that does not load: that may be what is being fixed.
+    if let Command::Config(action) = cli.command {
+        return config(action, cli.config.as_deref());
     }
     let config = match config_file::load(cli.config.as_deref()) {
         Ok(c) => c,
@@ -149,7 +169,9 @@ fn main() -> ExitCode {
             }
             Command::Watch => watch(config).await,
             Command::Usage(report) => usage::run(report),
-            Command::Fix(_) | Command::Doctor(_) => unreachable!("run above"),
+            Command::Fix(_) | Command::Doctor(_) | Command::Config(_) => {
+                unreachable!("run above")
+            }
             Command::Statusline { action, .. } => match action {
                 Some(statusline::Action::Install { chain }) => statusline::install(chain),
                 Some(statusline::Action::Uninstall) => statusline::uninstall(),
@@ -166,6 +188,41 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `ccpulse config`: 0 done (or set), 1 a key not set, 2 refused or could not run.
+fn config(action: ConfigAction, explicit: Option<&std::path::Path>) -> ExitCode {
+    let Some(path) = config_file::path(explicit) else {
+        eprintln!("ccpulse: no config dir on this system; use --config PATH");
+        return ExitCode::from(2);
+    };
+    let result = match action {
+        ConfigAction::Path => {
+            println!("{}", path.display());
+            return ExitCode::SUCCESS;
+        }
+        ConfigAction::Get { key } => config_file::get(&path, &key).map(|value| match value {
+            Some(value) => {
+                println!("{value}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!(
+                    "ccpulse: {key} is not set in {}: the default applies",
+                    path.display()
+                );
+                ExitCode::FAILURE
+            }
+        }),
+        ConfigAction::Set { key, value } => config_file::set(&path, &key, &value).map(|_| {
+            println!("{key} = {value} in {}", path.display());
+            ExitCode::SUCCESS
+        }),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("ccpulse: {e}; {} is unchanged", path.display());
+        ExitCode::from(2)
+    })
 }
 
 /// 0 when it found what it looked for (or all was well), 1 when not, 2 when it could not run.

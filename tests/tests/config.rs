@@ -1,0 +1,50 @@
+//! `ccpulse config path | get | set` on a real file: a bad value is refused at its key with the
+//! reason and the file stays byte for byte; a good one lands with the file's comments kept.
+
+use ccpulse_tests::Ccpulse;
+
+#[test]
+fn config_set_refuses_a_bad_value_and_keeps_the_file_when_it_writes() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("config.toml");
+    let original = "# my settings\n[notifications]\n# warn me early\nlimit_thresholds = [80, 95] # two steps\n";
+    std::fs::write(&path, original).unwrap();
+    let run = |args: &[&str]| {
+        Ccpulse::in_home(home.path())
+            .config_file(&path)
+            .arg("config")
+            .args(args)
+            .output()
+    };
+
+    let out = run(&["path"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        path.to_str().unwrap()
+    );
+
+    let out = run(&["set", "notifications.limit_thresholds", "[150]"]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("notifications.limit_thresholds: 150 is out of range"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        original,
+        "unchanged"
+    );
+
+    let out = run(&["set", "notifications.limit_thresholds", "[70]"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        original.replace("[80, 95]", "[70]"),
+        "only the value changed"
+    );
+    let out = run(&["get", "notifications.limit_thresholds"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[70]\n");
+    let out = run(&["get", "status.poll_secs"]);
+    assert_eq!(out.status.code(), Some(1));
+}
