@@ -56,8 +56,9 @@ pub struct TrayState {
 }
 
 impl TrayState {
-    /// Take one event, then plan, announce and show.
-    pub fn step(&mut self, event: Event, now: DateTime<Utc>) {
+    /// Fold one event in; returns what it already decided to show (a status notice, what a
+    /// pause's end released). [`TrayState::settle`] then plans, announces and shows.
+    fn take(&mut self, event: Event, now: DateTime<Utc>) -> Vec<Alert> {
         tracing::debug!("event: {}", event.name());
         let mut shown = Vec::new();
         match event {
@@ -90,6 +91,11 @@ impl TrayState {
             Event::ConfigChanged => self.reload_config(),
             Event::TrayInstalled(tray) => self.tray = Some(*tray),
         }
+        shown
+    }
+
+    /// After the events taken: plan, announce and show, once.
+    fn settle(&mut self, mut shown: Vec<Alert>, now: DateTime<Utc>) {
         shown.extend(self.plan(now));
         for alert in &shown {
             tracing::info!("notifying: {}", alert.title);
@@ -133,13 +139,18 @@ impl TrayState {
     }
 
     fn view(&self, now: DateTime<Utc>) -> View {
-        self.observed
-            .view(&self.derived, &self.config, now, self.zone, self.clock)
+        self.observed.view(
+            &self.derived,
+            self.alerting.paused_until(now),
+            &self.config,
+            now,
+            self.zone,
+            self.clock,
+        )
     }
 
     /// Show the state in the tray and, if it is open, the panel.
     fn publish(&mut self, now: DateTime<Utc>) {
-        self.observed.paused_until = self.alerting.paused_until(now);
         let view = self.view(now);
         if let Some(tray) = &mut self.tray {
             tray.show(&tray_view(&view, self.zone));
@@ -219,9 +230,12 @@ fn open(url: &str) {
     }
 }
 
-/// Run the loop until the app ends.
+/// Run the loop until the app ends. Events that arrived together (a burst of transcript
+/// writes, the progress of a first read) are taken together and shown once.
 pub async fn run(mut state: TrayState, mut events: UnboundedReceiver<Event>) {
-    state.step(Event::Timer, Utc::now());
+    let now = Utc::now();
+    let shown = state.take(Event::Timer, now);
+    state.settle(shown, now);
     loop {
         let now = Utc::now();
         let wait = (state.next_wake(now) - now).to_std().unwrap_or_default();
@@ -232,6 +246,11 @@ pub async fn run(mut state: TrayState, mut events: UnboundedReceiver<Event>) {
             },
             () = tokio::time::sleep(wait) => Event::Timer,
         };
-        state.step(event, Utc::now());
+        let now = Utc::now();
+        let mut shown = state.take(event, now);
+        while let Ok(more) = events.try_recv() {
+            shown.extend(state.take(more, now));
+        }
+        state.settle(shown, now);
     }
 }

@@ -21,7 +21,6 @@ use ccpulse_sources::monitor;
 use ccpulse_sources::oauth_usage::{self, Login};
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::FEED_FILE;
-use ccpulse_sources::usage_log::paths::roots_from_env;
 use ccpulse_sources::usage_log::watch::{self, WatchOptions};
 
 use crate::events::Event;
@@ -156,12 +155,7 @@ fn oauth_task(
 }
 
 fn usage_task(state: StateDir, zone: chrono_tz::Tz, events: UnboundedSender<Event>) {
-    let options = WatchOptions {
-        roots: roots_from_env(),
-        state,
-        zone,
-    };
-    watch::spawn(options, move |local| {
+    watch::spawn(WatchOptions::from_env(state, zone), move |local| {
         events.send(Event::UsageChanged(Box::new(local))).is_ok()
     });
 }

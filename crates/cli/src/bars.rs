@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
+use chrono_tz::Tz;
 
+use ccpulse_core::clock::Clock;
 use ccpulse_core::config::Config;
 use ccpulse_core::view::bar::{bar, render, Format};
 use ccpulse_sources::clock::{local_clock, local_zone};
@@ -22,10 +24,14 @@ use ccpulse_sources::statusline::Feed;
 /// How often the local sources (status line feed, usage schedule, transcripts) are looked at.
 const LOCAL_EVERY: Duration = Duration::from_secs(5);
 
-fn line(observed: &Observations, config: &Config, format: Format) -> String {
-    let now = Utc::now();
-    let (zone, clock) = (local_zone(), local_clock());
-    let view = observed.view(&observed.derive(config, now), config, now, zone, clock);
+fn line(
+    observed: &Observations,
+    config: &Config,
+    format: Format,
+    zone: Tz,
+    clock: Clock,
+) -> String {
+    let view = observed.view_now(config, Utc::now(), zone, clock);
     render(&bar(&view, zone), format)
 }
 
@@ -36,16 +42,10 @@ fn print(text: &str) -> anyhow::Result<()> {
 }
 
 pub async fn once(config: Config, format: Format) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let observed = gather::once(
-        &config,
-        &StateDir::default_location(),
-        local_zone(),
-        &[],
-        now,
-    )
-    .await;
-    print(&line(&observed, &config, format))
+    let (zone, clock) = (local_zone(), local_clock());
+    let state = StateDir::default_location();
+    let observed = gather::once(&config, &state, zone, &[], Utc::now()).await;
+    print(&line(&observed, &config, format, zone, clock))
 }
 
 pub async fn watch(config: Config, format: Format) -> anyhow::Result<()> {
@@ -56,7 +56,8 @@ pub async fn watch(config: Config, format: Format) -> anyhow::Result<()> {
     tokio::spawn(async move {
         monitor::run(&status, prev, Arc::default(), |o| tx.send(o).is_ok()).await;
     });
-    let mut reader = gather::transcripts(state.clone(), local_zone());
+    let (zone, clock) = (local_zone(), local_clock());
+    let mut reader = gather::transcripts(state.clone(), zone);
     let mut observed = Observations::default();
     // The first line says what the status page says now, not what was cached.
     if let Some(first) = rx.recv().await {
@@ -69,7 +70,7 @@ pub async fn watch(config: Config, format: Format) -> anyhow::Result<()> {
         observed.feed = Feed::load(&state);
         observed.oauth = oauth_usage::Cache::load(&state);
         observed.local = Some(gather::read_local(&mut reader, now));
-        let text = line(&observed, &config, format);
+        let text = line(&observed, &config, format, zone, clock);
         if text != last {
             // A closed pipe (the bar went away) ends the watch.
             if print(&text).is_err() {

@@ -259,7 +259,7 @@ async fn status(config: Config, json: bool) -> anyhow::Result<()> {
         .collect();
     let state = StateDir::default_location();
     let observed = gather::once(&config, &state, zone, &env_files, now).await;
-    let view = observed.view(&observed.derive(&config, now), &config, now, zone, clock);
+    let view = observed.view_now(&config, now, zone, clock);
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &view)?;
@@ -288,7 +288,7 @@ async fn watch(config: Config) -> anyhow::Result<()> {
             local: Some(gather::read_local(&mut reader, now)),
             ..Observations::default()
         };
-        let view = observed.view(&observed.derive(&config, now), &config, now, zone, clock);
+        let view = observed.view_now(&config, now, zone, clock);
         let paint = tty && color();
         let text = render::service(&view.service, paint) + &render::overload(&view.overload, paint);
         if text == last {

@@ -27,7 +27,6 @@ use crate::plan_limits;
 use crate::state_dir::StateDir;
 use crate::statusline::Feed;
 use crate::statuspage::StatuspageClient;
-use crate::usage_log::paths::roots_from_env;
 use crate::usage_log::watch::{Local, Reader, WatchOptions};
 
 /// What was last observed of each source.
@@ -42,8 +41,6 @@ pub struct Observations {
     pub local: Option<Local>,
     /// Where an API key that overrides the subscription is set, in words.
     pub key_overrides: Vec<String>,
-    /// Notifications are paused until then (the tray's ledger says).
-    pub paused_until: Option<DateTime<Utc>>,
 }
 
 /// What the core makes of the observations.
@@ -68,9 +65,12 @@ impl Observations {
         }
     }
 
+    /// The view, for a shell that derived the observations (to plan with them) and may have
+    /// paused notifications.
     pub fn view(
         &self,
         derived: &Derived,
+        paused_until: Option<DateTime<Utc>>,
         config: &Config,
         now: DateTime<Utc>,
         zone: Tz,
@@ -86,20 +86,21 @@ impl Observations {
             api_errors: local.map_or(&[][..], |l| &l.api_errors),
             login_problem: self.oauth.login_problem.as_deref(),
             key_overrides: &self.key_overrides,
-            paused_until: self.paused_until,
+            paused_until,
         };
         view::build(&facts, config, now, zone, clock)
+    }
+
+    /// Derived and viewed at once, for a shell that plans nothing (the command line).
+    pub fn view_now(&self, config: &Config, now: DateTime<Utc>, zone: Tz, clock: Clock) -> View {
+        self.view(&self.derive(config, now), None, config, now, zone, clock)
     }
 }
 
 /// The transcripts as every shell reads them, with the index and recent signals kept in
 /// `state`.
 pub fn transcripts(state: StateDir, zone: Tz) -> Reader {
-    Reader::open(WatchOptions {
-        roots: roots_from_env(),
-        state,
-        zone,
-    })
+    Reader::open(WatchOptions::from_env(state, zone))
 }
 
 /// What the transcripts say now (read where they grew); a history that cannot be read costs
@@ -143,6 +144,5 @@ pub async fn once(
         oauth,
         local: Some(read_local(&mut transcripts(state.clone(), zone), now)),
         key_overrides: key_overrides_here(env_files),
-        paused_until: None,
     }
 }

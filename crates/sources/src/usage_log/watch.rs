@@ -33,6 +33,18 @@ pub struct WatchOptions {
     pub zone: Tz,
 }
 
+impl WatchOptions {
+    /// Claude Code's roots as the environment names them, the index and signals kept in
+    /// `state`, days counted in `zone`: what every shell reads.
+    pub fn from_env(state: StateDir, zone: Tz) -> Self {
+        Self {
+            roots: super::paths::roots_from_env(),
+            state,
+            zone,
+        }
+    }
+}
+
 /// Run on a thread of its own until `on` returns false: `on` is given the progress of the
 /// first read, then what the transcripts say after every change.
 pub fn spawn(
