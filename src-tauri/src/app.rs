@@ -12,7 +12,7 @@ use ccpulse_sources::clock::{local_clock, local_zone};
 use ccpulse_sources::gather::{Derived, Observations};
 use ccpulse_sources::monitor::StatusMonitor;
 use ccpulse_sources::state_dir::StateDir;
-use ccpulse_sources::{config_file, env, log};
+use ccpulse_sources::{config_file, env, log, setup};
 
 use crate::event_loop::{self, Shell, TrayState};
 use crate::events::Event;
@@ -29,6 +29,22 @@ fn skip_gdk_gl() {
         // Single-threaded here: nothing else has started yet.
         std::env::set_var(env::GDK_GL, "disable");
     }
+}
+
+/// The very first start: start at login goes on (unless `CCPULSE_AUTOSTART_DEFAULT=0`), and
+/// the panel opens on its set-up page, once: the record is written first.
+fn first_run(app: &tauri::AppHandle, state: &StateDir, now: chrono::DateTime<Utc>) -> bool {
+    if !setup::is_first_run(state) {
+        return false;
+    }
+    tracing::info!("first run: opening the set-up page");
+    if let Err(e) = setup::first_run_over(state, now) {
+        tracing::warn!("cannot record the first run ({e}): the set-up page will open again");
+    }
+    if env::var(env::AUTOSTART_DEFAULT).as_deref() != Some("0") {
+        let _ = crate::desktop::set_autostart(app, true);
+    }
+    true
 }
 
 pub fn run() {
@@ -57,10 +73,12 @@ pub fn run() {
             // A second launch opens the panel of the running one (the tray may be invisible).
             let _ = second_launch.send(Event::OpenPanel);
         }))
+        .plugin(crate::desktop::autostart_plugin())
         .setup(move |app| {
             let handle = app.handle().clone();
             let (zone, clock) = (local_zone(), local_clock());
             let now = Utc::now();
+            let first_run = first_run(&handle, &state, now);
             let (clicks, installed) = (events.clone(), events.clone());
             let tray = tray::install(
                 &handle,
@@ -100,6 +118,7 @@ pub fn run() {
                 alerting,
                 tray,
                 panel: None,
+                notification_service: None,
                 shell: Shell {
                     app: handle,
                     notifier,
@@ -112,7 +131,9 @@ pub fn run() {
                 let _running = running;
                 event_loop::run(tray_state, inbox).await;
             });
-            if open_panel {
+            if first_run {
+                let _ = events.send(Event::OpenSetUp);
+            } else if open_panel {
                 let _ = events.send(Event::OpenPanel);
             }
             Ok(())

@@ -24,7 +24,7 @@ pub fn panel_state(latest: State<'_, Latest>) -> Option<serde_json::Value> {
     latest.0.lock().expect("state lock").clone()
 }
 
-fn tell_tray(message: &FromPanel) -> Result<(), CommandError> {
+pub fn tell_tray(message: &FromPanel) -> Result<(), CommandError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{PREFIX}{}", encode(message))
         .and_then(|()| out.flush())

@@ -14,6 +14,7 @@ use ccpulse_core::alert::Alert;
 use ccpulse_core::clock::Clock;
 use ccpulse_core::config::Config;
 use ccpulse_core::plan::{self, Due};
+use ccpulse_core::view::setup::{test_alert, DesktopFacts};
 use ccpulse_core::view::tray::{pause_end, tray_view};
 use ccpulse_core::view::View;
 use ccpulse_sources::alerting::Alerting;
@@ -31,6 +32,9 @@ use crate::notifications::{Action, Notifier};
 use crate::panel_link::FromPanel;
 use crate::panel_process::{copy_to_clipboard, Panel};
 use crate::tray::Tray;
+
+/// The panel's set-up page (`ui/bridge.js` names its tabs).
+pub const SET_UP_TAB: &str = "setup";
 
 /// Where the loop's effects go.
 pub struct Shell {
@@ -52,6 +56,8 @@ pub struct TrayState {
     pub alerting: Alerting,
     pub tray: Option<Tray>,
     pub panel: Option<Panel>,
+    /// Who shows notifications, asked each time the panel opens; `None` until it answers.
+    pub notification_service: Option<Result<String, String>>,
     pub shell: Shell,
 }
 
@@ -81,12 +87,22 @@ impl TrayState {
             Event::Menu(id) => shown = self.menu(&id, now),
             Event::Panel(FromPanel::Refresh) => self.shell.controls.refresh(),
             Event::Panel(FromPanel::Copy { text }) => copy_to_clipboard(&self.shell.app, text),
+            Event::Panel(FromPanel::Autostart { on }) => self.set_autostart(on),
+            Event::Panel(FromPanel::TestNotification) => {
+                tracing::info!("sending a test notification");
+                self.shell.notifier.send(vec![test_alert(now)]);
+            }
+            Event::NotificationService(service) => {
+                self.notification_service = Some(service);
+                self.tell_panel_desktop();
+            }
             Event::PanelClosed(pid) => {
                 if self.panel.as_ref().is_some_and(|p| p.pid == pid) {
                     self.panel = None;
                 }
             }
-            Event::OpenPanel | Event::Notification(Action::OpenPanel) => self.open_panel(now),
+            Event::OpenPanel | Event::Notification(Action::OpenPanel) => self.open_panel(now, None),
+            Event::OpenSetUp => self.open_panel(now, Some(SET_UP_TAB)),
             Event::Notification(Action::Open(url)) => open(&url),
             Event::ConfigChanged => self.reload_config(),
             Event::TrayInstalled(tray) => self.tray = Some(*tray),
@@ -164,7 +180,12 @@ impl TrayState {
 
     fn menu(&mut self, id: &str, now: DateTime<Utc>) -> Vec<Alert> {
         match id {
-            "open_panel" => self.open_panel(now),
+            "open_panel" => self.open_panel(now, None),
+            "set_up" => self.open_panel(now, Some(SET_UP_TAB)),
+            "autostart" => {
+                let on = crate::desktop::autostart(&self.shell.app).unwrap_or(false);
+                self.set_autostart(!on);
+            }
             "open_status_page" => open(&self.config.status.base_url),
             "refresh" => self.shell.controls.refresh(),
             "resume" => {
@@ -182,30 +203,70 @@ impl TrayState {
         Vec::new()
     }
 
-    /// Open the panel, or bring it to the front if it is open.
-    fn open_panel(&mut self, now: DateTime<Utc>) {
+    /// Open the panel, or bring it to the front if it is open; on `tab` if given.
+    fn open_panel(&mut self, now: DateTime<Utc>, tab: Option<&str>) {
+        // The service may have started since the tray did: ask again.
+        let events = self.shell.events.clone();
+        let asked = std::thread::Builder::new()
+            .name("ccpulse-notify-service".into())
+            .spawn(move || {
+                let _ = events.send(Event::NotificationService(crate::notifications::service()));
+            });
+        if let Err(e) = asked {
+            tracing::warn!("cannot ask the notification service: {e}");
+        }
+        let focused = self.panel.as_mut().is_some_and(Panel::focus);
+        if !focused {
+            let (requests, closed) = (self.shell.events.clone(), self.shell.events.clone());
+            let opened = Panel::open(
+                &self.view(now),
+                move |request| {
+                    let _ = requests.send(Event::Panel(request));
+                },
+                move |pid| {
+                    let _ = closed.send(Event::PanelClosed(pid));
+                },
+            );
+            match opened {
+                Ok(panel) => self.panel = Some(panel),
+                Err(e) => {
+                    self.panel = None;
+                    tracing::warn!("cannot open the panel: {e}");
+                }
+            }
+        }
+        if let (Some(panel), Some(tab)) = (&mut self.panel, tab) {
+            panel.tab(tab);
+        }
+        self.tell_panel_desktop();
+    }
+
+    /// What the tray knows of the desktop, once the notification service has answered.
+    fn desktop(&self) -> Option<DesktopFacts> {
+        Some(DesktopFacts {
+            tray_host: self.tray.is_some(),
+            notifications: self.notification_service.clone()?,
+            autostart: crate::desktop::autostart(&self.shell.app),
+        })
+    }
+
+    fn tell_panel_desktop(&mut self) {
+        let Some(desktop) = self.desktop() else { return };
         if let Some(panel) = &mut self.panel {
-            if panel.focus() {
-                return;
-            }
-        }
-        let (requests, closed) = (self.shell.events.clone(), self.shell.events.clone());
-        let opened = Panel::open(
-            &self.view(now),
-            move |request| {
-                let _ = requests.send(Event::Panel(request));
-            },
-            move |pid| {
-                let _ = closed.send(Event::PanelClosed(pid));
-            },
-        );
-        match opened {
-            Ok(panel) => self.panel = Some(panel),
-            Err(e) => {
+            if !panel.desktop(&desktop) {
                 self.panel = None;
-                tracing::warn!("cannot open the panel: {e}");
             }
         }
+    }
+
+    /// Start at login, on or off (the menu and the set-up page), then show it as it is.
+    fn set_autostart(&mut self, on: bool) {
+        let _ = crate::desktop::set_autostart(&self.shell.app, on);
+        let now_on = crate::desktop::autostart(&self.shell.app).unwrap_or(false);
+        if let Some(tray) = &self.tray {
+            tray.show_autostart(now_on);
+        }
+        self.tell_panel_desktop();
     }
 
     /// When something comes due without an event.

@@ -27,6 +27,10 @@ pub enum Event {
     PanelClosed(u32),
     /// Open the panel (a second launch, `--open-panel`).
     OpenPanel,
+    /// Open the panel on its set-up page (the first run).
+    OpenSetUp,
+    /// The notification service was asked who it is.
+    NotificationService(Result<String, String>),
     /// The user acted on a notification.
     Notification(Action),
     /// The config file was written.
@@ -50,6 +54,8 @@ impl Event {
             Event::Panel(_) => "panel request",
             Event::PanelClosed(_) => "panel closed",
             Event::OpenPanel => "open panel",
+            Event::OpenSetUp => "open set-up",
+            Event::NotificationService(_) => "notification service",
             Event::Notification(_) => "notification action",
             Event::ConfigChanged => "config changed",
             Event::TrayInstalled(_) => "tray installed",

@@ -8,6 +8,7 @@
 
 mod app;
 mod commands;
+mod desktop;
 mod event_loop;
 mod events;
 mod inputs;
@@ -16,6 +17,7 @@ mod notifications;
 mod panel_app;
 mod panel_link;
 mod panel_process;
+mod setup;
 mod tray;
 
 fn main() {

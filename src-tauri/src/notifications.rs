@@ -45,6 +45,21 @@ impl Notifier {
     }
 }
 
+/// The notification service's name and version (`dunst 1.9.0`), or why there is none. It asks
+/// the service over D-Bus: call it off the loop.
+#[cfg(all(unix, not(target_os = "macos")))]
+pub fn service() -> Result<String, String> {
+    match notify_rust::get_server_information() {
+        Ok(info) => Ok(format!("{} {}", info.name, info.version)),
+        Err(e) => Err(format!("no notification service answers ({e})")),
+    }
+}
+
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+pub fn service() -> Result<String, String> {
+    Ok("the system's notification center".into())
+}
+
 #[cfg(all(unix, not(target_os = "macos")))]
 fn supports_actions() -> bool {
     notify_rust::get_capabilities().is_ok_and(|c| c.iter().any(|c| c == "actions"))

@@ -7,10 +7,15 @@ use tauri::{Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::commands::{self, Latest};
 use crate::panel_link::ToPanel;
+use crate::setup::{self, Received};
 
 pub const LABEL: &str = "panel";
 /// The event the page listens to; its payload is a [`ccpulse_core::view::View`].
 pub const STATE_EVENT: &str = "ccpulse://state";
+/// The tray asks for a tab (its name).
+pub const TAB_EVENT: &str = "ccpulse://tab";
+/// What the set-up page shows changed: ask `setup_state` again.
+pub const SETUP_EVENT: &str = "ccpulse://setup";
 
 fn follow_tray(app: tauri::AppHandle) {
     for line in std::io::stdin().lock().lines().map_while(Result::ok) {
@@ -27,6 +32,14 @@ fn follow_tray(app: tauri::AppHandle) {
                     let _ = w.set_focus();
                 }
             }
+            Ok(ToPanel::Tab { tab }) => {
+                *app.state::<Received>().tab.lock().expect("setup lock") = Some(tab.clone());
+                let _ = app.emit_to(LABEL, TAB_EVENT, &tab);
+            }
+            Ok(ToPanel::Desktop { desktop }) => {
+                *app.state::<Received>().desktop.lock().expect("setup lock") = Some(desktop);
+                let _ = app.emit_to(LABEL, SETUP_EVENT, ());
+            }
             Err(e) => tracing::warn!("panel: ignoring a line from the tray ({e})"),
         }
     }
@@ -38,6 +51,7 @@ pub fn run() {
     ccpulse_sources::log::to_stderr(0);
     let app = tauri::Builder::default()
         .manage(Latest::default())
+        .manage(Received::default())
         .invoke_handler(tauri::generate_handler![
             commands::panel_state,
             commands::refresh_now,
@@ -45,6 +59,9 @@ pub fn run() {
             commands::reference,
             commands::open_url,
             commands::close_panel,
+            setup::setup_state,
+            setup::setup_action,
+            setup::panel_tab,
         ])
         .setup(|app| {
             WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))

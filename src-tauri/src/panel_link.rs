@@ -14,6 +14,12 @@ pub enum ToPanel {
     State { state: serde_json::Value },
     /// "Open panel" again while it is open: bring it to the front.
     Focus,
+    /// Show this tab (`setup` on the first run and from "Set up…").
+    Tab { tab: String },
+    /// What the tray knows of the desktop, for the set-up page.
+    Desktop {
+        desktop: ccpulse_core::view::setup::DesktopFacts,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -24,6 +30,12 @@ pub enum FromPanel {
     Copy {
         text: String,
     },
+    /// Turn start at login on or off.
+    Autostart {
+        on: bool,
+    },
+    /// Send a test notification.
+    TestNotification,
 }
 
 pub fn encode<T: Serialize>(message: &T) -> String {

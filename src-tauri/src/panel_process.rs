@@ -7,6 +7,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{ChildStdin, Command, Stdio};
 
+use ccpulse_core::view::setup::DesktopFacts;
 use ccpulse_core::view::View;
 
 use crate::panel_link::{encode, FromPanel, ToPanel, PREFIX};
@@ -57,6 +58,19 @@ impl Panel {
     /// Bring it to the front; `false` when it is gone.
     pub fn focus(&mut self) -> bool {
         self.write(&ToPanel::Focus).is_ok()
+    }
+
+    /// Show this tab; `false` when it is gone.
+    pub fn tab(&mut self, tab: &str) -> bool {
+        self.write(&ToPanel::Tab { tab: tab.into() }).is_ok()
+    }
+
+    /// Hand it what the tray knows of the desktop; `false` when it is gone.
+    pub fn desktop(&mut self, desktop: &DesktopFacts) -> bool {
+        self.write(&ToPanel::Desktop {
+            desktop: desktop.clone(),
+        })
+        .is_ok()
     }
 
     /// Hand it the new view; `false` when it is gone.

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Wry};
 
@@ -27,6 +27,7 @@ pub struct Tray {
     usage: MenuItem<Wry>,
     pause: Submenu<Wry>,
     resume: MenuItem<Wry>,
+    autostart: CheckMenuItem<Wry>,
     /// What it shows now, to change only what changed.
     shown: Option<TrayView>,
 }
@@ -58,6 +59,14 @@ pub type OnClick = std::sync::Arc<dyn Fn(String) + Send + Sync>;
 
 /// Build the tray showing `view` (on the main thread); menu clicks go to `on_click`.
 fn build(app: &AppHandle, view: &TrayView, on_click: OnClick) -> tauri::Result<Tray> {
+    let autostart = CheckMenuItem::with_id(
+        app,
+        "autostart",
+        "Start at login",
+        true,
+        crate::desktop::autostart(app).unwrap_or(false),
+        None::<&str>,
+    )?;
     let status = MenuItem::with_id(app, "status", &view.status_line, false, None::<&str>)?;
     let session = MenuItem::with_id(app, "session", &view.session, false, None::<&str>)?;
     let weekly = MenuItem::with_id(app, "weekly", &view.weekly, false, None::<&str>)?;
@@ -94,6 +103,9 @@ fn build(app: &AppHandle, view: &TrayView, on_click: OnClick) -> tauri::Result<T
             &MenuItem::with_id(app, "refresh", "Refresh now", true, None::<&str>)?,
             &pause,
             &PredefinedMenuItem::separator(app)?,
+            &MenuItem::with_id(app, "set_up", "Set up…", true, None::<&str>)?,
+            &autostart,
+            &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, "quit", "Quit ccpulse", true, None::<&str>)?,
         ],
     )?;
@@ -113,6 +125,7 @@ fn build(app: &AppHandle, view: &TrayView, on_click: OnClick) -> tauri::Result<T
         usage,
         pause,
         resume,
+        autostart,
         shown: Some(view.clone()),
     })
 }
@@ -153,6 +166,11 @@ pub fn install(
 }
 
 impl Tray {
+    /// Tick "Start at login" as it is (a click ticks it before anything is done).
+    pub fn show_autostart(&self, on: bool) {
+        let _ = self.autostart.set_checked(on);
+    }
+
     /// Bring the tray in line with `view`, changing only what changed.
     pub fn show(&mut self, view: &TrayView) {
         let old = self.shown.take();

@@ -20,6 +20,9 @@ pub const DOCTOR_API_HOST: &str = "CCPULSE_DOCTOR_API_HOST";
 pub const DOCTOR_STATUS_HOST: &str = "CCPULSE_DOCTOR_STATUS_HOST";
 /// The tray's log level: `error`, `warn`, `info` (the default), `debug`, `trace` or `off`.
 pub const LOG: &str = "CCPULSE_LOG";
+/// `0`: the tray's first run does not turn on start at login (`cargo xtask run` sets it, so a
+/// development build never puts itself in the user's login items).
+pub const AUTOSTART_DEFAULT: &str = "CCPULSE_AUTOSTART_DEFAULT";
 
 // Claude Code's, read to find its files and to explain its errors.
 /// Where Claude Code keeps its settings, login and transcripts (comma-separated roots).

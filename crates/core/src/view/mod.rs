@@ -8,6 +8,7 @@ pub mod bar;
 pub mod limits;
 pub mod overload;
 pub mod service;
+pub mod setup;
 pub mod statusline;
 pub mod tray;
 
