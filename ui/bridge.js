@@ -1,11 +1,13 @@
 // The only file that talks to Tauri: fetches the state, listens for updates, runs actions.
 import { render, renderReference } from './render.js';
+import { renderSetup } from './setup.js';
 
 const REDRAW_MS = 30_000;
 const COPIED_MS = 1_500;
 const root = document.getElementById('panel');
-const tabs = { status: document.getElementById('tab-status'), reference: document.getElementById('tab-reference') };
-const views = { status: root, reference: document.getElementById('reference') };
+const TAB_NAMES = ['status', 'reference', 'setup'];
+const tabs = Object.fromEntries(TAB_NAMES.map((n) => [n, document.getElementById(`tab-${n}`)]));
+const views = { status: root, reference: document.getElementById('reference'), setup: document.getElementById('setup') };
 const search = document.getElementById('search');
 const results = document.getElementById('reference-results');
 const resultCount = document.getElementById('reference-count');
@@ -21,6 +23,8 @@ let copiedTimer = null;
 let entries = []; // the reference's last search results
 let openEntry = null; // the entry to show unfolded
 let searchSeq = 0; // answers to older searches are dropped
+let setup = null; // the set-up page's last SetupView
+const setupUi = { busy: false, error: null, said: null };
 
 function message(e) {
   if (e && typeof e === 'object' && typeof e.message === 'string') return e.message;
@@ -52,6 +56,7 @@ function draw() {
   try {
     render(withAge(state, now), root, actions, { now, error, busy, copied });
     renderReference(entries, results, actions, { copied, open: openEntry });
+    renderSetup(setup, views.setup, actions, setupUi);
   } catch (e) {
     console.error('ccpulse: render failed', e);
   }
@@ -69,7 +74,15 @@ function accept(next) {
   draw();
 }
 
+function lookAtSetup() {
+  return invoke('setup_state')
+    .then((v) => { setup = v; draw(); })
+    .catch((e) => { setupUi.error = message(e); draw(); });
+}
+
 function showTab(name) {
+  if (!tabs[name]) return;
+  if (name === 'setup') lookAtSetup();
   for (const [key, tab] of Object.entries(tabs)) {
     const on = key === name;
     tab.setAttribute('aria-selected', String(on));
@@ -113,6 +126,15 @@ const actions = {
   openUrl(url) {
     invoke('open_url', { url }).catch(fail);
   },
+  setup(id) {
+    if (setupUi.busy) return;
+    Object.assign(setupUi, { busy: true, error: null, said: null });
+    draw();
+    invoke('setup_action', { action: id })
+      .then((said) => { setupUi.said = said || null; })
+      .catch((e) => { setupUi.error = message(e); })
+      .then(() => { setupUi.busy = false; return lookAtSetup(); });
+  },
   refresh() {
     if (busy) return;
     busy = true;
@@ -137,7 +159,8 @@ for (const [name, tab] of Object.entries(tabs)) {
   // Left and right arrows move between the tabs, as in any tab list.
   tab.addEventListener('keydown', (e) => {
     if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
-    const other = name === 'status' ? 'reference' : 'status';
+    const step = e.key === 'ArrowRight' ? 1 : TAB_NAMES.length - 1;
+    const other = TAB_NAMES[(TAB_NAMES.indexOf(name) + step) % TAB_NAMES.length];
     showTab(other);
     tabs[other].focus();
   });
@@ -154,10 +177,14 @@ draw(); // "checking status…" until the first state arrives
 const listening = tauri && tauri.event
   ? Promise.resolve()
     .then(() => tauri.event.listen('ccpulse://state', (e) => { gotEvent = true; accept(e.payload); }))
+    .then(() => tauri.event.listen('ccpulse://tab', (e) => showTab(e.payload)))
+    .then(() => tauri.event.listen('ccpulse://setup', () => { if (!views.setup.hidden) lookAtSetup(); }))
     .catch(fail)
   : Promise.resolve();
 find('');
 listening
   .then(() => invoke('panel_state'))
   .then((s) => { if (!gotEvent) accept(s); })
+  .then(() => invoke('panel_tab'))
+  .then((tab) => { if (tab) showTab(tab); })
   .catch(fail);

@@ -31,7 +31,10 @@ pub fn set_autostart(app: &AppHandle, on: bool) -> Result<(), String> {
             Ok(())
         }
         Err(e) => {
-            tracing::warn!("cannot turn start at login {}: {e}", if on { "on" } else { "off" });
+            tracing::warn!(
+                "cannot turn start at login {}: {e}",
+                if on { "on" } else { "off" }
+            );
             Err(e.to_string())
         }
     }

@@ -251,7 +251,9 @@ impl TrayState {
     }
 
     fn tell_panel_desktop(&mut self) {
-        let Some(desktop) = self.desktop() else { return };
+        let Some(desktop) = self.desktop() else {
+            return;
+        };
         if let Some(panel) = &mut self.panel {
             if !panel.desktop(&desktop) {
                 self.panel = None;

@@ -24,13 +24,13 @@ pub struct Received {
     pub tab: Mutex<Option<String>>,
 }
 
-/// The set-up page as it stands now.
+/// The set-up page as it stands now (off the main thread: it lists the transcripts).
 #[tauri::command]
-pub fn setup_state(received: State<'_, Received>) -> SetupView {
+pub async fn setup_state(received: State<'_, Received>) -> Result<SetupView, CommandError> {
     let now = Utc::now();
     let mut facts = setup::facts(&StateDir::default_location(), now);
     facts.desktop = received.desktop.lock().expect("setup lock").clone();
-    setup_view(&facts, now)
+    Ok(setup_view(&facts, now))
 }
 
 /// The tab the tray asked for (the first run, "Set up…"), if any.
@@ -59,7 +59,9 @@ fn cli_beside_us() -> Result<PathBuf, CommandError> {
     }
 }
 
-fn installed(result: Result<String, statusline_install::InstallError>) -> Result<String, CommandError> {
+fn installed(
+    result: Result<String, statusline_install::InstallError>,
+) -> Result<String, CommandError> {
     result.map_err(|e| CommandError {
         code: "statusline",
         message: e.to_string(),
@@ -68,12 +70,16 @@ fn installed(result: Result<String, statusline_install::InstallError>) -> Result
 
 /// Do what a button on the page says; returns what to tell the user.
 #[tauri::command]
-pub fn setup_action(action: ActionId) -> Result<String, CommandError> {
+pub async fn setup_action(action: ActionId) -> Result<String, CommandError> {
     let dir = StateDir::default_location();
     match action {
-        ActionId::InstallStatusline | ActionId::ChainStatusline => installed(
-            statusline_install::install(&cli_beside_us()?, action == ActionId::ChainStatusline, &dir),
-        ),
+        ActionId::InstallStatusline | ActionId::ChainStatusline => {
+            installed(statusline_install::install(
+                &cli_beside_us()?,
+                action == ActionId::ChainStatusline,
+                &dir,
+            ))
+        }
         ActionId::UninstallStatusline => installed(statusline_install::uninstall(&dir)),
         ActionId::AutostartOn | ActionId::AutostartOff => {
             let on = action == ActionId::AutostartOn;

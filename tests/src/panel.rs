@@ -217,15 +217,25 @@ impl WebDriver {
             .context("element id")
     }
 
-    /// Clicks the first element matching `css`.
+    /// Clicks the first element matching `css`. The page redraws when a new state arrives: an
+    /// element found just before that is stale, and is looked for again.
     pub async fn click(&self, css: &str) -> Result<()> {
-        let id = self.element(css).await?;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            Some(json!({})),
-        )
-        .await?;
+        poll_until_async(&format!("a click on {css}"), TIMEOUT, || async {
+            let id = self.element(css).await?;
+            let clicked = self
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/element/{id}/click"),
+                    Some(json!({})),
+                )
+                .await;
+            match clicked {
+                Err(e) if e.to_string().contains("stale element reference") => Err(e),
+                // Done, or failed for good.
+                done => Ok(Some(done)),
+            }
+        })
+        .await??;
         Ok(())
     }
 

@@ -28,9 +28,16 @@ fn has_display() -> bool {
 
 fn run_tray(args: &[String]) -> Result<ExitCode> {
     apt::ensure(apt::TRAY, "to build the tray app")?;
-    process::run(process::cargo().args(["build", "-p", "ccpulse-tray"]))?;
+    // The CLI too: the set-up page installs `ccpulse statusline` from beside the tray.
+    process::run(process::cargo().args(["build", "-p", "ccpulse-tray", "-p", "ccpulse-cli"]))?;
     let binary = workspace::debug_binary(&workspace::target_dir()?, "ccpulse-tray");
-    run_to_completion(Command::new(binary).args(args))
+    // A development build never puts itself in the login items on its first run (the set-up
+    // page and the menu can still turn it on).
+    run_to_completion(
+        Command::new(binary)
+            .env("CCPULSE_AUTOSTART_DEFAULT", "0")
+            .args(args),
+    )
 }
 
 fn run_watch(args: &[String]) -> Result<ExitCode> {

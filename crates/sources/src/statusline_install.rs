@@ -74,10 +74,12 @@ fn is_ours(command: &str) -> bool {
 fn chained_in(command: &str) -> Option<String> {
     let (_, rest) = command.split_once(" --chain ")?;
     let rest = rest.trim();
-    Some(match rest.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
-        Some(inner) => inner.replace(r"'\''", "'"),
-        None => rest.to_string(),
-    })
+    Some(
+        match rest.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+            Some(inner) => inner.replace(r"'\''", "'"),
+            None => rest.to_string(),
+        },
+    )
 }
 
 fn read(path: &Path) -> Result<Option<String>, InstallError> {
@@ -242,7 +244,11 @@ mod tests {
         let dir = StateDir::at(tmp.path().join("state"));
         let path = tmp.path().join("settings.json");
         assert_eq!(state(&path, &dir), StatusLineFact::NotSet);
-        std::fs::write(&path, r#"{"statusLine":{"type":"command","command":"line.sh"}}"#).unwrap();
+        std::fs::write(
+            &path,
+            r#"{"statusLine":{"type":"command","command":"line.sh"}}"#,
+        )
+        .unwrap();
         assert_eq!(
             state(&path, &dir),
             StatusLineFact::Other {

@@ -41,6 +41,9 @@ pub const KEEP_ENV: &str = "CCPULSE_KEEP_DESKTOP";
 /// The methods block (they run short commands and poll). In an async test, that's fine as long
 /// as nothing else on the same thread has to make progress meanwhile; [`crate::SniHost`] runs on
 /// a runtime of its own for that reason.
+/// The tray's record that its first run is over (`sources::setup::SETUP_FILE`).
+const SET_UP_RECORD: &str = "setup.json";
+
 #[derive(Debug)]
 pub struct Desktop {
     // Stopped in this order by `Drop`.
@@ -65,6 +68,11 @@ impl Desktop {
         for sub in ["home", "config", "data", "state", "cache", "logs"] {
             std::fs::create_dir(root.join(sub)).with_context(|| format!("creating {sub}/"))?;
         }
+        // A returning user: the tray's first run (the set-up page opening by itself, start at
+        // login turned on) is what `Desktop::first_run` asks for.
+        std::fs::create_dir(root.join("state/ccpulse")).context("creating state/ccpulse/")?;
+        std::fs::write(root.join("state/ccpulse").join(SET_UP_RECORD), "{}")
+            .context("planting the set-up record")?;
         let runtime_dir = root.join("runtime");
         std::fs::create_dir(&runtime_dir).context("creating runtime/")?;
         std::fs::set_permissions(
@@ -233,6 +241,18 @@ impl Desktop {
     /// `XDG_STATE_HOME`.
     pub fn state_home(&self) -> PathBuf {
         self.root.join("state")
+    }
+
+    /// Make the next tray started here a first run: the record that set-up happened, which
+    /// [`Desktop::new`] plants, is taken away.
+    pub fn first_run(&self) -> Result<()> {
+        std::fs::remove_file(self.state_home().join("ccpulse").join(SET_UP_RECORD))
+            .context("removing the set-up record")
+    }
+
+    /// The XDG autostart entry the tray writes for start at login.
+    pub fn autostart_entry(&self) -> PathBuf {
+        self.home().join(".config/autostart/ccpulse.desktop")
     }
 
     /// `XDG_CACHE_HOME`.

@@ -214,7 +214,11 @@ fn transcripts_row(roots: &[RootFact]) -> Row {
         )
     } else {
         (
-            format!("{}, {}", plural(files, "transcript", "transcripts"), size(bytes)),
+            format!(
+                "{}, {}",
+                plural(files, "transcript", "transcripts"),
+                size(bytes)
+            ),
             Mark::Ok,
         )
     };
@@ -251,7 +255,11 @@ fn statusline_row(fact: &StatusLineFact, settings: &str) -> Row {
         } => (
             format!(
                 "Installed{}",
-                if *by_ccpulse { " by ccpulse" } else { " (set by hand)" }
+                if *by_ccpulse {
+                    " by ccpulse"
+                } else {
+                    " (set by hand)"
+                }
             ),
             Mark::Ok,
             if *by_ccpulse {
@@ -266,7 +274,11 @@ fn statusline_row(fact: &StatusLineFact, settings: &str) -> Row {
         } => (
             format!(
                 "Installed{}, showing your own after it: {theirs}",
-                if *by_ccpulse { " by ccpulse" } else { " (set by hand)" }
+                if *by_ccpulse {
+                    " by ccpulse"
+                } else {
+                    " (set by hand)"
+                }
             ),
             Mark::Ok,
             if *by_ccpulse {
@@ -344,12 +356,7 @@ fn desktop_rows(desktop: Option<&DesktopFacts>) -> Vec<Row> {
         },
         Ok(false) => Row {
             actions: vec![action(ActionId::AutostartOn)],
-            ..row(
-                "autostart",
-                "Start at login",
-                "Off".to_string(),
-                Mark::Warn,
-            )
+            ..row("autostart", "Start at login", "Off".to_string(), Mark::Warn)
         },
         Err(ref why) => row(
             "autostart",
