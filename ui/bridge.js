@@ -25,6 +25,7 @@ let openEntry = null; // the entry to show unfolded
 let searchSeq = 0; // answers to older searches are dropped
 let setup = null; // the set-up page's last SetupView
 const setupUi = { busy: false, error: null, said: null };
+let setupDrawn = null; // what the set-up page shows now, to redraw only a change
 
 function message(e) {
   if (e && typeof e === 'object' && typeof e.message === 'string') return e.message;
@@ -56,7 +57,12 @@ function draw() {
   try {
     render(withAge(state, now), root, actions, { now, error, busy, copied });
     renderReference(entries, results, actions, { copied, open: openEntry });
-    renderSetup(setup, views.setup, actions, setupUi);
+    // Redrawn only when it changed: a button replaced under the pointer loses its click.
+    const setupNow = JSON.stringify([setup, setupUi]);
+    if (setupNow !== setupDrawn) {
+      setupDrawn = setupNow;
+      renderSetup(setup, views.setup, actions, setupUi);
+    }
   } catch (e) {
     console.error('ccpulse: render failed', e);
   }
