@@ -1,11 +1,16 @@
 // The only file that talks to Tauri: fetches the state, listens for updates, runs actions.
 import { render, renderReference } from './render.js';
+import { renderSettings } from './settings.js';
 
 const REDRAW_MS = 30_000;
 const COPIED_MS = 1_500;
 const root = document.getElementById('panel');
-const tabs = { status: document.getElementById('tab-status'), reference: document.getElementById('tab-reference') };
-const views = { status: root, reference: document.getElementById('reference') };
+// Every tab in the tab list (`data-tab` names it, `aria-controls` its panel): a tab is one
+// button in index.html and its panel, plus, if it has one, its `shown` hook below.
+const tabList = [...document.querySelectorAll('.tabs [role=tab]')];
+const tabs = Object.fromEntries(tabList.map((t) => [t.dataset.tab, t]));
+const views = Object.fromEntries(tabList.map((t) => [t.dataset.tab, document.getElementById(t.getAttribute('aria-controls'))]));
+const settingsRoot = views.settings;
 const search = document.getElementById('search');
 const results = document.getElementById('reference-results');
 const resultCount = document.getElementById('reference-count');
@@ -21,6 +26,10 @@ let copiedTimer = null;
 let entries = []; // the reference's last search results
 let openEntry = null; // the entry to show unfolded
 let searchSeq = 0; // answers to older searches are dropped
+let settings = null; // settings_read's last answer
+let settingsUi = { errors: {}, drafts: {}, saved: null, error: null };
+let settingsSeq = 0; // answers to older reads and writes are dropped
+let componentsShown = null; // the component list the settings page was drawn with (JSON)
 
 function message(e) {
   if (e && typeof e === 'object' && typeof e.message === 'string') return e.message;
@@ -47,6 +56,24 @@ function invoke(cmd, args) {
   }
 }
 
+function liveComponents() {
+  const service = state && typeof state === 'object' && state.service && typeof state.service === 'object' ? state.service : {};
+  return Array.isArray(service.components) ? service.components : [];
+}
+
+// Redrawn only when what it shows changed: a redraw while typing would lose nothing (drafts
+// are kept), but it would be wasted work every 30 s.
+function drawSettings() {
+  if (!settingsRoot) return;
+  const components = liveComponents();
+  componentsShown = JSON.stringify(components.map((c) => [c && c.id, c && c.name]));
+  try {
+    renderSettings(settings, settingsRoot, settingsActions, { ...settingsUi, components });
+  } catch (e) {
+    console.error('ccpulse: settings render failed', e);
+  }
+}
+
 function draw() {
   const now = Date.now();
   try {
@@ -55,6 +82,8 @@ function draw() {
   } catch (e) {
     console.error('ccpulse: render failed', e);
   }
+  const components = liveComponents();
+  if (JSON.stringify(components.map((c) => [c && c.id, c && c.name])) !== componentsShown) drawSettings();
 }
 
 function fail(e) {
@@ -69,14 +98,77 @@ function accept(next) {
   draw();
 }
 
+// What a tab does when it is shown, beyond showing its panel.
+const shownHooks = {
+  settings: () => loadSettings(),
+};
+
 function showTab(name) {
   for (const [key, tab] of Object.entries(tabs)) {
     const on = key === name;
     tab.setAttribute('aria-selected', String(on));
     tab.tabIndex = on ? 0 : -1;
-    views[key].hidden = !on;
+    if (views[key]) views[key].hidden = !on;
   }
+  if (shownHooks[name]) shownHooks[name]();
 }
+
+// ---- settings: read, write and reset through the panel process ----
+
+function settingsAnswer(seq, done) {
+  return (next) => {
+    if (seq !== settingsSeq) return;
+    settings = next;
+    settingsUi.error = null;
+    if (done) done();
+    drawSettings();
+  };
+}
+
+function settingsFailed(seq, key) {
+  return (e) => {
+    if (seq !== settingsSeq) return;
+    if (key && e && e.code === 'invalid') {
+      const at = typeof e.key === 'string' && e.key && e.key !== key ? `${e.key}: ` : '';
+      settingsUi.errors = { ...settingsUi.errors, [key]: `${at}${message(e)}` };
+      settingsUi.saved = null;
+    } else {
+      settingsUi.error = message(e);
+    }
+    drawSettings();
+  };
+}
+
+function loadSettings() {
+  // Typed text not saved yet stays; what is shown otherwise is the file as it is now.
+  const seq = ++settingsSeq;
+  invoke('settings_read').then(settingsAnswer(seq)).catch(settingsFailed(seq));
+}
+
+function settled(key) {
+  const { [key]: _e, ...errors } = settingsUi.errors;
+  const { [key]: _d, ...drafts } = settingsUi.drafts;
+  settingsUi = { ...settingsUi, errors, drafts, saved: key };
+}
+
+const settingsActions = {
+  write(key, value) {
+    const seq = ++settingsSeq;
+    invoke('settings_write', { key, value })
+      .then(settingsAnswer(seq, () => settled(key)))
+      .catch(settingsFailed(seq, key));
+  },
+  reset(key) {
+    const seq = ++settingsSeq;
+    invoke('settings_reset', { key })
+      .then(settingsAnswer(seq, () => settled(key)))
+      .catch(settingsFailed(seq, key));
+  },
+  draft(key, text) {
+    settingsUi.drafts[key] = text;
+    if (settingsUi.saved === key) settingsUi.saved = null;
+  },
+};
 
 function find(query) {
   const seq = ++searchSeq;
@@ -126,24 +218,34 @@ const actions = {
 
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') invoke('close_panel').catch(fail);
-  else if (e.key === '/' && document.activeElement !== search) {
+  else if (e.key === '/' && !isField(document.activeElement)) {
     e.preventDefault();
     showTab('reference');
     search.focus();
   }
 });
-for (const [name, tab] of Object.entries(tabs)) {
-  tab.addEventListener('click', () => showTab(name));
-  // Left and right arrows move between the tabs, as in any tab list.
-  tab.addEventListener('keydown', (e) => {
-    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
-    const other = name === 'status' ? 'reference' : 'status';
-    showTab(other);
-    tabs[other].focus();
-  });
+function isField(node) {
+  return !!node && (node.tagName === 'INPUT' || node.tagName === 'SELECT' || node.tagName === 'TEXTAREA');
 }
+
+tabList.forEach((tab, i) => {
+  tab.addEventListener('click', () => showTab(tab.dataset.tab));
+  // Arrows move between the tabs (round), Home and End to the first and last, as in any tab list.
+  tab.addEventListener('keydown', (e) => {
+    const n = tabList.length;
+    const to = { ArrowLeft: (i + n - 1) % n, ArrowRight: (i + 1) % n, Home: 0, End: n - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    showTab(tabList[to].dataset.tab);
+    tabList[to].focus();
+  });
+});
 search.addEventListener('input', () => { openEntry = null; find(search.value); });
-window.addEventListener('focus', draw);
+window.addEventListener('focus', () => {
+  draw();
+  // The file may have been edited meanwhile.
+  if (settingsRoot && !settingsRoot.hidden) loadSettings();
+});
 document.addEventListener('visibilitychange', () => { if (!document.hidden) draw(); });
 setInterval(draw, REDRAW_MS);
 
@@ -157,6 +259,7 @@ const listening = tauri && tauri.event
     .catch(fail)
   : Promise.resolve();
 find('');
+loadSettings();
 listening
   .then(() => invoke('panel_state'))
   .then((s) => { if (!gotEvent) accept(s); })

@@ -16,6 +16,7 @@ mod notifications;
 mod panel_app;
 mod panel_link;
 mod panel_process;
+mod settings;
 mod tray;
 
 fn main() {

@@ -7,6 +7,7 @@ use tauri::{Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::commands::{self, Latest};
 use crate::panel_link::ToPanel;
+use crate::settings;
 
 pub const LABEL: &str = "panel";
 /// The event the page listens to; its payload is a [`ccpulse_core::view::View`].
@@ -45,6 +46,9 @@ pub fn run() {
             commands::reference,
             commands::open_url,
             commands::close_panel,
+            settings::settings_read,
+            settings::settings_write,
+            settings::settings_reset,
         ])
         .setup(|app| {
             WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))
