@@ -115,24 +115,26 @@ function showTab(name) {
 
 // ---- settings: read, write and reset through the panel process ----
 
+// A field's outcome (saved, or refused with why) always lands; the settings themselves only
+// from the latest read or write.
 function settingsAnswer(seq, done) {
   return (next) => {
-    if (seq !== settingsSeq) return;
-    settings = next;
-    settingsUi.error = null;
     if (done) done();
+    if (seq === settingsSeq) {
+      settings = next;
+      settingsUi.error = null;
+    }
     drawSettings();
   };
 }
 
 function settingsFailed(seq, key) {
   return (e) => {
-    if (seq !== settingsSeq) return;
     if (key && e && e.code === 'invalid') {
       const at = typeof e.key === 'string' && e.key && e.key !== key ? `${e.key}: ` : '';
       settingsUi.errors = { ...settingsUi.errors, [key]: `${at}${message(e)}` };
-      settingsUi.saved = null;
-    } else {
+      if (settingsUi.saved === key) settingsUi.saved = null;
+    } else if (seq === settingsSeq || key) {
       settingsUi.error = message(e);
     }
     drawSettings();

@@ -16,7 +16,7 @@ const toml = {
   numbers: (text) => `[${text.split(/[\s,]+/).filter(Boolean).join(', ')}]`,
   number: (text) => text.trim(),
   text: (text) => JSON.stringify(text.trim()), // a JSON string is a TOML basic string
-  texts: (items) => JSON.stringify(items.map(String)),
+  texts: (items) => `[${items.map((i) => JSON.stringify(String(i))).join(', ')}]`,
 };
 
 /**
