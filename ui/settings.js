@@ -190,8 +190,11 @@ function row(field, setting, ui, actions) {
   const error = obj(ui.errors)[field.key];
   const id = idOf(field.key);
   const defaultWords = s.default == null ? 'default: none' : 'default';
+  const input = control(field, value, obj(ui.drafts)[field.key], ui, actions);
+  const inline = field.kind === 'switch'; // a switch sits before its label
   return el('div', { class: 'setting', testid: 'setting', data: { key: field.key, kind: field.kind, set: String(isSet) } },
     el('div', { class: 'setting-head' },
+      inline ? input : null,
       field.kind === 'components'
         ? el('span', { class: 'setting-label', id: `${id}-label` }, field.label)
         : el('label', { class: 'setting-label', for: id }, field.label),
@@ -199,7 +202,7 @@ function row(field, setting, ui, actions) {
         ? el('button', { type: 'button', class: 'setting-reset', testid: 'setting-reset', title: 'Remove it from the file: the default applies', on: { click: () => call(actions, 'reset', field.key) } }, 'Reset')
         : el('span', { class: 'tag', testid: 'setting-default' }, defaultWords),
       ui.saved === field.key ? el('span', { class: 'setting-saved', testid: 'setting-saved', role: 'status' }, 'Saved') : null),
-    control(field, value, obj(ui.drafts)[field.key], ui, actions),
+    inline ? null : input,
     field.hint ? el('p', { class: 'setting-hint', id: `${id}-hint` }, field.hint) : null,
     el('p', { class: 'setting-error', id: `${id}-error`, testid: 'setting-error', role: error ? 'alert' : null, hidden: !error }, str(error)));
 }

@@ -166,6 +166,24 @@ async fn watched_components_are_picked_from_the_live_list() -> Result<()> {
     let path = plant_config(&desktop)?;
     let panel = Panel::open(desktop, &server.uri(), &[]).await?;
     panel.wait_for_text("components", "claude.ai").await?;
+    // By keyboard, as in any tab list: Left from the first tab goes round to the last.
+    panel
+        .type_into("[data-testid=tab-status]", "\u{E012}")
+        .await?;
+    let tabs = panel
+        .script(
+            "return [...document.querySelectorAll('[role=tab]')].map(t => [t.dataset.tab, \
+             t.getAttribute('aria-selected'), t.tabIndex, document.activeElement === t])",
+        )
+        .await?;
+    assert_eq!(
+        tabs,
+        serde_json::json!([
+            ["status", "false", -1, false],
+            ["reference", "false", -1, false],
+            ["settings", "true", 0, true]
+        ])
+    );
     open_settings(&panel).await?;
 
     let boxes = || async {
