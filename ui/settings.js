@@ -63,7 +63,7 @@ export const SECTIONS = [
     id: 'display',
     title: 'Display',
     fields: [
-      { key: 'display.clock', label: 'Clock', kind: 'choice', options: [['auto', 'Your locale’s'], ['12h', '12-hour (3:45pm)'], ['24h', '24-hour (15:45)']], hint: 'How reset times are written.' },
+      { key: 'display.clock', label: 'Clock', kind: 'choice', options: [['auto', 'Your locale’s'], ['12h', '12-hour (3:45pm)'], ['24h', '24-hour (15:45)']], hint: 'How reset times are written on the command line and in Claude Code’s status line.' },
     ],
   },
 ];

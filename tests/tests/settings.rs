@@ -158,12 +158,15 @@ async fn a_threshold_set_in_the_tab_is_written_and_the_tray_announces_at_it() ->
 }
 
 /// (c) The component checkboxes list the live status page's components, the watched ones
-/// ticked; ticking one writes `status.components` and the tray watches it at once.
+/// ticked; ticking one writes `status.components` and the tray watches it at once. Here there
+/// is no config file (nor its folder) at first: the tab's first save creates it, and the tray
+/// still sees it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watched_components_are_picked_from_the_live_list() -> Result<()> {
     let server = TimelineServer::start().await?;
     let desktop = Desktop::new()?;
-    let path = plant_config(&desktop)?;
+    let path = desktop.config_home().join("ccpulse/config.toml");
+    ensure!(!path.parent().expect("a folder").exists());
     let panel = Panel::open(desktop, &server.uri(), &[]).await?;
     panel.wait_for_text("components", "claude.ai").await?;
     // By keyboard, as in any tab list: Left from the first tab goes round to the last.
@@ -215,12 +218,11 @@ async fn watched_components_are_picked_from_the_live_list() -> Result<()> {
     panel
         .click("[data-testid=setting-component][data-component-id=rwppv331jlwc]")
         .await?;
-    let line = "components = [\"rwppv331jlwc\", \"k8w3r06qmzrp\", \"yyzkbfz2thpt\"]\n";
-    let after = FILE.replace(
-        "poll_secs = 3600 # once an hour is plenty\n",
-        &format!("poll_secs = 3600 # once an hour is plenty\n{line}"),
-    );
-    wait_for_file(&path, &after).await?;
+    wait_for_file(
+        &path,
+        "[status]\ncomponents = [\"rwppv331jlwc\", \"k8w3r06qmzrp\", \"yyzkbfz2thpt\"]\n",
+    )
+    .await?;
     // The tray follows the file: claude.ai is watched on the Status tab now.
     poll_until_async("claude.ai watched by the tray", T, || async {
         let relevant = panel

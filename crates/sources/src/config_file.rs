@@ -69,14 +69,15 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigFileError> {
 }
 
 /// Call `changed` whenever the default config file is written (created, replaced, edited),
-/// until the returned watcher is dropped. `None` when there is no folder to watch (no config
-/// dir, or it does not exist: ccpulse creates none for this).
+/// until the returned watcher is dropped. The file's own folder (`~/.config/ccpulse`) is
+/// created when the folder above it exists, so that a first file, such as the one the panel's
+/// Settings tab writes, is seen; `None` when there is no such folder either.
 pub fn watch(
     changed: impl Fn() + Send + 'static,
 ) -> Option<notify::Result<notify::RecommendedWatcher>> {
     let path = default_path()?;
     let (dir, name) = (path.parent()?, path.file_name()?.to_str()?);
-    dir.is_dir()
+    (dir.is_dir() || dir.parent().is_some_and(Path::is_dir))
         .then(|| crate::state_dir::StateDir::at(dir).watch(name, changed))
 }
 
