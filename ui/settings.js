@@ -218,7 +218,10 @@ export function renderSettings(settings, root, actions, ui) {
   const opts = obj(ui);
   const byKey = new Map(list(obj(settings).settings).map((s) => [obj(s).key, s]));
   const active = root.ownerDocument && root.ownerDocument.activeElement;
-  const focusId = active && root.contains(active) ? active.id || (active.dataset && active.dataset.componentId) : null;
+  // Keep keyboard focus on the same control; from a Reset button (gone once reset) to its field.
+  const inRow = active && root.contains(active) && active.closest ? active.closest('[data-key]') : null;
+  const focusId = !inRow ? null
+    : active.id || active.dataset.componentId || (active.dataset.testid === 'setting-reset' ? idOf(inRow.dataset.key) : null);
   const parts = [];
   if (opts.error) parts.push(el('p', { class: 'error-line', testid: 'settings-error', role: 'alert' }, str(opts.error)));
   if (!settings && !opts.error) parts.push(el('p', { class: 'empty waiting', testid: 'settings-loading' }, 'Reading the settings…'));
@@ -229,7 +232,7 @@ export function renderSettings(settings, root, actions, ui) {
         s.fields.map((f) => row(f, byKey.get(f.key), opts, actions))));
     }
     parts.push(el('p', { class: 'settings-path', testid: 'settings-path' },
-      'Saved to ', el('code', {}, str(obj(settings).path)), ' as you change them; the tray applies them at once.'));
+      'Saved to ', el('code', {}, str(obj(settings).path)), ' as you change them; the running tray follows the file.'));
   }
   root.replaceChildren(...parts);
   if (focusId) {
