@@ -1,13 +1,18 @@
 // The only file that talks to Tauri: fetches the state, listens for updates, runs actions.
 import { render, renderReference } from './render.js';
 import { renderSetup } from './setup.js';
+import { renderSettings } from './settings.js';
 
 const REDRAW_MS = 30_000;
 const COPIED_MS = 1_500;
 const root = document.getElementById('panel');
-const TAB_NAMES = ['status', 'reference', 'setup'];
-const tabs = Object.fromEntries(TAB_NAMES.map((n) => [n, document.getElementById(`tab-${n}`)]));
-const views = { status: root, reference: document.getElementById('reference'), setup: document.getElementById('setup') };
+// Every tab in the tab list (`data-tab` names it, `aria-controls` its panel): a tab is one
+// button in index.html and its panel, plus, if it has one, its `shown` hook below.
+const tabList = [...document.querySelectorAll('.tabs [role=tab]')];
+const tabs = Object.fromEntries(tabList.map((t) => [t.dataset.tab, t]));
+const views = Object.fromEntries(tabList.map((t) => [t.dataset.tab, document.getElementById(t.getAttribute('aria-controls'))]));
+const settingsRoot = document.getElementById('settings-form');
+const settingsDesktop = document.getElementById('settings-desktop');
 const search = document.getElementById('search');
 const results = document.getElementById('reference-results');
 const resultCount = document.getElementById('reference-count');
@@ -23,6 +28,10 @@ let copiedTimer = null;
 let entries = []; // the reference's last search results
 let openEntry = null; // the entry to show unfolded
 let searchSeq = 0; // answers to older searches are dropped
+let settings = null; // settings_read's last answer
+let settingsUi = { errors: {}, drafts: {}, saved: null, error: null };
+let settingsSeq = 0; // answers to older reads and writes are dropped
+let componentsShown = null; // the component list the settings page was drawn with (JSON)
 let setup = null; // the set-up page's last SetupView
 const setupUi = { busy: false, error: null, said: null };
 let setupDrawn = null; // what the set-up page shows now, to redraw only a change
@@ -52,6 +61,24 @@ function invoke(cmd, args) {
   }
 }
 
+function liveComponents() {
+  const service = state && typeof state === 'object' && state.service && typeof state.service === 'object' ? state.service : {};
+  return Array.isArray(service.components) ? service.components : [];
+}
+
+// Redrawn only when what it shows changed: a redraw while typing would lose nothing (drafts
+// are kept), but it would be wasted work every 30 s.
+function drawSettings() {
+  if (!settingsRoot) return;
+  const components = liveComponents();
+  componentsShown = JSON.stringify(components.map((c) => [c && c.id, c && c.name]));
+  try {
+    renderSettings(settings, settingsRoot, settingsActions, { ...settingsUi, components });
+  } catch (e) {
+    console.error('ccpulse: settings render failed', e);
+  }
+}
+
 function draw() {
   const now = Date.now();
   try {
@@ -62,10 +89,13 @@ function draw() {
     if (setupNow !== setupDrawn) {
       setupDrawn = setupNow;
       renderSetup(setup, views.setup, actions, setupUi);
+      renderSetup(setup, settingsDesktop, actions, setupUi, ['autostart', 'statusline']);
     }
   } catch (e) {
     console.error('ccpulse: render failed', e);
   }
+  const components = liveComponents();
+  if (JSON.stringify(components.map((c) => [c && c.id, c && c.name])) !== componentsShown) drawSettings();
 }
 
 function fail(e) {
@@ -85,17 +115,81 @@ function lookAtSetup() {
     .then((v) => { setup = v; draw(); })
     .catch((e) => { setupUi.error = message(e); draw(); });
 }
+// What a tab does when it is shown, beyond showing its panel.
+const shownHooks = {
+  settings: () => { loadSettings(); lookAtSetup(); },
+  setup: () => lookAtSetup(),
+};
 
 function showTab(name) {
   if (!tabs[name]) return;
-  if (name === 'setup') lookAtSetup();
   for (const [key, tab] of Object.entries(tabs)) {
     const on = key === name;
     tab.setAttribute('aria-selected', String(on));
     tab.tabIndex = on ? 0 : -1;
-    views[key].hidden = !on;
+    if (views[key]) views[key].hidden = !on;
   }
+  if (shownHooks[name]) shownHooks[name]();
 }
+
+// ---- settings: read, write and reset through the panel process ----
+
+// A field's outcome (saved, or refused with why) always lands; the settings themselves only
+// from the latest read or write.
+function settingsAnswer(seq, done) {
+  return (next) => {
+    if (done) done();
+    if (seq === settingsSeq) {
+      settings = next;
+      settingsUi.error = null;
+    }
+    drawSettings();
+  };
+}
+
+function settingsFailed(seq, key) {
+  return (e) => {
+    if (key && e && e.code === 'invalid') {
+      const at = typeof e.key === 'string' && e.key && e.key !== key ? `${e.key}: ` : '';
+      settingsUi.errors = { ...settingsUi.errors, [key]: `${at}${message(e)}` };
+      if (settingsUi.saved === key) settingsUi.saved = null;
+    } else if (seq === settingsSeq || key) {
+      settingsUi.error = message(e);
+    }
+    drawSettings();
+  };
+}
+
+function loadSettings() {
+  // Typed text not saved yet stays; what is shown otherwise is the file as it is now.
+  const seq = ++settingsSeq;
+  invoke('settings_read').then(settingsAnswer(seq)).catch(settingsFailed(seq));
+}
+
+function settled(key) {
+  const { [key]: _e, ...errors } = settingsUi.errors;
+  const { [key]: _d, ...drafts } = settingsUi.drafts;
+  settingsUi = { ...settingsUi, errors, drafts, saved: key };
+}
+
+const settingsActions = {
+  write(key, value) {
+    const seq = ++settingsSeq;
+    invoke('settings_write', { key, value })
+      .then(settingsAnswer(seq, () => settled(key)))
+      .catch(settingsFailed(seq, key));
+  },
+  reset(key) {
+    const seq = ++settingsSeq;
+    invoke('settings_reset', { key })
+      .then(settingsAnswer(seq, () => settled(key)))
+      .catch(settingsFailed(seq, key));
+  },
+  draft(key, text) {
+    settingsUi.drafts[key] = text;
+    if (settingsUi.saved === key) settingsUi.saved = null;
+  },
+};
 
 function find(query) {
   const seq = ++searchSeq;
@@ -154,25 +248,34 @@ const actions = {
 
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') invoke('close_panel').catch(fail);
-  else if (e.key === '/' && document.activeElement !== search) {
+  else if (e.key === '/' && !isField(document.activeElement)) {
     e.preventDefault();
     showTab('reference');
     search.focus();
   }
 });
-for (const [name, tab] of Object.entries(tabs)) {
-  tab.addEventListener('click', () => showTab(name));
-  // Left and right arrows move between the tabs, as in any tab list.
-  tab.addEventListener('keydown', (e) => {
-    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
-    const step = e.key === 'ArrowRight' ? 1 : TAB_NAMES.length - 1;
-    const other = TAB_NAMES[(TAB_NAMES.indexOf(name) + step) % TAB_NAMES.length];
-    showTab(other);
-    tabs[other].focus();
-  });
+function isField(node) {
+  return !!node && (node.tagName === 'INPUT' || node.tagName === 'SELECT' || node.tagName === 'TEXTAREA');
 }
+
+tabList.forEach((tab, i) => {
+  tab.addEventListener('click', () => showTab(tab.dataset.tab));
+  // Arrows move between the tabs (round), Home and End to the first and last, as in any tab list.
+  tab.addEventListener('keydown', (e) => {
+    const n = tabList.length;
+    const to = { ArrowLeft: (i + n - 1) % n, ArrowRight: (i + 1) % n, Home: 0, End: n - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    showTab(tabList[to].dataset.tab);
+    tabList[to].focus();
+  });
+});
 search.addEventListener('input', () => { openEntry = null; find(search.value); });
-window.addEventListener('focus', draw);
+window.addEventListener('focus', () => {
+  draw();
+  // The file may have been edited meanwhile.
+  if (settingsRoot && !settingsRoot.hidden) loadSettings();
+});
 document.addEventListener('visibilitychange', () => { if (!document.hidden) draw(); });
 setInterval(draw, REDRAW_MS);
 
@@ -184,10 +287,11 @@ const listening = tauri && tauri.event
   ? Promise.resolve()
     .then(() => tauri.event.listen('ccpulse://state', (e) => { gotEvent = true; accept(e.payload); }))
     .then(() => tauri.event.listen('ccpulse://tab', (e) => showTab(e.payload)))
-    .then(() => tauri.event.listen('ccpulse://setup', () => { if (!views.setup.hidden) lookAtSetup(); }))
+    .then(() => tauri.event.listen('ccpulse://setup', () => { if (!views.setup.hidden || !views.settings.hidden) lookAtSetup(); }))
     .catch(fail)
   : Promise.resolve();
 find('');
+loadSettings();
 listening
   .then(() => invoke('panel_state'))
   .then((s) => { if (!gotEvent) accept(s); })

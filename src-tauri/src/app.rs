@@ -8,7 +8,7 @@ use tauri::RunEvent;
 
 use ccpulse_core::view::{self, tray::tray_view};
 use ccpulse_sources::alerting::Alerting;
-use ccpulse_sources::clock::{local_clock, local_zone};
+use ccpulse_sources::clock::{clock as clock_of, local_zone};
 use ccpulse_sources::gather::{Derived, Observations};
 use ccpulse_sources::monitor::StatusMonitor;
 use ccpulse_sources::state_dir::StateDir;
@@ -76,7 +76,7 @@ pub fn run() {
         .plugin(crate::desktop::autostart_plugin())
         .setup(move |app| {
             let handle = app.handle().clone();
-            let (zone, clock) = (local_zone(), local_clock());
+            let (zone, clock) = (local_zone(), clock_of(config.clock));
             let now = Utc::now();
             let first_run = first_run(&handle, &state, now);
             let (clicks, installed) = (events.clone(), events.clone());

@@ -129,6 +129,7 @@ impl TrayState {
                 tracing::info!("settings reloaded from the config file");
                 self.alerting.set_policy(config.notifications.clone());
                 self.monitor.configure(config.status.clone());
+                self.clock = ccpulse_sources::clock::clock(config.clock);
                 self.config = config;
             }
             Err(e) => tracing::warn!("{e}; keeping the settings in use"),

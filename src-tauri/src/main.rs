@@ -17,6 +17,7 @@ mod notifications;
 mod panel_app;
 mod panel_link;
 mod panel_process;
+mod settings;
 mod setup;
 mod tray;
 

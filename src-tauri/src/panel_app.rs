@@ -7,6 +7,7 @@ use tauri::{Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::commands::{self, Latest};
 use crate::panel_link::ToPanel;
+use crate::settings;
 use crate::setup::{self, Received};
 
 pub const LABEL: &str = "panel";
@@ -62,6 +63,9 @@ pub fn run() {
             setup::setup_state,
             setup::setup_action,
             setup::panel_tab,
+            settings::settings_read,
+            settings::settings_write,
+            settings::settings_reset,
         ])
         .setup(|app| {
             WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))

@@ -251,6 +251,22 @@ impl WebDriver {
         Ok(())
     }
 
+    /// Replaces the text of the input matching `css` with `text`, key by key as a user would:
+    /// End, a Backspace per character there, then `text` (end it with `"\u{E007}"` for Enter).
+    /// Unlike WebDriver's clear, nothing is committed in between (no `change` on an empty field).
+    pub async fn replace_text(&self, css: &str, text: &str) -> Result<()> {
+        let css_js = serde_json::to_string(css)?;
+        let len = self
+            .script(&format!(
+                "return document.querySelector({css_js}).value.length"
+            ))
+            .await?
+            .as_u64()
+            .context("the input's length")?;
+        let keys = format!("\u{E010}{}{text}", "\u{E003}".repeat(len as usize));
+        self.type_into(css, &keys).await
+    }
+
     /// A JSON value computed by `js` (a function body), once it is not null.
     pub async fn wait_for(&self, what: &str, js: &str) -> Result<Value> {
         poll_until_async(what, TIMEOUT, || async {

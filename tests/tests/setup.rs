@@ -140,6 +140,38 @@ async fn the_first_run_lists_what_was_found_and_its_actions_do_what_the_cli_does
     wait_for_file(&autostart, true).await?;
     row(&panel, "autostart", "On").await?;
 
+    // The Settings tab has the same two: start at login off there, and the status line
+    // uninstalled, which puts settings.json back byte for byte.
+    panel.click("[data-testid=tab-settings]").await?;
+    panel
+        .wait_for_text("settings-setup-autostart-value", "On")
+        .await?;
+    panel
+        .wait_for_text("settings-setup-statusline-value", "Installed by ccpulse")
+        .await?;
+    panel
+        .click("[data-testid=settings-setup-action-autostart_off]")
+        .await?;
+    wait_for_file(&autostart, false).await?;
+    panel
+        .wait_for_text("settings-setup-autostart-value", "Off")
+        .await?;
+    panel
+        .click("[data-testid=settings-setup-action-uninstall_statusline]")
+        .await?;
+    panel
+        .wait_for_text(
+            "settings-setup-statusline-value",
+            &format!("Another command is Claude Code's status line: {THEIR_LINE}"),
+        )
+        .await?;
+    assert_eq!(
+        std::fs::read(home.join(".claude/settings.json"))?,
+        std::fs::read(home.join(".claude/settings.json.ccpulse-backup"))?,
+        "settings.json as it was before the install"
+    );
+    panel.click("[data-testid=tab-setup]").await?;
+
     // The test notification reaches the notification service.
     panel
         .click("[data-testid=setup-action-test_notification]")

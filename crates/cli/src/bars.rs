@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 use ccpulse_core::clock::Clock;
 use ccpulse_core::config::Config;
 use ccpulse_core::view::bar::{bar, render, Format};
-use ccpulse_sources::clock::{local_clock, local_zone};
+use ccpulse_sources::clock::{clock as clock_of, local_zone};
 use ccpulse_sources::gather::{self, Observations};
 use ccpulse_sources::monitor::{self, StatusMonitor};
 use ccpulse_sources::oauth_usage;
@@ -42,7 +42,7 @@ fn print(text: &str) -> anyhow::Result<()> {
 }
 
 pub async fn once(config: Config, format: Format) -> anyhow::Result<()> {
-    let (zone, clock) = (local_zone(), local_clock());
+    let (zone, clock) = (local_zone(), clock_of(config.clock));
     let state = StateDir::default_location();
     let observed = gather::once(&config, &state, zone, &[], Utc::now()).await;
     print(&line(&observed, &config, format, zone, clock))
@@ -56,7 +56,7 @@ pub async fn watch(config: Config, format: Format) -> anyhow::Result<()> {
     tokio::spawn(async move {
         monitor::run(&status, prev, Arc::default(), |o| tx.send(o).is_ok()).await;
     });
-    let (zone, clock) = (local_zone(), local_clock());
+    let (zone, clock) = (local_zone(), clock_of(config.clock));
     let mut reader = gather::transcripts(state.clone(), zone);
     let mut observed = Observations::default();
     // The first line says what the status page says now, not what was cached.

@@ -19,7 +19,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use ccpulse_core::config::Config;
-use ccpulse_sources::clock::{local_clock, local_zone};
+use ccpulse_sources::clock::{clock as clock_of, local_zone};
 use ccpulse_sources::config_file;
 use ccpulse_sources::env;
 use ccpulse_sources::gather::{self, Observations};
@@ -99,7 +99,7 @@ enum Command {
         #[arg(long, value_name = "COMMAND")]
         chain: Option<String>,
     },
-    /// The config file: where it is, what a key is set to, set one (checked like the file
+    /// The config file: where it is, what a key is set to, set or unset one (checked like the file
     /// is when loaded; a bad value is refused and nothing is written; exits 2).
     #[command(subcommand)]
     Config(ConfigAction),
@@ -115,6 +115,8 @@ enum ConfigAction {
     /// Set KEY (`section.name`) to VALUE (TOML: `[80, 95]`, `true`, `60`, `"22:00-07:00"`),
     /// keeping the file's comments and layout. The running tray applies it at once.
     Set { key: String, value: String },
+    /// Remove KEY from the file, so its default applies again (checked and written as `set`).
+    Unset { key: String },
 }
 
 fn main() -> ExitCode {
@@ -218,6 +220,10 @@ fn config(action: ConfigAction, explicit: Option<&std::path::Path>) -> ExitCode 
             println!("{key} = {value} in {}", path.display());
             ExitCode::SUCCESS
         }),
+        ConfigAction::Unset { key } => config_file::unset(&path, &key).map(|_| {
+            println!("{key}: the default applies ({})", path.display());
+            ExitCode::SUCCESS
+        }),
     };
     result.unwrap_or_else(|e| {
         eprintln!("ccpulse: {e}; {} is unchanged", path.display());
@@ -251,7 +257,7 @@ fn color() -> bool {
 /// One poll; a failing source is reported in its section, never as a failing exit code.
 async fn status(config: Config, json: bool) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
-    let (zone, clock) = (local_zone(), local_clock());
+    let (zone, clock) = (local_zone(), clock_of(config.clock));
     // Run from a project, its `.env` counts too: Claude Code started here would load it.
     let env_files: Vec<_> = std::env::current_dir()
         .map(|d| d.join(".env"))
@@ -274,7 +280,7 @@ async fn watch(config: Config) -> anyhow::Result<()> {
     let tty = std::io::stdout().is_terminal();
     let state = StateDir::default_location();
     let mut monitor = StatusMonitor::open(config.status.clone(), state.clone(), false);
-    let (zone, clock) = (local_zone(), local_clock());
+    let (zone, clock) = (local_zone(), clock_of(config.clock));
     let every = config.status.policy.interval.as_secs();
     let mut last = String::new();
     let mut reader = gather::transcripts(state, zone);

@@ -19,7 +19,7 @@ use ccpulse_core::service::{Level, ServiceSnapshot};
 use ccpulse_core::view::limits::limits_view;
 use ccpulse_core::view::service::service_report;
 use ccpulse_core::view::statusline;
-use ccpulse_sources::clock::{local_clock, local_zone};
+use ccpulse_sources::clock::{clock as clock_of, local_zone};
 use ccpulse_sources::monitor::STATUS_CACHE_FILE;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::{Feed, Input};
@@ -64,7 +64,7 @@ pub fn run(config: &Config, chain: Option<&str>) {
         &config.limit_thresholds,
         now,
         local_zone(),
-        local_clock(),
+        clock_of(config.clock),
     );
     if let Some(command) = chain {
         if let Some(theirs) = chained(command, &bytes) {

@@ -25,6 +25,16 @@ pub struct RawConfig {
     pub notifications: RawNotifications,
     #[serde(default)]
     pub overload: RawOverload,
+    #[serde(default)]
+    pub display: RawDisplay,
+}
+
+/// How times are written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDisplay {
+    /// `"auto"` (the locale's convention), `"12h"` or `"24h"`.
+    pub clock: Option<String>,
 }
 
 /// When a 529 wave starts and ends.
@@ -76,6 +86,41 @@ pub struct Config {
     /// Plan-limit percents to announce, ascending.
     pub limit_thresholds: Vec<u8>,
     pub overload: crate::overload::WaveRules,
+    /// The 12- or 24-hour clock, or the locale's (`sources::clock` turns it into a `Clock`).
+    pub clock: ClockSetting,
+}
+
+/// `display.clock`: which clock convention times are written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClockSetting {
+    /// The locale's convention (`Clock::from_locale`).
+    #[default]
+    Auto,
+    H12,
+    H24,
+}
+
+impl ClockSetting {
+    /// The word the file uses for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::H12 => "12h",
+            Self::H24 => "24h",
+        }
+    }
+
+    fn parse(word: &str) -> Result<Self, ConfigError> {
+        [Self::Auto, Self::H12, Self::H24]
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(word.trim()))
+            .ok_or_else(|| ConfigError {
+                key: "display.clock",
+                message: format!(
+                    "{word:?} is not a clock: use \"auto\" (your locale's), \"12h\" or \"24h\""
+                ),
+            })
+    }
 }
 
 impl Config {
@@ -107,6 +152,7 @@ impl Default for Config {
             notifications: crate::policy::Policy::default(),
             limit_thresholds: crate::plan::limits::DEFAULT_THRESHOLDS.to_vec(),
             overload: crate::overload::WaveRules::default(),
+            clock: ClockSetting::Auto,
         }
     }
 }
@@ -189,8 +235,69 @@ impl Config {
             window: secs("overload.window_secs", o.window_secs, d.window)?,
             quiet: secs("overload.quiet_secs", o.quiet_secs, d.quiet)?,
         };
+        if let Some(clock) = &raw.display.clock {
+            config.clock = ClockSetting::parse(clock)?;
+        }
         Ok(config)
     }
+}
+
+/// Every key the file can set, in the order the README lists them, with what leaving it out
+/// means, written as TOML (`None`: nothing, as for quiet hours). The settings page lists these.
+pub fn defaults() -> Vec<(&'static str, Option<String>)> {
+    let d = Config::default();
+    let p = &d.notifications;
+    let text = |s: &str| serde_json::Value::from(s).to_string();
+    let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+    let components = match &d.status.relevance {
+        Relevance::All => list(vec![text("all")]),
+        Relevance::Components(ids) => list(ids.iter().map(|c| text(c)).collect()),
+    };
+    let switch = |kind: Kind| Some((!p.muted.contains(&kind)).to_string());
+    vec![
+        ("status.url", Some(text(&d.status.base_url))),
+        (
+            "status.poll_secs",
+            Some(d.status.policy.interval.as_secs().to_string()),
+        ),
+        ("status.components", Some(components)),
+        ("notifications.enabled", Some(p.enabled.to_string())),
+        (
+            "notifications.limit_thresholds",
+            Some(list(d.limit_thresholds.iter().map(u8::to_string).collect())),
+        ),
+        ("notifications.incidents", switch(Kind::Incident)),
+        ("notifications.components", switch(Kind::Component)),
+        ("notifications.maintenance", switch(Kind::Maintenance)),
+        ("notifications.overload", switch(Kind::Overload)),
+        ("notifications.limits", switch(Kind::Limit)),
+        ("notifications.quiet_hours", None),
+        (
+            "notifications.repeat_minutes",
+            Some(p.repeat.num_minutes().to_string()),
+        ),
+        (
+            "notifications.group_secs",
+            Some(p.group.num_seconds().to_string()),
+        ),
+        (
+            "overload.start_retries",
+            Some(d.overload.start_retries.to_string()),
+        ),
+        (
+            "overload.start_failures",
+            Some(d.overload.start_failures.to_string()),
+        ),
+        (
+            "overload.window_secs",
+            Some(d.overload.window.num_seconds().to_string()),
+        ),
+        (
+            "overload.quiet_secs",
+            Some(d.overload.quiet.num_seconds().to_string()),
+        ),
+        ("display.clock", Some(text(d.clock.name()))),
+    ]
 }
 
 fn policy(raw: &RawNotifications) -> Result<Policy, ConfigError> {
@@ -284,6 +391,7 @@ mod tests {
             },
             notifications: RawNotifications::default(),
             overload: RawOverload::default(),
+            display: RawDisplay::default(),
         }
     }
 
@@ -356,6 +464,44 @@ mod tests {
         r.notifications.group_secs = Some(-1);
         let e = Config::resolve(r, &Overrides::default()).unwrap_err();
         assert_eq!(e.key, "notifications.group_secs");
+    }
+
+    #[test]
+    fn the_clock_is_auto_12h_or_24h() {
+        let with = |word: &str| {
+            let mut r = RawConfig::default();
+            r.display.clock = Some(word.into());
+            Config::resolve(r, &Overrides::default())
+        };
+        assert_eq!(Config::default().clock, ClockSetting::Auto);
+        assert_eq!(with("auto").unwrap().clock, ClockSetting::Auto);
+        assert_eq!(with("12h").unwrap().clock, ClockSetting::H12);
+        assert_eq!(with(" 24H ").unwrap().clock, ClockSetting::H24);
+        let e = with("25h").unwrap_err();
+        assert_eq!(e.key, "display.clock");
+        assert!(e.message.contains(r#""12h" or "24h""#), "{e}");
+    }
+
+    #[test]
+    fn defaults_name_every_key_once_with_the_default_values() {
+        let keys = super::defaults();
+        let mut names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), keys.len(), "a key listed twice");
+        let get = |key: &str| keys.iter().find(|(k, _)| *k == key).unwrap().1.clone();
+        assert_eq!(
+            get("notifications.limit_thresholds").as_deref(),
+            Some("[80, 95]")
+        );
+        assert_eq!(
+            get("status.components").as_deref(),
+            Some(r#"["yyzkbfz2thpt", "k8w3r06qmzrp"]"#)
+        );
+        assert_eq!(get("notifications.quiet_hours"), None);
+        assert_eq!(get("overload.quiet_secs").as_deref(), Some("900"));
+        assert_eq!(get("display.clock").as_deref(), Some(r#""auto""#));
+        assert_eq!(get("notifications.limits").as_deref(), Some("true"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! hands them to the core, which words times with them (`ccpulse_core::clock`).
 
 use ccpulse_core::clock::Clock;
+use ccpulse_core::config::ClockSetting;
 use chrono_tz::Tz;
 
 use crate::env;
@@ -19,9 +20,41 @@ pub fn local_zone() -> Tz {
 
 /// The user's clock convention, from the locale (`LC_ALL`, `LC_TIME`, `LANG`, the first set).
 pub fn local_clock() -> Clock {
-    let locale = env::LOCALE
+    Clock::from_locale(&locale())
+}
+
+/// The clock convention to write times in: the config's `display.clock` when it says 12h or
+/// 24h, else the locale's ([`local_clock`]).
+pub fn clock(setting: ClockSetting) -> Clock {
+    chosen(setting, &locale())
+}
+
+fn locale() -> String {
+    env::LOCALE
         .iter()
         .find_map(|k| env::var(k))
-        .unwrap_or_default();
-    Clock::from_locale(&locale)
+        .unwrap_or_default()
+}
+
+fn chosen(setting: ClockSetting, locale: &str) -> Clock {
+    match setting {
+        ClockSetting::H12 => Clock::H12,
+        ClockSetting::H24 => Clock::H24,
+        ClockSetting::Auto => Clock::from_locale(locale),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_setting_wins_over_the_locale_unless_it_is_auto() {
+        for locale in ["en_US.UTF-8", "de_AT.UTF-8", ""] {
+            assert_eq!(chosen(ClockSetting::H12, locale), Clock::H12, "{locale}");
+            assert_eq!(chosen(ClockSetting::H24, locale), Clock::H24, "{locale}");
+        }
+        assert_eq!(chosen(ClockSetting::Auto, "en_US.UTF-8"), Clock::H12);
+        assert_eq!(chosen(ClockSetting::Auto, "de_AT.UTF-8"), Clock::H24);
+    }
 }
