@@ -42,7 +42,11 @@ async fn the_deb_installs_runs_and_is_removed_without_a_trace() -> Result<()> {
         .arg(&deb)
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()?;
-    ensure!(is_installed()?, "apt-get installed {} but dpkg does not say so", deb.display());
+    ensure!(
+        is_installed()?,
+        "apt-get installed {} but dpkg does not say so",
+        deb.display()
+    );
     let installed = package_files()?;
     check_layout(&installed)?;
     check_depends()?;
@@ -59,7 +63,11 @@ async fn the_deb_installs_runs_and_is_removed_without_a_trace() -> Result<()> {
     let tip = item.tooltip().await?.context("no tooltip")?;
     assert_eq!(tip.title, "ccpulse");
     let exe = std::fs::read_link(format!("/proc/{}/exe", app.pid()))?;
-    assert_eq!(exe, Path::new(TRAY), "the installed binary is the one running");
+    assert_eq!(
+        exe,
+        Path::new(TRAY),
+        "the installed binary is the one running"
+    );
     let maps = std::fs::read_to_string(format!("/proc/{}/maps", app.pid()))?;
     assert!(
         !maps.contains("appindicator"),
@@ -110,7 +118,10 @@ async fn the_deb_installs_runs_and_is_removed_without_a_trace() -> Result<()> {
         .args(["purge", "-y", PACKAGE])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()?;
-    ensure!(!is_installed()?, "dpkg still knows {PACKAGE} after the purge");
+    ensure!(
+        !is_installed()?,
+        "dpkg still knows {PACKAGE} after the purge"
+    );
     let status = Command::new("dpkg-query")
         .args(["-W", "-f=${db:Status-Status}", PACKAGE])
         .output()?;
@@ -150,7 +161,11 @@ fn deb_under_test() -> PathBuf {
 /// The files (not folders) the package installed, as dpkg lists them.
 fn package_files() -> Result<Vec<PathBuf>> {
     let out = Command::new("dpkg").args(["-L", PACKAGE]).output()?;
-    ensure!(out.status.success(), "dpkg -L {PACKAGE} failed ({})", out.status);
+    ensure!(
+        out.status.success(),
+        "dpkg -L {PACKAGE} failed ({})",
+        out.status
+    );
     let files: Vec<PathBuf> = String::from_utf8(out.stdout)?
         .lines()
         .map(PathBuf::from)
@@ -205,7 +220,9 @@ fn check_layout(installed: &[PathBuf]) -> Result<()> {
     }
     for key in ["Categories=", "Comment=", "Keywords="] {
         ensure!(
-            desktop.lines().any(|l| l.starts_with(key) && l.len() > key.len()),
+            desktop
+                .lines()
+                .any(|l| l.starts_with(key) && l.len() > key.len()),
             "{DESKTOP_FILE} has no {key}:\n{desktop}"
         );
     }
@@ -231,7 +248,9 @@ fn check_depends() -> Result<()> {
     let depends = String::from_utf8(out.stdout)?;
     for needed in ["libc6", "libwebkit2gtk-4.1-0", "libgtk-3-0"] {
         ensure!(
-            depends.split(", ").any(|d| d.split(' ').next() == Some(needed)),
+            depends
+                .split(", ")
+                .any(|d| d.split(' ').next() == Some(needed)),
             "Depends lacks {needed}: {depends}"
         );
     }
@@ -359,7 +378,10 @@ impl RootCommand {
     /// Runs it to its end; fails with its output unless it succeeds.
     fn run(mut self) -> Result<()> {
         let described = format!("{:?}", self.0);
-        let out = self.0.output().with_context(|| format!("running {described}"))?;
+        let out = self
+            .0
+            .output()
+            .with_context(|| format!("running {described}"))?;
         eprintln!(
             "$ {described}\n{}{}",
             String::from_utf8_lossy(&out.stdout),

@@ -153,6 +153,7 @@ pub fn build(profile: Profile, install_system_packages: bool) -> Result<Packages
     let data = deb::repack(
         &bundler_out.join("deb").join(&deb_name),
         &depends,
+        profile,
         &stage.join("deb"),
         &deb,
     )?;
@@ -166,6 +167,7 @@ pub fn build(profile: Profile, install_system_packages: bool) -> Result<Packages
 
     let tarball = tarball::write(
         &data,
+        profile,
         &root.join("packaging/install.sh"),
         &version,
         &stage.join("tarball"),

@@ -88,15 +88,23 @@ pub fn rpm_requires(binaries: &[&Path]) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Unpacks the bundler's `.deb`, sets its `Depends:` to `depends`, and packs it again as `out`.
-/// Returns the unpacked tree (its `usr/` is what the package installs).
-pub fn repack(bundled: &Path, depends: &str, work: &Path, out: &Path) -> Result<PathBuf> {
+/// Unpacks the bundler's `.deb`, sets its `Depends:` to `depends`, and packs it again as `out`
+/// (xz for a release, a quick gzip for a debug package). Returns the unpacked tree (its `usr/`
+/// is what the package installs).
+pub fn repack(
+    bundled: &Path,
+    depends: &str,
+    profile: Profile,
+    work: &Path,
+    out: &Path,
+) -> Result<PathBuf> {
     ensure!(
         bundled.is_file(),
         "Tauri's bundler wrote no {}",
         bundled.display()
     );
     let tree = work.join("tree");
+    std::fs::create_dir_all(work)?;
     process::run(Command::new("dpkg-deb").arg("-R").arg(bundled).arg(&tree))?;
     let control_path = tree.join("DEBIAN/control");
     let control = std::fs::read_to_string(&control_path)?;
@@ -119,7 +127,12 @@ pub fn repack(bundled: &Path, depends: &str, work: &Path, out: &Path) -> Result<
     std::fs::write(&control_path, lines.join("\n") + "\n")?;
     process::run(
         Command::new("dpkg-deb")
-            .args(["--root-owner-group", "-Zxz", "--build"])
+            .arg("--root-owner-group")
+            .args(match profile {
+                Profile::Release => ["-Zxz", "-z6"],
+                Profile::Debug => ["-Zgzip", "-z1"],
+            })
+            .arg("--build")
             .arg(&tree)
             .arg(out),
     )?;
@@ -134,7 +147,7 @@ const DEBUG_ONLY_TAGS: &str = "unstripped-binary-or-object";
 /// its unstripped binaries). Its findings are printed.
 pub fn lintian(deb: &Path, profile: Profile) -> Result<()> {
     let mut command = Command::new("lintian");
-    command.args(["--fail-on", "error", "--no-tag-display-limit"]);
+    command.args(["--fail-on", "error", "--tag-display-limit", "0"]);
     if profile == Profile::Debug {
         command.args(["--suppress-tags", DEBUG_ONLY_TAGS]);
     }

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
 
-use super::PACKAGE;
+use super::{Profile, PACKAGE};
 use crate::process;
 
 /// Every file's modification time in the tarball: 2026-12-01 12:00 UTC, the changelog's date.
@@ -16,6 +16,7 @@ const MTIME: &str = "@1796126400";
 /// Writes `<out>/ccpulse-<version>-x86_64-linux.tar.gz` from the unpacked `.deb` in `deb_tree`.
 pub fn write(
     deb_tree: &Path,
+    profile: Profile,
     install_sh: &Path,
     version: &str,
     work: &Path,
@@ -48,7 +49,10 @@ pub fn write(
                 "--group=0",
                 "--numeric-owner",
                 &format!("--mtime={MTIME}"),
-                "--use-compress-program=gzip -9n",
+                match profile {
+                    Profile::Release => "--use-compress-program=gzip -9n",
+                    Profile::Debug => "--use-compress-program=gzip -1n",
+                },
                 "-cf",
             ])
             .arg(&tarball)
