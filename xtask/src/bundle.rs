@@ -38,7 +38,7 @@ use std::time::Instant;
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
 
-use crate::{apt, process, test, workspace};
+use crate::{apt, process, workspace};
 
 /// The Tauri CLI that bundles: the npm package, pinned. Keep it at the `tauri` crate's version
 /// in Cargo.lock.
@@ -114,19 +114,7 @@ pub fn build(profile: Profile, install_system_packages: bool) -> Result<Packages
     );
     let target = workspace::target_dir()?;
     let version = check_versions(&root, &metadata)?;
-    match profile {
-        Profile::Release => process::run(process::cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "ccpulse-tray",
-            "-p",
-            "ccpulse-cli",
-            "--features",
-            "ccpulse-tray/custom-protocol",
-        ]))?,
-        Profile::Debug => test::build_binaries()?,
-    }
+    build_binaries(profile)?;
     let bin_dir = target.join(profile.dir());
     let tray = bin_dir.join("ccpulse-tray");
     let cli = bin_dir.join("ccpulse");
@@ -197,6 +185,18 @@ impl Packages {
         }
         Ok(())
     }
+}
+
+/// Builds the tray app and the CLI with `profile`: what the end-to-end tests run (`cargo xtask
+/// test`'s "build binaries" step) with the dev profile, and what is shipped with the release one
+/// (the page compiled in: `custom-protocol`).
+pub fn build_binaries(profile: Profile) -> Result<()> {
+    let mut command = process::cargo();
+    command.args(["build", "-p", "ccpulse-tray", "-p", "ccpulse-cli"]);
+    if profile == Profile::Release {
+        command.args(["--release", "--features", "ccpulse-tray/custom-protocol"]);
+    }
+    process::run(&mut command)
 }
 
 /// The version every package carries: tauri.conf.json's, which must be the workspace's and the

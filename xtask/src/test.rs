@@ -188,8 +188,8 @@ fn check_module_cycles() -> Result<()> {
 }
 
 /// The dev-profile binaries the end-to-end tests run (and `cargo xtask bundle --debug` packages).
-pub fn build_binaries() -> Result<()> {
-    process::run(process::cargo().args(["build", "-p", "ccpulse-tray", "-p", "ccpulse-cli"]))
+fn build_binaries() -> Result<()> {
+    bundle::build_binaries(bundle::Profile::Debug)
 }
 
 fn run_tests() -> Result<()> {

@@ -115,7 +115,11 @@ mod tests {
     fn same_size_is_unchanged_and_halving_averages() {
         // 2x2: opaque red, opaque blue, transparent (green, which must lend no colour), opaque red.
         let src = [255, 0, 0, 255, 0, 0, 255, 255, 0, 255, 0, 0, 255, 0, 0, 255];
-        assert_eq!(resize(&src, 2, 2), src);
+        // The same size: the same pixels, except that a transparent one keeps no colour.
+        let same = resize(&src, 2, 2);
+        assert_eq!(same[..8], src[..8]);
+        assert_eq!(same[8..12], [0, 0, 0, 0]);
+        assert_eq!(same[12..], src[12..]);
         let one = resize(&src, 2, 1);
         assert_eq!(one, vec![170, 0, 85, 191]);
     }
