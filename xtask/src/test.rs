@@ -68,7 +68,8 @@ fn install_packages() -> Result<()> {
     apt::ensure(
         &apt::tray_and_e2e(),
         "to build the tray app and run the end-to-end tests",
-    )
+    )?;
+    apt::ensure(apt::PACKAGING, "to build and check the packages")
 }
 
 /// Claude Code, the real client that some end-to-end tests run (only ever against a fake API
