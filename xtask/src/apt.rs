@@ -39,6 +39,18 @@ pub const E2E: &[&str] = &[
     "iproute2",
 ];
 
+/// Needed by `cargo xtask bundle` besides [`TRAY`] (and by the suite's package install step):
+/// `dpkg-shlibdeps` (dpkg-dev) and `objdump` (binutils) read the binaries' libraries, lintian
+/// checks the `.deb`, `appstreamcli` the metainfo, `desktop-file-validate` the desktop entry.
+/// Tauri's bundler itself comes from npm (see `bundle::TAURI_CLI`) and writes the `.rpm` alone.
+pub const PACKAGING: &[&str] = &[
+    "dpkg-dev",
+    "binutils",
+    "lintian",
+    "appstream",
+    "desktop-file-utils",
+];
+
 /// Node.js and npm, to install Claude Code (the real client some end-to-end tests run).
 /// Installed only when `node` or `npm` is not on PATH: a Node.js from elsewhere (NodeSource's
 /// `nodejs` package, which has npm in it, for one) is used as it is.
@@ -70,12 +82,27 @@ pub fn ensure(packages: &[&str], purpose: &str) -> Result<()> {
     apt_get(&install_args)
 }
 
+/// Fails, naming them, when any of `packages` is missing (where apt can tell); installs nothing.
+pub fn require(packages: &[&str], purpose: &str) -> Result<()> {
+    if !has_apt() {
+        return Ok(());
+    }
+    let missing = missing(packages)?;
+    anyhow::ensure!(
+        missing.is_empty(),
+        "system packages needed {purpose} are missing: {} (install them: cargo xtask deps)",
+        missing.join(" ")
+    );
+    Ok(())
+}
+
 /// `cargo xtask deps`: everything `cargo xtask test` needs.
 pub fn install_all() -> Result<()> {
     ensure(
         &tray_and_e2e(),
         "to build the tray app and run the end-to-end tests",
     )?;
+    ensure(PACKAGING, "to build and check the packages")?;
     ensure_node("to install Claude Code for the end-to-end tests")
 }
 
@@ -95,7 +122,12 @@ pub fn has_node() -> bool {
 
 /// `cargo xtask deps --dry-run`: the missing packages of each set, installing nothing.
 pub fn print_missing() -> Result<()> {
-    let sets = [("cli", CLI), ("tray", TRAY), ("e2e", E2E)];
+    let sets = [
+        ("cli", CLI),
+        ("tray", TRAY),
+        ("e2e", E2E),
+        ("packaging", PACKAGING),
+    ];
     if !has_apt() {
         println!("apt-get/dpkg-query not found; cannot tell what is installed.");
         for (name, packages) in sets {

@@ -1,8 +1,9 @@
-//! Project automation for ccpulse: `cargo xtask run | test | bench`.
+//! Project automation for ccpulse: `cargo xtask run | test | bundle | bench`.
 
 mod apt;
 mod bench;
 mod bench_usage;
+mod bundle;
 mod cycles;
 mod gen_usage;
 mod process;
@@ -22,8 +23,13 @@ Commands:
                               (or `ccpulse watch` when there is no graphical display).
   test [--no-install] [--skip-lint]
                               Run the whole test suite: system packages, fmt, clippy,
-                              core purity check, module cycles, build, tests. Flags are
-                              ignored under CI=true.
+                              core purity check, module cycles, build, tests, package
+                              install (the debug .deb installed, run and removed; needs
+                              root or sudo). Flags are ignored under CI=true.
+  bundle [--debug]            Build the Linux packages into target/packages/release/ (.deb,
+                              .rpm, .tar.gz with install.sh) and check the .deb with lintian;
+                              --debug packages the dev-profile binaries instead, into
+                              target/packages/debug/ (fast: what the test suite installs).
   bench footprint [--idle-secs N] [--check]
                               Release tray on a private desktop: RSS/PSS and idle CPU
                               before and after the panel was opened, tray registration time.
@@ -81,6 +87,7 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
+        "bundle" => bundle::bundle(rest),
         "bench" => bench::bench(rest),
         "gen-usage" => workspace::target_dir()
             .and_then(|t| gen_usage::run(rest, &t))

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::{apt, cycles, process, purity, workspace};
+use crate::{apt, bundle, cycles, process, purity, workspace};
 
 pub struct Options {
     install: bool,
@@ -39,7 +39,7 @@ impl Options {
 }
 
 pub fn test(options: Options) -> Result<()> {
-    let mut steps = Steps::new(8);
+    let mut steps = Steps::new(9);
     if options.install {
         steps.run("system packages", install_packages)?;
     } else {
@@ -59,6 +59,7 @@ pub fn test(options: Options) -> Result<()> {
     steps.run("module cycles", check_module_cycles)?;
     steps.run("build binaries", build_binaries)?;
     steps.run("tests", run_tests)?;
+    steps.run("package install", || install_package(options.install))?;
     steps.print_summary("all steps passed");
     Ok(())
 }
@@ -67,7 +68,8 @@ fn install_packages() -> Result<()> {
     apt::ensure(
         &apt::tray_and_e2e(),
         "to build the tray app and run the end-to-end tests",
-    )
+    )?;
+    apt::ensure(apt::PACKAGING, "to build and check the packages")
 }
 
 /// Claude Code, the real client that some end-to-end tests run (only ever against a fake API
@@ -186,8 +188,9 @@ fn check_module_cycles() -> Result<()> {
     cycles::check_workspace(&workspace::members()?)
 }
 
+/// The dev-profile binaries the end-to-end tests run (and `cargo xtask bundle --debug` packages).
 fn build_binaries() -> Result<()> {
-    process::run(process::cargo().args(["build", "-p", "ccpulse-tray", "-p", "ccpulse-cli"]))
+    bundle::build_binaries(bundle::Profile::Debug)
 }
 
 fn run_tests() -> Result<()> {
@@ -205,6 +208,59 @@ fn run_tests() -> Result<()> {
     let ran = process::run(&mut command);
     if junit.exists() {
         check_no_planted_token(&junit)?;
+    }
+    ran
+}
+
+/// The debug `.deb` (`cargo xtask bundle --debug`, from the binaries built above) installed
+/// with apt, run on a private desktop, and removed and purged: `tests/tests/install.rs`, which the
+/// ordinary run leaves out (it is `#[ignore]`d: it needs root and the package).
+fn install_package(install_system_packages: bool) -> Result<()> {
+    let packages = bundle::build(bundle::Profile::Debug, install_system_packages)?;
+    let target_dir = workspace::target_dir()?;
+    let mut command = process::cargo();
+    if process::succeeds_quietly(process::cargo().args(["nextest", "--version"])) {
+        command.args([
+            "nextest",
+            "run",
+            "-p",
+            "ccpulse-tests",
+            "--test",
+            "install",
+            "--run-ignored",
+            "only",
+            "--no-fail-fast",
+        ]);
+    } else {
+        println!("cargo-nextest not found; using `cargo test`.");
+        command.args([
+            "test",
+            "-p",
+            "ccpulse-tests",
+            "--test",
+            "install",
+            "--no-fail-fast",
+            "--",
+            "--ignored",
+        ]);
+    }
+    command.env("CCPULSE_DEB", &packages.deb);
+    // nextest writes its JUnit file where the "tests" step's is: keep that one as it is, and
+    // this run's beside it, checked the same way.
+    let dir = target_dir.join("nextest/default");
+    let junit = dir.join("junit.xml");
+    let suite = dir.join("junit.xml.suite");
+    if junit.exists() {
+        std::fs::rename(&junit, &suite)?;
+    }
+    let ran = process::run(&mut command);
+    if junit.exists() {
+        let install = dir.join("junit-install.xml");
+        std::fs::rename(&junit, &install)?;
+        check_no_planted_token(&install)?;
+    }
+    if suite.exists() {
+        std::fs::rename(&suite, &junit)?;
     }
     ran
 }

@@ -315,13 +315,20 @@ impl Desktop {
     /// `config` appended to its config file. Notices of one kind less than 2 s apart come out
     /// together (20 s by default): sequences take seconds and still go through the grouping.
     pub fn tray_command(&self, status_url: &str, config: &str) -> Result<Command> {
+        self.tray_command_for(&crate::tray_bin(), status_url, config)
+    }
+
+    /// [`Desktop::tray_command`] for the tray binary at `bin` (the installed
+    /// `/usr/bin/ccpulse-tray` of the package test), with the same environment, state dir and
+    /// config file.
+    pub fn tray_command_for(&self, bin: &Path, status_url: &str, config: &str) -> Result<Command> {
         let path = self.config_home().join("ccpulse/config.toml");
         std::fs::create_dir_all(path.parent().expect("a file in a folder"))?;
         std::fs::write(
             &path,
             format!("[status]\npoll_secs = 3600\n[notifications]\ngroup_secs = 2\n{config}"),
         )?;
-        let mut cmd = self.command(crate::tray_bin());
+        let mut cmd = self.command(bin);
         cmd.env("CCPULSE_STATUS_URL", status_url)
             .env("CCPULSE_STATE_DIR", self.state_home().join("ccpulse"))
             .env("CCPULSE_API_URL", "http://127.0.0.1:9");
