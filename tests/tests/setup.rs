@@ -12,7 +12,7 @@ use ccpulse_tests::statuspage::TimelineServer;
 use ccpulse_tests::wait::poll_until_async;
 use ccpulse_tests::{Ccpulse, Desktop, Item, Panel, SniHost};
 
-const TOKEN: &str = "sk-ant-oat01-SETUP-planted-token-0123456789";
+const TOKEN: &str = "sk-ant-oat01-SETUP-PLANTED-token-0123456789";
 const THEIR_LINE: &str = "~/bin/my-line.sh --short";
 
 /// Claude Code's files in `home`: a max-plan login, two real transcripts, and a settings.json
@@ -22,7 +22,7 @@ fn plant_claude_code(home: &Path) -> Result<u64> {
     let project = claude.join("projects/-home-user-project");
     std::fs::create_dir_all(&project)?;
     let credentials = serde_json::json!({"claudeAiOauth": {
-        "accessToken": TOKEN, "refreshToken": "sk-ant-ort01-SETUP-refresh",
+        "accessToken": TOKEN, "refreshToken": "sk-ant-ort01-SETUP-PLANTED-refresh",
         "expiresAt": chrono::Utc::now().timestamp_millis() + 3_600_000,
         "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}});
     std::fs::write(claude.join(".credentials.json"), credentials.to_string())?;

@@ -196,17 +196,23 @@ fn build_binaries() -> Result<()> {
 fn run_tests() -> Result<()> {
     let target_dir = workspace::target_dir()?;
     let mut command = process::cargo();
-    if process::succeeds_quietly(process::cargo().args(["nextest", "--version"])) {
+    let nextest = process::succeeds_quietly(process::cargo().args(["nextest", "--version"]));
+    if nextest {
         command.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
     } else {
-        println!("cargo-nextest not found; using `cargo test`.");
+        println!("cargo-nextest not found; using `cargo test`: no secret check of the output.");
         command.args(["test", "--workspace", "--no-fail-fast"]);
     }
     set_binary_env(&mut command, &target_dir);
-    let junit = target_dir.join("nextest/default/junit.xml");
+    let junit = workspace::nextest_junit()?;
     let _ = std::fs::remove_file(&junit);
     let ran = process::run(&mut command);
-    if junit.exists() {
+    if nextest {
+        anyhow::ensure!(
+            junit.exists(),
+            "nextest wrote no report at {}: the secret check cannot run",
+            junit.display()
+        );
         check_no_planted_token(&junit)?;
     }
     ran
@@ -217,7 +223,6 @@ fn run_tests() -> Result<()> {
 /// ordinary run leaves out (it is `#[ignore]`d: it needs root and the package).
 fn install_package(install_system_packages: bool) -> Result<()> {
     let packages = bundle::build(bundle::Profile::Debug, install_system_packages)?;
-    let target_dir = workspace::target_dir()?;
     let mut command = process::cargo();
     if process::succeeds_quietly(process::cargo().args(["nextest", "--version"])) {
         command.args([
@@ -247,8 +252,8 @@ fn install_package(install_system_packages: bool) -> Result<()> {
     command.env("CCPULSE_DEB", &packages.deb);
     // nextest writes its JUnit file where the "tests" step's is: keep that one as it is, and
     // this run's beside it, checked the same way.
-    let dir = target_dir.join("nextest/default");
-    let junit = dir.join("junit.xml");
+    let junit = workspace::nextest_junit()?;
+    let dir = junit.parent().expect("a file in a folder").to_path_buf();
     let suite = dir.join("junit.xml.suite");
     if junit.exists() {
         std::fs::rename(&junit, &suite)?;

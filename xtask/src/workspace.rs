@@ -28,6 +28,16 @@ pub fn target_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(dir))
 }
 
+/// Where nextest keeps its JUnit report of the default profile: its store is `target/nextest`
+/// under the workspace root, whatever `CARGO_TARGET_DIR` says.
+pub fn nextest_junit() -> Result<PathBuf> {
+    let metadata = cargo_metadata(&["--no-deps"])?;
+    let root = metadata["workspace_root"]
+        .as_str()
+        .context("`cargo metadata` output has no workspace_root")?;
+    Ok(PathBuf::from(root).join("target/nextest/default/junit.xml"))
+}
+
 /// Path of a binary built with the dev profile.
 pub fn debug_binary(target_dir: &std::path::Path, name: &str) -> PathBuf {
     target_dir.join("debug").join(format!("{name}{EXE_SUFFIX}"))
