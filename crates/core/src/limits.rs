@@ -17,6 +17,8 @@ pub enum Source {
     Statusline,
     /// The OAuth usage endpoint.
     Oauth,
+    /// Claude Code itself, asked for the plan's usage (its `get_usage` control request).
+    Claude,
     /// Local transcripts (limit-hit messages).
     Local,
 }
@@ -26,8 +28,9 @@ impl Source {
     fn priority(self) -> u8 {
         match self {
             Source::Statusline => 0,
-            Source::Oauth => 1,
-            Source::Local => 2,
+            Source::Claude => 1,
+            Source::Oauth => 2,
+            Source::Local => 3,
         }
     }
 }

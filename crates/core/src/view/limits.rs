@@ -109,6 +109,7 @@ pub fn limits_view(
             source_label: match w.source {
                 Source::Statusline => "status line",
                 Source::Oauth => "OAuth",
+                Source::Claude => "Claude Code",
                 Source::Local => "local estimate",
             },
             as_of: w.as_of,
