@@ -6,6 +6,7 @@ mod bench_usage;
 mod bundle;
 mod cycles;
 mod gen_usage;
+mod kb_harvest;
 mod process;
 mod purity;
 mod run;
@@ -38,6 +39,10 @@ Commands:
   gen-usage --size-mb N --seed S [--out DIR]
                               Write a deterministic Claude Code history (default
                               target/usage-gen/<N>mb-seed<S>) for benchmarks.
+  kb-harvest PATH [--out FILE]
+                              The user-facing error, limit and warning messages of an
+                              installed Claude Code (its binary, or the npm prefix holding
+                              it), merged into crates/core/kb/client-<version>.txt to review.
   help                        Show this text.
 
 Helpers:
@@ -89,6 +94,7 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
         }
         "bundle" => bundle::bundle(rest),
         "bench" => bench::bench(rest),
+        "kb-harvest" => kb_harvest::run(rest).map(|()| ExitCode::SUCCESS),
         "gen-usage" => workspace::target_dir()
             .and_then(|t| gen_usage::run(rest, &t))
             .map(|()| ExitCode::SUCCESS),
