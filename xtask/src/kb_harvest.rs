@@ -77,8 +77,21 @@ const NOT_FOR_USERS: &[&str] = &[
 ];
 
 const CODE_MARKS: &[&str] = &[
-    "=>", "===", "!==", "&&", "||", ";", "</", "/>", "{\"", "__", "\u{1b}", "\\", "function(",
-    "()", "[object",
+    "=>",
+    "===",
+    "!==",
+    "&&",
+    "||",
+    ";",
+    "</",
+    "/>",
+    "{\"",
+    "__",
+    "\u{1b}",
+    "\\",
+    "function(",
+    "()",
+    "[object",
 ];
 
 const HEADER: &str = "\
@@ -139,7 +152,10 @@ pub fn run(args: &[String]) -> Result<()> {
         });
         lines.insert(m.clone(), mark);
     }
-    let vanished: Vec<&String> = previous.keys().filter(|m| !lines.contains_key(*m)).collect();
+    let vanished: Vec<&String> = previous
+        .keys()
+        .filter(|m| !lines.contains_key(*m))
+        .collect();
     std::fs::write(&out, render(&version, &lines))
         .with_context(|| format!("writing {}", out.display()))?;
     let unreviewed = lines.values().filter(|m| **m == Mark::Unreviewed).count();
@@ -218,7 +234,9 @@ fn version_of(binary: &Path) -> Result<String> {
         .as_str()
         .with_context(|| format!("no version in {}", manifest.display()))?;
     anyhow::ensure!(
-        !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c)),
+        !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c)),
         "odd version {v:?}"
     );
     Ok(v.to_string())
@@ -252,7 +270,10 @@ fn parse(text: &str) -> Result<BTreeMap<String, Mark>> {
             ["?", m] => (Mark::Unreviewed, *m),
             ["-", why, m] => (Mark::NotAnError((*why).to_string()), *m),
             [id, m] if *id != "-" => (Mark::Entry((*id).to_string()), *m),
-            _ => bail!("line {}: not `ID<TAB>MESSAGE`, `-<TAB>WHY<TAB>MESSAGE` or `?<TAB>MESSAGE`", n + 1),
+            _ => bail!(
+                "line {}: not `ID<TAB>MESSAGE`, `-<TAB>WHY<TAB>MESSAGE` or `?<TAB>MESSAGE`",
+                n + 1
+            ),
         };
         out.insert(message.to_string(), mark);
     }
@@ -302,15 +323,16 @@ pub fn harvest(bytes: &[u8]) -> BTreeSet<String> {
 const MAX_LITERAL: usize = 2000;
 
 /// Keywords a literal may follow with no space in minified code (`return"..."`).
-const KEYWORDS: &[&[u8]] = &[b"return", b"case", b"throw", b"typeof", b"void", b"in", b"of"];
+const KEYWORDS: &[&[u8]] = &[
+    b"return", b"case", b"throw", b"typeof", b"void", b"in", b"of",
+];
 
 /// Whether `before` ends with the keyword `k` as a whole word.
 fn after_keyword(before: &[u8], k: &[u8]) -> bool {
     before.ends_with(k)
-        && before
-            .len()
-            .checked_sub(k.len() + 1)
-            .is_none_or(|j| !(before[j].is_ascii_alphanumeric() || matches!(before[j], b'_' | b'$' | b'.')))
+        && before.len().checked_sub(k.len() + 1).is_none_or(|j| {
+            !(before[j].is_ascii_alphanumeric() || matches!(before[j], b'_' | b'$' | b'.'))
+        })
 }
 
 /// The literal opening at `start` (its decoded text, placeholders as `{}`) and the index after
@@ -410,10 +432,18 @@ fn message(text: &str) -> Option<String> {
         return None;
     }
     let words: Vec<&str> = text.split(' ').collect();
-    if words.iter().filter(|w| w.chars().any(char::is_alphabetic)).count() < 4 {
+    if words
+        .iter()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count()
+        < 4
+    {
         return None;
     }
-    let letters = text.chars().filter(|c| c.is_alphabetic() || *c == ' ').count();
+    let letters = text
+        .chars()
+        .filter(|c| c.is_alphabetic() || *c == ' ')
+        .count();
     if letters * 10 < len * 7 {
         return None;
     }
@@ -421,7 +451,8 @@ fn message(text: &str) -> Option<String> {
         return None;
     }
     let lower = text.to_lowercase();
-    if !TOPICS.iter().any(|t| lower.contains(t)) || NOT_FOR_USERS.iter().any(|t| lower.contains(t)) {
+    if !TOPICS.iter().any(|t| lower.contains(t)) || NOT_FOR_USERS.iter().any(|t| lower.contains(t))
+    {
         return None;
     }
     Some(text)
@@ -430,13 +461,17 @@ fn message(text: &str) -> Option<String> {
 /// A word that is a name in code: `snake_case`, or `camelCase` (lower case, then upper).
 fn identifier(word: &str) -> bool {
     let w = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
-    let env_var = w.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let env_var = w
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     if w.contains('_') && !env_var && w.chars().any(char::is_alphabetic) {
         return true;
     }
     let chars: Vec<char> = w.chars().collect();
     chars.first().is_some_and(|c| c.is_lowercase())
-        && chars.windows(2).any(|p| p[0].is_lowercase() && p[1].is_uppercase())
+        && chars
+            .windows(2)
+            .any(|p| p[0].is_lowercase() && p[1].is_uppercase())
 }
 
 #[cfg(test)]

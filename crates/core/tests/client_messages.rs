@@ -85,7 +85,10 @@ fn every_client_message_marked_with_an_entry_finds_it_first() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert!(checked >= 100, "only {checked} messages marked with an entry");
+    assert!(
+        checked >= 100,
+        "only {checked} messages marked with an entry"
+    );
 }
 
 #[test]
