@@ -42,7 +42,7 @@ const SAMPLES = {
     },
     advice: [{
       id: 'limit-near:model:Opus', tone: 'info', level: 'maintenance', title: 'Weekly Opus at 97%: resets Mar 9 1:00am (in 6d 6h)',
-      detail: '3% left.', entry: 'model-limit', entry_title: 'Model limit reached (Opus or Sonnet)',
+      detail: '3% left.', entry: 'model-limit', entry_title: 'Model limit reached (a weekly cap on one model)',
       steps: [{ command: '/usage', does: 'every window and when it resets' },
         { command: '/model', does: 'a lighter model makes what is left last longer' }],
     }],
