@@ -164,13 +164,37 @@ pub fn advise(i: &Inputs) -> Vec<Advice> {
         };
         let entry = match id {
             WindowId::Model(_) => "model-limit",
-            WindowId::Weekly => "weekly-limit",
+            // The knowledge base has no entry of their own yet; the weekly one tells the same
+            // way out (usage credits, or the reset).
+            WindowId::Weekly | WindowId::Spend(_) | WindowId::Credits => "weekly-limit",
             WindowId::Session => "session-limit",
         };
         let (label, used) = (id.label(), w.used_percent);
         if used >= 100.0 {
-            let (tone, detail, steps) = match id.model() {
-                Some(m) => (
+            let (tone, detail, steps) = match (&id, id.model()) {
+                (WindowId::Spend(_), _) => (
+                    Tone::Blocked,
+                    "Claude Code stops sending until the period resets or the cap is raised."
+                        .to_string(),
+                    vec![
+                        step(
+                            "/usage-credits",
+                            "raise the spend limit, or wait for the reset",
+                        ),
+                        step("/usage", "every window and when it resets"),
+                    ],
+                ),
+                (WindowId::Credits, _) => (
+                    Tone::Blocked,
+                    "The usage credits are used up: Claude Code stops until the reset or more \
+                     credits."
+                        .to_string(),
+                    vec![
+                        step("/usage-credits", "add credits or raise their limit"),
+                        step("/usage", "every window and when it resets"),
+                    ],
+                ),
+                (_, Some(m)) => (
                     Tone::Degraded,
                     format!("{m} is capped until the reset; other models still work."),
                     vec![
@@ -178,7 +202,7 @@ pub fn advise(i: &Inputs) -> Vec<Advice> {
                         step("/usage", "every window and when it resets"),
                     ],
                 ),
-                None => (
+                (_, None) => (
                     Tone::Blocked,
                     "Claude Code stops sending until the reset.".to_string(),
                     vec![
@@ -330,7 +354,7 @@ mod tests {
     use chrono::{DateTime, Duration, Utc};
 
     use super::*;
-    use crate::limits::{ModelWindow, PaceBasis, Projection, Source, Window};
+    use crate::limits::{ModelWindow, PaceBasis, Projection, Source, SpendWindow, Window};
     use crate::overload::{IncidentRef, ModelErrors};
     use crate::test_support::sample_status;
 
@@ -378,6 +402,15 @@ mod tests {
                     model: m.clone(),
                     window: window(*used),
                 }),
+                WindowId::Spend(period) => {
+                    l.spend = Some(SpendWindow {
+                        window: window(*used),
+                        used_usd: None,
+                        limit_usd: None,
+                        period: period.clone(),
+                    })
+                }
+                WindowId::Credits => l.credits = Some(window(*used)),
             }
         }
         l
@@ -443,6 +476,45 @@ mod tests {
         assert!(a[0]
             .detail
             .starts_with("GET https://status.claude.com/api/v2/summary.json: HTTP 503."));
+    }
+
+    #[test]
+    fn a_spend_limit_reached_points_to_usage_credits_and_a_named_cap_to_model() {
+        let monthly = WindowId::Spend(Some("monthly".into()));
+        let windows = [
+            (monthly, 100.0),
+            (model("Fable"), 100.0),
+            (WindowId::Credits, 90.0),
+        ];
+        let a = run(&calm_service(), &Overload::default(), &windows, None, &[]);
+        assert_eq!(
+            ids(&a),
+            [
+                ("limit-hit:spend:monthly", "weekly-limit"),
+                ("limit-hit:model:Fable", "model-limit"),
+                ("limit-near:credits", "weekly-limit"),
+            ]
+        );
+        assert_eq!(a[0].tone, Tone::Blocked);
+        assert_eq!(a[0].steps[0].command, "/usage-credits");
+        assert!(a[0].steps[0].does.contains("wait for the reset"));
+        assert_eq!(a[1].steps[0].command, "/model");
+        assert!(
+            a[1].detail.starts_with("Fable is capped"),
+            "{}",
+            a[1].detail
+        );
+        let a = run(
+            &calm_service(),
+            &Overload::default(),
+            &[(WindowId::Credits, 100.0)],
+            None,
+            &[],
+        );
+        assert_eq!(
+            (a[0].id.as_str(), a[0].steps[0].command.as_str()),
+            ("limit-hit:credits", "/usage-credits")
+        );
     }
 
     #[test]

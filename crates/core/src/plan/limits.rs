@@ -72,19 +72,29 @@ pub fn plan(
                 ledger.seen.insert(key(id, resets_at, &t.to_string()), now);
             }
             ledger.seen.insert(k.clone(), now);
-            let switch = match id.model() {
-                Some(m) => {
-                    format!(" or switch to another model with /model (the {m} cap is separate)")
-                }
-                None => String::new(),
+            let body = match id {
+                WindowId::Spend(_) => format!(
+                    "Claude Code stops until the period resets in {left}. Raise the limit with \
+                     /usage-credits or wait for the reset; /usage shows where you stand."
+                ),
+                WindowId::Credits => format!(
+                    "Claude Code stops until the reset in {left}. Add credits or raise their \
+                     limit with /usage-credits; /usage shows where you stand."
+                ),
+                WindowId::Model(m) => format!(
+                    "Claude Code stops until the reset in {left}. Wait for it or switch to \
+                     another model with /model (the {m} cap is separate), see where you stand \
+                     with /usage, or keep going on extra usage with /usage-credits."
+                ),
+                WindowId::Session | WindowId::Weekly => format!(
+                    "Claude Code stops until the reset in {left}. Wait for it, see where you \
+                     stand with /usage, or keep going on extra usage with /usage-credits."
+                ),
             };
             alerts.push(Alert {
                 key: k,
                 title: format!("{} reached: resets {when}", id.limit_title()),
-                body: format!(
-                    "Claude Code stops until the reset in {left}. Wait for it{switch}, see where \
-                     you stand with /usage, or keep going on extra usage with /usage-credits."
-                ),
+                body,
                 url: None,
                 urgency: Urgency::Critical,
                 kind: Kind::Limit,

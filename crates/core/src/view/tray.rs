@@ -52,6 +52,18 @@ pub fn tray_view(view: &View, zone: Tz) -> TrayView {
     let mut tooltip = vec![view.service.summary.clone()];
     tooltip.extend(view.overload.line.clone());
     tooltip.extend(session.into_iter().chain(weekly).map(|r| r.line.clone()));
+    // Then the other windows: the spend limit always (it stops work as the session does), a
+    // weekly cap or the usage credits once they are near.
+    tooltip.extend(
+        rows.rows
+            .iter()
+            .filter(|r| match r.id {
+                WindowId::Session | WindowId::Weekly => false,
+                WindowId::Spend(_) => true,
+                WindowId::Model(_) | WindowId::Credits => r.tone != Level::Operational,
+            })
+            .map(|r| r.line.clone()),
+    );
     TrayView {
         level: view.service.level,
         ring: session.map(|r| Ring {
