@@ -282,11 +282,23 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Observed, String> {
         })
     };
     let mut o = Observed::empty(Source::Oauth, now);
-    // Every window by its key: `five_hour`, `seven_day`, any `seven_day_*` (a weekly cap by
-    // Claude Code's name for it), `overage` (the usage credit limit).
-    for (key, w) in v.as_object().into_iter().flatten() {
-        if let Some(reading) = w.is_object().then(|| window(key)).flatten() {
-            o.set_named(key, reading);
+    // Every window by its key: `five_hour`, `seven_day`, any
+    // `seven_day_*` key (a weekly cap by Claude Code's name for it), `overage` (the usage
+    // credit limit); the caps the client knows by name first, in its order.
+    let known = [
+        "seven_day_opus",
+        "seven_day_sonnet",
+        "seven_day_overage_included",
+    ];
+    let keys = known.into_iter().map(str::to_owned).chain(
+        v.as_object()
+            .into_iter()
+            .flat_map(|m| m.keys().cloned())
+            .filter(|k| !known.contains(&k.as_str())),
+    );
+    for key in keys {
+        if let Some(reading) = window(&key) {
+            o.set_named(&key, reading);
         }
     }
     // The newer lists: per-model weekly caps are only here, by their display name.

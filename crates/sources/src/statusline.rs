@@ -191,4 +191,46 @@ mod tests {
             Some("api-key-session")
         );
     }
+
+    #[test]
+    fn a_spend_limit_and_named_windows_are_read_as_the_client_writes_them() {
+        // A session through a Claude apps gateway: the spend limit's cap is in USD.
+        let input = br#"{"session_id":"s2","model":{"id":"claude-sonnet-4-5","display_name":"Sonnet 4.5"},
+            "version":"2.1.332","cost":{"total_cost_usd":0.12},
+            "rate_limits":{"five_hour":{"used_percentage":12,"resets_at":1796193733},
+            "seven_day":{"used_percentage":17,"resets_at":1796445733},
+            "seven_day_overage_included":{"used_percentage":96,"resets_at":1796445733},
+            "overage":{"used_percentage":3.5,"resets_at":1798761600},
+            "tokens_per_minute":{"used_percentage":1,"resets_at":1796193733},
+            "spend_limit":{"used_percentage":85,"resets_at":1798761600,"used_usd":42.5,"limit_usd":50,"period":"monthly"}}}"#;
+        let i = Input::parse(input).unwrap();
+        let spend = i.spend_limit.clone().unwrap();
+        assert_eq!(spend.reading.used_percent, 85.0);
+        assert_eq!(spend.reading.resets_at.unwrap().timestamp(), 1_798_761_600);
+        assert_eq!((spend.used_usd, spend.limit_usd), (Some(42.5), Some(50.0)));
+        assert_eq!(spend.period.as_deref(), Some("monthly"));
+        let now = DateTime::from_timestamp(1_796_190_000, 0).unwrap();
+        let o = Feed::default().with(i, now).limits.unwrap();
+        assert_eq!(o.spend, Some(spend));
+        assert_eq!(o.models.len(), 1, "the unknown key is left out");
+        assert_eq!(
+            (o.models[0].model.as_str(), o.models[0].reading.used_percent),
+            ("Fable", 96.0)
+        );
+        assert_eq!(o.credits.unwrap().used_percent, 3.5);
+
+        // A percent-only cap (not in USD), and a spend limit on its own still makes a feed.
+        let only = Input::parse(
+            br#"{"rate_limits":{"spend_limit":{"used_percentage":100,"resets_at":1798761600,"period":"Weekly"}}}"#,
+        )
+        .unwrap();
+        let o = Feed::default().with(only, now).limits.unwrap();
+        let spend = o.spend.unwrap();
+        assert_eq!((spend.used_usd, spend.limit_usd), (None, None));
+        assert_eq!(spend.period.as_deref(), Some("weekly"));
+        assert_eq!(o.session, None);
+        // A spend limit without a percent is not a window.
+        let bad = Input::parse(br#"{"rate_limits":{"spend_limit":{"used_usd":3}}}"#).unwrap();
+        assert_eq!(bad.spend_limit, None);
+    }
 }

@@ -348,4 +348,56 @@ mod tests {
         let reset = utc("2026-11-25T15:00:00Z").timestamp();
         assert!(ledger.contains(&format!("limit:session:{reset}:reset")));
     }
+
+    #[test]
+    fn a_spend_limit_is_announced_at_thresholds_and_when_reached() {
+        use crate::limits::SpendWindow;
+        let now = utc("2026-12-10T12:00:00Z");
+        let spend = |used: f64| Limits {
+            spend: Some(SpendWindow {
+                window: Window {
+                    used_percent: used,
+                    resets_at: Some(utc("2027-01-01T00:00:00Z")),
+                    source: Source::Statusline,
+                    as_of: now,
+                },
+                used_usd: None,
+                limit_usd: None,
+                period: Some("monthly".into()),
+            }),
+            ..Limits::default()
+        };
+        let mut ledger = AlertLedger::new();
+        let mut plan = |l: &Limits| {
+            plan(
+                l,
+                &DEFAULT_THRESHOLDS,
+                &mut ledger,
+                now,
+                chrono_tz::UTC,
+                Clock::H24,
+            )
+        };
+        let a = plan(&spend(85.0));
+        assert_eq!(
+            titles(&a),
+            ["Monthly spend limit at 85%: resets 1 Jan 00:00"]
+        );
+        assert_eq!(
+            a[0].key,
+            format!(
+                "limit:spend:monthly:{}:80",
+                utc("2027-01-01T00:00:00Z").timestamp()
+            )
+        );
+        assert!(plan(&spend(90.0)).is_empty());
+        let a = plan(&spend(100.0));
+        assert_eq!(
+            titles(&a),
+            ["Monthly spend limit reached: resets 1 Jan 00:00"]
+        );
+        assert!(a[0].body.contains("/usage-credits") && a[0].body.contains("wait for the reset"));
+        assert!(!a[0].body.contains("/model"));
+        assert!(plan(&spend(100.0)).is_empty());
+    }
 }
