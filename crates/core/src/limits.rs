@@ -91,9 +91,9 @@ pub struct Observed {
     pub models: Vec<ModelReading>,
     #[serde(default)]
     pub extra_usage: Option<ExtraUsage>,
-    /// The spend limit (`spend_limit`).
+    /// The spend limit (`spend_limit`); boxed, as most sources report none.
     #[serde(default)]
-    pub spend: Option<SpendReading>,
+    pub spend: Option<Box<SpendReading>>,
     /// The usage credit limit (`overage`).
     #[serde(default)]
     pub credits: Option<Reading>,
@@ -532,7 +532,7 @@ mod tests {
             period: Some("monthly".into()),
         };
         let mut older = Observed::empty(Source::Oauth, utc("2026-12-10T11:00:00Z"));
-        older.spend = Some(spend(40.0, 20.0, "2027-01-01T00:00:00Z"));
+        older.spend = Some(Box::new(spend(40.0, 20.0, "2027-01-01T00:00:00Z")));
         assert!(older.set_named(
             "seven_day_overage_included",
             Reading {
@@ -548,7 +548,7 @@ mod tests {
             }
         ));
         let mut newer = Observed::empty(Source::Statusline, utc("2026-12-10T11:55:00Z"));
-        newer.spend = Some(spend(85.0, 42.5, "2027-01-01T00:00:00Z"));
+        newer.spend = Some(Box::new(spend(85.0, 42.5, "2027-01-01T00:00:00Z")));
         newer.credits = Some(Reading {
             used_percent: 12.0,
             resets_at: None,

@@ -116,7 +116,7 @@ impl Feed {
         let mut o = Observed {
             session: input.five_hour,
             weekly: input.seven_day,
-            spend: input.spend_limit.clone(),
+            spend: input.spend_limit.clone().map(Box::new),
             ..Observed::empty(Source::Statusline, now)
         };
         for (name, reading) in &input.windows {
@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(spend.period.as_deref(), Some("monthly"));
         let now = DateTime::from_timestamp(1_796_190_000, 0).unwrap();
         let o = Feed::default().with(i, now).limits.unwrap();
-        assert_eq!(o.spend, Some(spend));
+        assert_eq!(o.spend.as_deref(), Some(&spend));
         assert_eq!(o.models.len(), 1, "the unknown key is left out");
         assert_eq!(
             (o.models[0].model.as_str(), o.models[0].reading.used_percent),

@@ -115,12 +115,12 @@ fn hit_observations(local: &Local) -> Vec<Observed> {
                     reading: full,
                 }),
                 WindowId::Spend(period) => {
-                    o.spend = Some(SpendReading {
+                    o.spend = Some(Box::new(SpendReading {
                         reading: full,
                         used_usd: None,
                         limit_usd: None,
                         period,
-                    })
+                    }))
                 }
                 WindowId::Credits => o.credits = Some(full),
             }
