@@ -248,6 +248,8 @@ function gauge(r, now) {
       h('span', { class: 'gauge-label', testid: 'limit-label' }, label),
       h('span', { class: 'gauge-pct', testid: 'limit-percent' }, `${Math.round(used)}%`)),
     h('progress', { class: 'bar', max: '100', value: String(Math.min(100, Math.max(0, used))), 'aria-label': `${label} used` }),
+    // A spend limit's amounts, as the core words them ("$42.50 of $50.00").
+    r.amount ? h('div', { class: 'gauge-amount dim', testid: 'limit-amount' }, str(r.amount)) : null,
     h('div', { class: 'gauge-foot' },
       h('span', { testid: 'limit-reset', title: resetsAt ? resetsAt.toLocaleString() : null }, reset),
       h('span', { class: 'gauge-source', testid: 'limit-source' }, `${str(r.source_label) || str(r.source)}, ${age}`)));

@@ -6,12 +6,16 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::clock::{countdown, describe_age, reset_label, Clock};
+use crate::clock::{describe_age, Clock};
 use crate::kb::{self, INCIDENT_FIX};
-use crate::limits::{Limits, WindowId};
+use crate::limits::Limits;
+#[cfg(test)]
+use crate::limits::WindowId;
 use crate::overload::{Overload, State};
 use crate::relevance::Relevance;
 use crate::service::ServiceSnapshot;
+
+mod limits;
 
 /// Everything the advice is a function of: domain values, never their words.
 pub struct Inputs<'a> {
@@ -153,75 +157,7 @@ pub fn advise(i: &Inputs) -> Vec<Advice> {
         }
     }
 
-    for (id, w) in i.limits.windows() {
-        let resets = match w.resets_at {
-            Some(at) => format!(
-                "resets {} (in {})",
-                reset_label(at, i.now, i.zone, i.clock),
-                countdown(at, i.now)
-            ),
-            None => "reset time not known yet".into(),
-        };
-        let entry = match id {
-            WindowId::Model(_) => "model-limit",
-            WindowId::Weekly => "weekly-limit",
-            WindowId::Session => "session-limit",
-        };
-        let (label, used) = (id.label(), w.used_percent);
-        if used >= 100.0 {
-            let (tone, detail, steps) = match id.model() {
-                Some(m) => (
-                    Tone::Degraded,
-                    format!("{m} is capped until the reset; other models still work."),
-                    vec![
-                        step("/model", "switch to another model and carry on"),
-                        step("/usage", "every window and when it resets"),
-                    ],
-                ),
-                None => (
-                    Tone::Blocked,
-                    "Claude Code stops sending until the reset.".to_string(),
-                    vec![
-                        step(
-                            "/usage-credits",
-                            "keep going on usage credits (was /extra-usage)",
-                        ),
-                        step("/usage", "every window and when it resets"),
-                    ],
-                ),
-            };
-            out.push(advice(
-                format!("limit-hit:{}", id.key()),
-                tone,
-                format!("{label} limit reached: {resets}"),
-                detail,
-                steps,
-                entry,
-            ));
-        } else if used >= i.near_percent {
-            let mut detail = format!("{:.0}% left.", 100.0 - used);
-            if id == WindowId::Session {
-                if let Some(p) = i.limits.projection_line(i.now, i.zone, i.clock) {
-                    detail = format!("{detail} {p}.");
-                }
-            }
-            out.push(advice(
-                format!("limit-near:{}", id.key()),
-                Tone::Info,
-                format!("{label} at {used:.0}%: {resets}"),
-                detail,
-                vec![
-                    step("/usage", "every window and when it resets"),
-                    step(
-                        "/compact",
-                        "shrinks a long conversation, so each turn costs less",
-                    ),
-                    step("/model", "a lighter model makes what is left last longer"),
-                ],
-                entry,
-            ));
-        }
-    }
+    out.extend(limits::cards(i));
 
     let o = i.overload;
     if o.state != State::Calm {
@@ -330,7 +266,7 @@ mod tests {
     use chrono::{DateTime, Duration, Utc};
 
     use super::*;
-    use crate::limits::{ModelWindow, PaceBasis, Projection, Source, Window};
+    use crate::limits::{ModelWindow, PaceBasis, Projection, Source, SpendWindow, Window};
     use crate::overload::{IncidentRef, ModelErrors};
     use crate::test_support::sample_status;
 
@@ -378,6 +314,15 @@ mod tests {
                     model: m.clone(),
                     window: window(*used),
                 }),
+                WindowId::Spend(period) => {
+                    l.spend = Some(SpendWindow {
+                        window: window(*used),
+                        used_usd: None,
+                        limit_usd: None,
+                        period: period.clone(),
+                    })
+                }
+                WindowId::Credits => l.credits = Some(window(*used)),
             }
         }
         l
@@ -443,6 +388,45 @@ mod tests {
         assert!(a[0]
             .detail
             .starts_with("GET https://status.claude.com/api/v2/summary.json: HTTP 503."));
+    }
+
+    #[test]
+    fn a_spend_limit_reached_points_to_usage_credits_and_a_named_cap_to_model() {
+        let monthly = WindowId::Spend(Some("monthly".into()));
+        let windows = [
+            (monthly, 100.0),
+            (model("Fable"), 100.0),
+            (WindowId::Credits, 90.0),
+        ];
+        let a = run(&calm_service(), &Overload::default(), &windows, None, &[]);
+        assert_eq!(
+            ids(&a),
+            [
+                ("limit-hit:spend:monthly", "weekly-limit"),
+                ("limit-hit:model:Fable", "model-limit"),
+                ("limit-near:credits", "weekly-limit"),
+            ]
+        );
+        assert_eq!(a[0].tone, Tone::Blocked);
+        assert_eq!(a[0].steps[0].command, "/usage-credits");
+        assert!(a[0].steps[0].does.contains("wait for the reset"));
+        assert_eq!(a[1].steps[0].command, "/model");
+        assert!(
+            a[1].detail.starts_with("Fable is capped"),
+            "{}",
+            a[1].detail
+        );
+        let a = run(
+            &calm_service(),
+            &Overload::default(),
+            &[(WindowId::Credits, 100.0)],
+            None,
+            &[],
+        );
+        assert_eq!(
+            (a[0].id.as_str(), a[0].steps[0].command.as_str()),
+            ("limit-hit:credits", "/usage-credits")
+        );
     }
 
     #[test]

@@ -13,15 +13,11 @@ pub(crate) fn utc(s: &str) -> DateTime<Utc> {
 /// What `source` said of the session at `as_of`: `used` percent, resetting at `resets`.
 pub(crate) fn observed(source: Source, as_of: &str, used: f64, resets: &str) -> Observed {
     Observed {
-        source,
-        as_of: utc(as_of),
         session: Some(Reading {
             used_percent: used,
             resets_at: Some(utc(resets)),
         }),
-        weekly: None,
-        models: vec![],
-        extra_usage: None,
+        ..Observed::empty(source, utc(as_of))
     }
 }
 

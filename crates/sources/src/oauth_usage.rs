@@ -281,34 +281,54 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Observed, String> {
             resets_at: w.get("resets_at").and_then(time),
         })
     };
-    let mut models = Vec::new();
-    for (key, model) in [("seven_day_opus", "Opus"), ("seven_day_sonnet", "Sonnet")] {
-        if let Some(reading) = window(key) {
-            models.push(ModelReading {
-                model: model.into(),
-                reading,
-            });
+    let mut o = Observed::empty(Source::Oauth, now);
+    // Every window by its key: `five_hour`, `seven_day`, any
+    // `seven_day_*` key (a weekly cap by Claude Code's name for it), `overage` (the usage
+    // credit limit); the caps the client knows by name first, in its order.
+    let known = [
+        "seven_day_opus",
+        "seven_day_sonnet",
+        "seven_day_overage_included",
+    ];
+    let keys = known.into_iter().map(str::to_owned).chain(
+        v.as_object()
+            .into_iter()
+            .flat_map(|m| m.keys().cloned())
+            .filter(|k| !known.contains(&k.as_str())),
+    );
+    for key in keys {
+        if let Some(reading) = window(&key) {
+            o.set_named(&key, reading);
         }
     }
-    // The newer list: per-model weekly caps are only here.
-    for l in v
-        .get("limits")
-        .and_then(Value::as_array)
+    // The newer lists: per-model weekly caps are only here, by their display name.
+    let listed = ["limits", "model_scoped"]
         .into_iter()
-        .flatten()
-    {
-        if l.get("kind").and_then(Value::as_str) != Some("weekly_scoped") {
+        .filter_map(|k| v.get(k))
+        .flat_map(|l| match l {
+            Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            Value::Object(items) => items.values().collect(),
+            _ => Vec::new(),
+        });
+    for l in listed {
+        let kind = l.get("kind").and_then(Value::as_str);
+        if kind.is_some_and(|k| k != "weekly_scoped" && k != "model_scoped") {
             continue;
         }
-        let scope = l.pointer("/scope/model");
+        let scope = l.pointer("/scope/model").or_else(|| l.get("model"));
         let name = scope
             .and_then(|m| m.get("display_name").and_then(Value::as_str))
-            .or_else(|| scope.and_then(|m| m.get("id").and_then(Value::as_str)));
-        let (Some(name), Some(percent)) = (name, l.get("percent").and_then(Value::as_f64)) else {
+            .or_else(|| scope.and_then(|m| m.get("id").and_then(Value::as_str)))
+            .or_else(|| scope.and_then(Value::as_str))
+            .or_else(|| l.get("display_name").and_then(Value::as_str));
+        let percent = ["percent", "utilization", "used_percentage"]
+            .iter()
+            .find_map(|k| l.get(*k).and_then(Value::as_f64));
+        let (Some(name), Some(percent)) = (name, percent) else {
             continue;
         };
-        if !models.iter().any(|m| m.model == name) {
-            models.push(ModelReading {
+        if !o.models.iter().any(|m| m.model == name) {
+            o.models.push(ModelReading {
                 model: name.into(),
                 reading: Reading {
                     used_percent: percent,
@@ -334,14 +354,8 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Observed, String> {
             currency: e.get("currency").and_then(Value::as_str).map(str::to_owned),
         }
     });
-    Ok(Observed {
-        source: Source::Oauth,
-        as_of: now,
-        session: window("five_hour"),
-        weekly: window("seven_day"),
-        models,
-        extra_usage,
-    })
+    o.extra_usage = extra_usage;
+    Ok(o)
 }
 
 /// What the state dir keeps: the last good reading and the schedule every shell follows.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use ccpulse_core::limits::{Observed, Reading, Source};
+use ccpulse_core::limits::{Observed, Reading, Source, SpendReading};
 
 use crate::state_dir::StateDir;
 
@@ -26,6 +26,13 @@ pub struct Input {
     /// first response of a session).
     pub five_hour: Option<Reading>,
     pub seven_day: Option<Reading>,
+    /// The other windows of `rate_limits` by Claude Code's names (`seven_day_opus`, any
+    /// `seven_day_*`, `overage`), in the order given.
+    #[serde(default)]
+    pub windows: Vec<(String, Reading)>,
+    /// `rate_limits.spend_limit` (sessions through a Claude apps gateway).
+    #[serde(default)]
+    pub spend_limit: Option<SpendReading>,
 }
 
 impl Input {
@@ -37,16 +44,49 @@ impl Input {
         }
         let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_owned);
         let number = |p: &str| v.pointer(p).and_then(Value::as_f64);
-        let window = |name: &str| {
-            let w = v.pointer(&format!("/rate_limits/{name}"))?;
+        let reading = |w: &Value| {
             Some(Reading {
                 used_percent: w.get("used_percentage")?.as_f64()?,
                 resets_at: w
                     .get("resets_at")
-                    .and_then(Value::as_i64)
-                    .and_then(|s| DateTime::from_timestamp(s, 0)),
+                    .and_then(Value::as_f64)
+                    .and_then(|s| DateTime::from_timestamp(s as i64, 0)),
             })
         };
+        let window = |name: &str| reading(v.pointer(&format!("/rate_limits/{name}"))?);
+        let mut windows = Vec::new();
+        for (name, w) in v
+            .get("rate_limits")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let named = ccpulse_core::limits::WindowId::from_client(name);
+            let other = matches!(
+                named,
+                Some(
+                    ccpulse_core::limits::WindowId::Model(_)
+                        | ccpulse_core::limits::WindowId::Credits
+                )
+            );
+            if let (true, Some(r)) = (other, reading(w)) {
+                windows.push((name.clone(), r));
+            }
+        }
+        let spend_limit = v.pointer("/rate_limits/spend_limit").and_then(|w| {
+            let usd = |k: &str| w.get(k).and_then(Value::as_f64);
+            Some(SpendReading {
+                reading: reading(w)?,
+                used_usd: usd("used_usd"),
+                limit_usd: usd("limit_usd"),
+                period: w
+                    .get("period")
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_lowercase),
+            })
+        });
         Ok(Input {
             session_id: text("/session_id"),
             model: text("/model/display_name").or_else(|| text("/model/id")),
@@ -55,6 +95,8 @@ impl Input {
             context_used_percent: number("/context_window/used_percentage"),
             five_hour: window("five_hour"),
             seven_day: window("seven_day"),
+            windows,
+            spend_limit,
         })
     }
 }
@@ -71,15 +113,17 @@ pub struct Feed {
 impl Feed {
     /// The feed with `input`, received `now`, taken in.
     pub fn with(mut self, input: Input, now: DateTime<Utc>) -> Feed {
-        if input.five_hour.is_some() || input.seven_day.is_some() {
-            self.limits = Some(Observed {
-                source: Source::Statusline,
-                as_of: now,
-                session: input.five_hour,
-                weekly: input.seven_day,
-                models: Vec::new(),
-                extra_usage: None,
-            });
+        let mut o = Observed {
+            session: input.five_hour,
+            weekly: input.seven_day,
+            spend: input.spend_limit.clone().map(Box::new),
+            ..Observed::empty(Source::Statusline, now)
+        };
+        for (name, reading) in &input.windows {
+            o.set_named(name, *reading);
+        }
+        if o.has_windows() {
+            self.limits = Some(o);
         }
         self.latest = Some(input);
         self.received_at = Some(now);
@@ -146,5 +190,47 @@ mod tests {
             feed.latest.unwrap().session_id.as_deref(),
             Some("api-key-session")
         );
+    }
+
+    #[test]
+    fn a_spend_limit_and_named_windows_are_read_as_the_client_writes_them() {
+        // A session through a Claude apps gateway: the spend limit's cap is in USD.
+        let input = br#"{"session_id":"s2","model":{"id":"claude-sonnet-4-5","display_name":"Sonnet 4.5"},
+            "version":"2.1.332","cost":{"total_cost_usd":0.12},
+            "rate_limits":{"five_hour":{"used_percentage":12,"resets_at":1796193733},
+            "seven_day":{"used_percentage":17,"resets_at":1796445733},
+            "seven_day_overage_included":{"used_percentage":96,"resets_at":1796445733},
+            "overage":{"used_percentage":3.5,"resets_at":1798761600},
+            "tokens_per_minute":{"used_percentage":1,"resets_at":1796193733},
+            "spend_limit":{"used_percentage":85,"resets_at":1798761600,"used_usd":42.5,"limit_usd":50,"period":"monthly"}}}"#;
+        let i = Input::parse(input).unwrap();
+        let spend = i.spend_limit.clone().unwrap();
+        assert_eq!(spend.reading.used_percent, 85.0);
+        assert_eq!(spend.reading.resets_at.unwrap().timestamp(), 1_798_761_600);
+        assert_eq!((spend.used_usd, spend.limit_usd), (Some(42.5), Some(50.0)));
+        assert_eq!(spend.period.as_deref(), Some("monthly"));
+        let now = DateTime::from_timestamp(1_796_190_000, 0).unwrap();
+        let o = Feed::default().with(i, now).limits.unwrap();
+        assert_eq!(o.spend.as_deref(), Some(&spend));
+        assert_eq!(o.models.len(), 1, "the unknown key is left out");
+        assert_eq!(
+            (o.models[0].model.as_str(), o.models[0].reading.used_percent),
+            ("Fable", 96.0)
+        );
+        assert_eq!(o.credits.unwrap().used_percent, 3.5);
+
+        // A percent-only cap (not in USD), and a spend limit on its own still makes a feed.
+        let only = Input::parse(
+            br#"{"rate_limits":{"spend_limit":{"used_percentage":100,"resets_at":1798761600,"period":"Weekly"}}}"#,
+        )
+        .unwrap();
+        let o = Feed::default().with(only, now).limits.unwrap();
+        let spend = o.spend.unwrap();
+        assert_eq!((spend.used_usd, spend.limit_usd), (None, None));
+        assert_eq!(spend.period.as_deref(), Some("weekly"));
+        assert_eq!(o.session, None);
+        // A spend limit without a percent is not a window.
+        let bad = Input::parse(br#"{"rate_limits":{"spend_limit":{"used_usd":3}}}"#).unwrap();
+        assert_eq!(bad.spend_limit, None);
     }
 }

@@ -128,6 +128,42 @@ async fn every_payload_shape_is_read() {
     no_token_in(&state);
 }
 
+#[test]
+fn weekly_caps_are_read_by_any_name_the_endpoint_gives() {
+    // The early-2026 shape with the keys the client's own table names, a codename key that is
+    // null, and a `model_scoped` list keyed by display name.
+    let body = br#"{
+        "five_hour": {"utilization": 11.0, "resets_at": "2026-07-03T00:30:00.282668+00:00"},
+        "seven_day": {"utilization": 9.0, "resets_at": "2026-07-08T09:00:00+00:00"},
+        "seven_day_opus": {"utilization": 40.0, "resets_at": "2026-07-08T09:00:00+00:00"},
+        "seven_day_overage_included": {"utilization": 61.0, "resets_at": "2026-07-08T09:00:00+00:00"},
+        "seven_day_oauth_apps": null,
+        "seven_day_cowork": {"utilization": 2.0, "resets_at": null},
+        "overage": {"utilization": 7.0, "resets_at": "2026-08-01T00:00:00+00:00"},
+        "model_scoped": [
+            {"model": {"display_name": "Opus 5"}, "utilization": 33.0, "resets_at": "2026-07-08T09:00:00+00:00"},
+            {"display_name": "Fable", "utilization": 1.0}
+        ]
+    }"#;
+    let o = oauth_usage::parse(body, now()).unwrap();
+    let models: Vec<_> = o
+        .models
+        .iter()
+        .map(|m| (m.model.as_str(), m.reading.used_percent))
+        .collect();
+    assert_eq!(
+        models,
+        [
+            ("Opus", 40.0),
+            ("Fable", 61.0),
+            ("Cowork", 2.0),
+            ("Opus 5", 33.0)
+        ]
+    );
+    assert_eq!(o.credits.unwrap().used_percent, 7.0);
+    assert_eq!(o.session.unwrap().used_percent, 11.0);
+}
+
 #[tokio::test]
 async fn refusals_and_garbage_keep_the_last_good_reading() {
     let cases: [(u16, &[u8], &str); 5] = [

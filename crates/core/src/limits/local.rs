@@ -1,5 +1,5 @@
 //! Local evidence in the limits: a limit hit in the transcripts fills its window until the
-//! reset; between figures, the session window is carried forward by what was spent locally
+//! reset, or until a later reply in that window succeeded; between figures, the session window is carried forward by what was spent locally
 //! since the latest figure, scaled by that figure (percent per USD of local spend in its
 //! window), into the next window too; and the projection takes the local pace of the last 30
 //! minutes, else the window's average.
@@ -7,7 +7,9 @@
 use chrono::{DateTime, Duration, Timelike, Utc};
 use serde::Serialize;
 
-use super::{merge, Limits, ModelReading, Observed, Reading, Source, Window};
+use super::{
+    merge, Limits, ModelReading, Observed, Reading, Source, SpendReading, Window, WindowId,
+};
 use crate::signals::{LimitHit, LimitKind};
 
 /// The length of the session window.
@@ -53,42 +55,78 @@ pub enum PaceBasis {
     WindowAverage,
 }
 
-/// One observation per limit hit: the window it names is full until its reset.
-fn hit_observations(hits: &[LimitHit]) -> Vec<Observed> {
-    hits.iter()
+/// The window a limit hit names. The old message form names none: a reset within 5 hours is
+/// the session's, any other the week's. A kind named only in words ("your Fable limit") is a
+/// weekly cap by that name when Claude Code's names do not know it.
+fn hit_window(h: &LimitHit) -> Option<WindowId> {
+    let session_like = h.resets_at.is_some_and(|r| r - h.at <= SESSION);
+    Some(match &h.kind {
+        LimitKind::Session => WindowId::Session,
+        LimitKind::Unspecified if session_like => WindowId::Session,
+        LimitKind::Weekly | LimitKind::Unspecified => WindowId::Weekly,
+        LimitKind::Opus => WindowId::Model("Opus".into()),
+        LimitKind::Sonnet => WindowId::Model("Sonnet".into()),
+        LimitKind::Other(name) => {
+            let words = name.trim();
+            match WindowId::from_client(words) {
+                Some(id) => id,
+                None if words.contains("credit") || words.contains("extra usage") => {
+                    WindowId::Credits
+                }
+                None if words.contains("spend") => WindowId::Spend(None),
+                None => return None,
+            }
+        }
+    })
+}
+
+/// Whether a reply succeeded after the hit and before its reset: then the window was not full
+/// any more (a reset earlier than the message said, credits bought, a cap raised), and the
+/// hit stops counting. A weekly cap of one model is left alone: a reply does not say which
+/// model answered it.
+fn answered(h: &LimitHit, id: &WindowId, replies: &[(DateTime<Utc>, f64)]) -> bool {
+    !matches!(id, WindowId::Model(_))
+        && replies
+            .iter()
+            .any(|(at, _)| *at > h.at && h.resets_at.is_none_or(|r| *at < r))
+}
+
+/// One observation per limit hit: the window it names is full until its reset, or until a
+/// later reply in the same window succeeded.
+fn hit_observations(local: &Local) -> Vec<Observed> {
+    local
+        .hits
+        .iter()
         .filter_map(|h| {
+            let id = hit_window(h)?;
+            if answered(h, &id, local.spend) {
+                return None;
+            }
             let full = Reading {
                 used_percent: 100.0,
                 resets_at: h.resets_at,
             };
-            let mut o = Observed {
-                source: Source::Local,
-                as_of: h.at,
-                session: None,
-                weekly: None,
-                models: Vec::new(),
-                extra_usage: None,
-            };
-            // The old message form names no window: a reset within 5 hours is the session's.
-            let session_like = |at: Option<DateTime<Utc>>| at.is_some_and(|r| r - h.at <= SESSION);
-            match &h.kind {
-                LimitKind::Session => o.session = Some(full),
-                LimitKind::Unspecified if session_like(h.resets_at) => o.session = Some(full),
-                LimitKind::Weekly | LimitKind::Unspecified => o.weekly = Some(full),
-                LimitKind::Opus => o.models.push(model_full("Opus", full)),
-                LimitKind::Sonnet => o.models.push(model_full("Sonnet", full)),
-                LimitKind::Other(_) => return None,
+            let mut o = Observed::empty(Source::Local, h.at);
+            match id {
+                WindowId::Session => o.session = Some(full),
+                WindowId::Weekly => o.weekly = Some(full),
+                WindowId::Model(model) => o.models.push(ModelReading {
+                    model,
+                    reading: full,
+                }),
+                WindowId::Spend(period) => {
+                    o.spend = Some(Box::new(SpendReading {
+                        reading: full,
+                        used_usd: None,
+                        limit_usd: None,
+                        period,
+                    }))
+                }
+                WindowId::Credits => o.credits = Some(full),
             }
             Some(o)
         })
         .collect()
-}
-
-fn model_full(model: &str, reading: Reading) -> ModelReading {
-    ModelReading {
-        model: model.to_string(),
-        reading,
-    }
 }
 
 /// Percent of the session window per USD of local spend, from the latest session figure a
@@ -138,15 +176,11 @@ fn estimate(
         .filter(|at| *at > base.0 && *at <= now)
         .max()?;
     Some(Observed {
-        source: Source::Local,
-        as_of: last,
         session: Some(Reading {
             used_percent: base.1 + per_usd * local.spent(base.0, now),
             resets_at: Some(resets),
         }),
-        weekly: None,
-        models: Vec::new(),
-        extra_usage: None,
+        ..Observed::empty(Source::Local, last)
     })
 }
 
@@ -208,7 +242,7 @@ pub fn merge_with_local(
 ) -> Limits {
     let scale = calibration(observed, &local);
     let mut all = observed.to_vec();
-    all.extend(hit_observations(local.hits));
+    all.extend(hit_observations(&local));
     all.extend(scale.and_then(|c| estimate(c, &local, now)));
     let mut limits = merge(&all, errors, now);
     limits.projection = limits
@@ -364,5 +398,121 @@ mod tests {
         };
         let l = merge_with_local(&[low], local, vec![], now);
         assert_eq!(l.session.unwrap().source, Source::Statusline);
+    }
+
+    fn hit(kind: LimitKind, at: &str, resets: &str) -> LimitHit {
+        LimitHit {
+            at: utc(at),
+            kind,
+            resets_at: Some(utc(resets)),
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn a_later_reply_in_the_window_ends_the_hit() {
+        let hits = [
+            hit(
+                LimitKind::Session,
+                "2026-11-25T10:00:00Z",
+                "2026-11-25T12:00:00Z",
+            ),
+            hit(
+                LimitKind::Opus,
+                "2026-11-25T10:00:00Z",
+                "2026-11-28T00:00:00Z",
+            ),
+        ];
+        let now = utc("2026-11-25T11:00:00Z");
+        // A reply before the hit, and one after the window's reset, change nothing.
+        let outside = [
+            (utc("2026-11-25T09:59:00Z"), 0.5),
+            (utc("2026-11-25T12:00:00Z"), 0.5),
+        ];
+        let l = merge_with_local(
+            &[],
+            Local {
+                hits: &hits,
+                spend: &outside,
+            },
+            vec![],
+            now,
+        );
+        assert_eq!(l.session.unwrap().used_percent, 100.0);
+        // A reply after the hit, in its window: the session was not full any more.
+        let after = [(utc("2026-11-25T10:20:00Z"), 0.0)];
+        let l = merge_with_local(
+            &[],
+            Local {
+                hits: &hits,
+                spend: &after,
+            },
+            vec![],
+            now,
+        );
+        assert_eq!(l.session, None, "the hit's 100% is gone");
+        // A reply says nothing of which model answered: the Opus cap stays.
+        assert_eq!(l.models[0].window.used_percent, 100.0);
+        // A figure older than the hit comes back once the hit stops counting.
+        let figure = statusline_at("2026-11-25T09:00:00Z", 70.0, "2026-11-25T12:00:00Z");
+        let l = merge_with_local(
+            &[figure],
+            Local {
+                hits: &hits,
+                spend: &after,
+            },
+            vec![],
+            now,
+        );
+        assert_eq!(l.session.unwrap().used_percent, 70.0);
+    }
+
+    #[test]
+    fn hits_by_other_names_fill_their_windows() {
+        let hits = [
+            hit(
+                LimitKind::Other("seven_day_overage_included".into()),
+                "2026-11-25T10:00:00Z",
+                "2026-11-28T00:00:00Z",
+            ),
+            hit(
+                LimitKind::Other("overage".into()),
+                "2026-11-25T10:00:00Z",
+                "2026-12-01T00:00:00Z",
+            ),
+            hit(
+                LimitKind::Other("spend_limit".into()),
+                "2026-11-25T10:00:00Z",
+                "2026-12-01T00:00:00Z",
+            ),
+            // Words Claude Code's names do not know are left out.
+            hit(
+                LimitKind::Other("mystery".into()),
+                "2026-11-25T10:00:00Z",
+                "2026-12-01T00:00:00Z",
+            ),
+        ];
+        let l = merge_with_local(
+            &[],
+            Local {
+                hits: &hits,
+                spend: &[],
+            },
+            vec![],
+            utc("2026-11-25T11:00:00Z"),
+        );
+        let full: Vec<(String, f64)> = l
+            .windows()
+            .iter()
+            .map(|(id, w)| (id.key(), w.used_percent))
+            .collect();
+        assert_eq!(
+            full,
+            [
+                ("model:Fable".to_string(), 100.0),
+                ("spend".to_string(), 100.0),
+                ("credits".to_string(), 100.0),
+            ]
+        );
     }
 }

@@ -72,19 +72,29 @@ pub fn plan(
                 ledger.seen.insert(key(id, resets_at, &t.to_string()), now);
             }
             ledger.seen.insert(k.clone(), now);
-            let switch = match id.model() {
-                Some(m) => {
-                    format!(" or switch to another model with /model (the {m} cap is separate)")
-                }
-                None => String::new(),
+            let body = match id {
+                WindowId::Spend(_) => format!(
+                    "Claude Code stops until the period resets in {left}. Raise the limit with \
+                     /usage-credits or wait for the reset; /usage shows where you stand."
+                ),
+                WindowId::Credits => format!(
+                    "Claude Code stops until the reset in {left}. Add credits or raise their \
+                     limit with /usage-credits; /usage shows where you stand."
+                ),
+                WindowId::Model(m) => format!(
+                    "Claude Code stops until the reset in {left}. Wait for it or switch to \
+                     another model with /model (the {m} cap is separate), see where you stand \
+                     with /usage, or keep going on extra usage with /usage-credits."
+                ),
+                WindowId::Session | WindowId::Weekly => format!(
+                    "Claude Code stops until the reset in {left}. Wait for it, see where you \
+                     stand with /usage, or keep going on extra usage with /usage-credits."
+                ),
             };
             alerts.push(Alert {
                 key: k,
                 title: format!("{} reached: resets {when}", id.limit_title()),
-                body: format!(
-                    "Claude Code stops until the reset in {left}. Wait for it{switch}, see where \
-                     you stand with /usage, or keep going on extra usage with /usage-credits."
-                ),
+                body,
                 url: None,
                 urgency: Urgency::Critical,
                 kind: Kind::Limit,
@@ -337,5 +347,57 @@ mod tests {
         .is_empty());
         let reset = utc("2026-11-25T15:00:00Z").timestamp();
         assert!(ledger.contains(&format!("limit:session:{reset}:reset")));
+    }
+
+    #[test]
+    fn a_spend_limit_is_announced_at_thresholds_and_when_reached() {
+        use crate::limits::SpendWindow;
+        let now = utc("2026-12-10T12:00:00Z");
+        let spend = |used: f64| Limits {
+            spend: Some(SpendWindow {
+                window: Window {
+                    used_percent: used,
+                    resets_at: Some(utc("2027-01-01T00:00:00Z")),
+                    source: Source::Statusline,
+                    as_of: now,
+                },
+                used_usd: None,
+                limit_usd: None,
+                period: Some("monthly".into()),
+            }),
+            ..Limits::default()
+        };
+        let mut ledger = AlertLedger::new();
+        let mut plan = |l: &Limits| {
+            plan(
+                l,
+                &DEFAULT_THRESHOLDS,
+                &mut ledger,
+                now,
+                chrono_tz::UTC,
+                Clock::H24,
+            )
+        };
+        let a = plan(&spend(85.0));
+        assert_eq!(
+            titles(&a),
+            ["Monthly spend limit at 85%: resets 1 Jan 00:00"]
+        );
+        assert_eq!(
+            a[0].key,
+            format!(
+                "limit:spend:monthly:{}:80",
+                utc("2027-01-01T00:00:00Z").timestamp()
+            )
+        );
+        assert!(plan(&spend(90.0)).is_empty());
+        let a = plan(&spend(100.0));
+        assert_eq!(
+            titles(&a),
+            ["Monthly spend limit reached: resets 1 Jan 00:00"]
+        );
+        assert!(a[0].body.contains("/usage-credits") && a[0].body.contains("wait for the reset"));
+        assert!(!a[0].body.contains("/model"));
+        assert!(plan(&spend(100.0)).is_empty());
     }
 }

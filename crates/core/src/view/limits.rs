@@ -31,13 +31,35 @@ pub struct LimitRow {
     pub as_of: DateTime<Utc>,
     /// `2 min ago`.
     pub age: String,
-    /// `Session (5h) 42% · resets 3:45pm (1h 20m)`.
+    /// A spend limit's amounts: `$21.00 of $50.00`.
+    pub amount: Option<String>,
+    /// `Session (5h) 42% · resets 3:45pm (1h 20m)`,
+    /// `Spend (monthly) 42% · $21.00 of $50.00 · resets 1 Jan 00:00 (27d 3h)`.
     pub line: String,
 }
 
+/// `$21.00 of $50.00`, `$21.00 spent`, `$50.00 cap`.
+fn usd(used: Option<f64>, limit: Option<f64>) -> Option<String> {
+    Some(match (used, limit) {
+        (Some(u), Some(l)) => format!("${u:.2} of ${l:.2}"),
+        (Some(u), None) => format!("${u:.2} spent"),
+        (None, Some(l)) => format!("${l:.2} cap"),
+        (None, None) => return None,
+    })
+}
+
 /// `Session (5h) 42% · resets 3:45pm (1h 20m)`.
-fn line(label: &str, used: f64, resets: Option<&str>, countdown: Option<&str>) -> String {
+fn line(
+    label: &str,
+    used: f64,
+    amount: Option<&str>,
+    resets: Option<&str>,
+    countdown: Option<&str>,
+) -> String {
     let mut line = format!("{label} {used:.0}%");
+    if let Some(amount) = amount {
+        line += &format!(" · {amount}");
+    }
     if let (Some(at), Some(left)) = (resets, countdown) {
         line += &format!(" · resets {at} ({left})");
     }
@@ -91,13 +113,19 @@ pub fn limits_view(
             w.resets_at.map(|at| reset_label(at, now, zone, clock)),
             w.resets_at.map(|at| countdown(at, now)),
         );
+        let amount = match (&id, &limits.spend) {
+            (WindowId::Spend(_), Some(s)) => usd(s.used_usd, s.limit_usd),
+            _ => None,
+        };
         LimitRow {
             line: line(
                 &label,
                 w.used_percent,
+                amount.as_deref(),
                 resets.as_deref(),
                 countdown.as_deref(),
             ),
+            amount,
             id,
             label,
             used_percent: w.used_percent,
@@ -177,6 +205,8 @@ mod limits_view_tests {
                     "2026-11-25T11:00:00Z",
                 ),
             }],
+            spend: None,
+            credits: None,
             extra_usage: Some(ExtraUsage {
                 enabled: true,
                 used: 12.4,

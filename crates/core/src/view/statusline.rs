@@ -1,4 +1,5 @@
-//! Claude Code's status line, worded: `5h 42% ↻3:45pm · wk 18% · Claude ok`.
+//! Claude Code's status line, worded: `5h 42% ↻3:45pm · wk 18% · Claude ok`; another window
+//! (a spend limit, a weekly cap, the usage credits) only once it is near: `spend 85%`.
 
 use crate::limits::WindowId;
 use crate::service::Level;
@@ -22,6 +23,12 @@ pub fn line(
     }
     if let Some(w) = limits.row(&WindowId::Weekly) {
         parts.push(format!("wk {:.0}%", w.used_percent));
+    }
+    for r in &limits.rows {
+        let other = !matches!(r.id, WindowId::Session | WindowId::Weekly);
+        if other && r.tone != Level::Operational {
+            parts.push(format!("{} {:.0}%", r.id.short(), r.used_percent));
+        }
     }
     if parts.is_empty() {
         parts.extend(model.map(str::to_owned));

@@ -52,6 +52,18 @@ pub fn tray_view(view: &View, zone: Tz) -> TrayView {
     let mut tooltip = vec![view.service.summary.clone()];
     tooltip.extend(view.overload.line.clone());
     tooltip.extend(session.into_iter().chain(weekly).map(|r| r.line.clone()));
+    // Then the other windows: the spend limit always (it stops work as the session does), a
+    // weekly cap or the usage credits once they are near.
+    tooltip.extend(
+        rows.rows
+            .iter()
+            .filter(|r| match r.id {
+                WindowId::Session | WindowId::Weekly => false,
+                WindowId::Spend(_) => true,
+                WindowId::Model(_) | WindowId::Credits => r.tone != Level::Operational,
+            })
+            .map(|r| r.line.clone()),
+    );
     TrayView {
         level: view.service.level,
         ring: session.map(|r| Ring {
@@ -194,6 +206,77 @@ mod tests {
         );
         assert_eq!(tray.pause, "Notifications paused until 18:00");
         assert_eq!(tray.usage, "Today: reading transcripts…");
+    }
+
+    #[test]
+    fn a_spend_limit_shows_in_the_tooltip_and_near_windows_in_the_status_line() {
+        use crate::limits::{ModelWindow, SpendWindow};
+        let now = utc("2026-12-10T12:00:00Z");
+        let window = |used, resets: &str| Window {
+            used_percent: used,
+            resets_at: Some(utc(resets)),
+            source: Source::Statusline,
+            as_of: now,
+        };
+        let mut limits = Limits {
+            session: Some(window(12.0, "2026-12-10T14:00:00Z")),
+            spend: Some(SpendWindow {
+                window: window(85.0, "2027-01-01T00:00:00Z"),
+                used_usd: Some(42.5),
+                limit_usd: Some(50.0),
+                period: Some("monthly".into()),
+            }),
+            models: vec![ModelWindow {
+                model: "Fable".into(),
+                window: window(30.0, "2026-12-14T00:00:00Z"),
+            }],
+            ..Limits::default()
+        };
+        let service = ServiceSnapshot::default();
+        let overload = Overload::default();
+        let view_of = |limits: &Limits| {
+            let facts = Facts::without_local(&service, limits, &overload);
+            build(
+                &facts,
+                &Config::default(),
+                now,
+                chrono_tz::UTC,
+                crate::clock::Clock::H24,
+            )
+        };
+        let view = view_of(&limits);
+        let spend = view
+            .limits
+            .row(&WindowId::Spend(Some("monthly".into())))
+            .unwrap();
+        assert_eq!(
+            spend.line,
+            "Spend (monthly) 85% · $42.50 of $50.00 · resets 1 Jan 00:00 (21d 12h)"
+        );
+        assert_eq!(spend.tone, Level::Degraded);
+        let tray = tray_view(&view, chrono_tz::UTC);
+        let tips: Vec<&str> = tray.tooltip.lines().skip(1).collect();
+        assert_eq!(
+            tips,
+            [
+                "Session (5h) 12% · resets 14:00 (2h 0m)",
+                "Spend (monthly) 85% · $42.50 of $50.00 · resets 1 Jan 00:00 (21d 12h)",
+            ],
+            "a weekly cap far from its limit stays out"
+        );
+        let line = crate::view::statusline::line(&view.limits, None, None, None);
+        assert_eq!(line, "5h 12% ↻14:00 · spend 85% · Claude ?");
+        // A cap near its limit joins both; a spend limit far from it leaves the status line.
+        limits.models[0].window.used_percent = 96.0;
+        limits.spend.as_mut().unwrap().window.used_percent = 10.0;
+        let view = view_of(&limits);
+        let tray = tray_view(&view, chrono_tz::UTC);
+        assert!(tray
+            .tooltip
+            .contains("\nWeekly Fable 96% · resets Mon 00:00 (3d 12h)"));
+        assert!(tray.tooltip.contains("\nSpend (monthly) 10% · "));
+        let line = crate::view::statusline::line(&view.limits, None, None, None);
+        assert_eq!(line, "5h 12% ↻14:00 · Fable 96% · Claude ?");
     }
 
     #[test]
