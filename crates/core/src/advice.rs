@@ -402,9 +402,9 @@ mod tests {
         assert_eq!(
             ids(&a),
             [
-                ("limit-hit:spend:monthly", "weekly-limit"),
+                ("limit-hit:spend:monthly", "spend-limit"),
                 ("limit-hit:model:Fable", "model-limit"),
-                ("limit-near:credits", "weekly-limit"),
+                ("limit-near:credits", "out-of-usage-credits"),
             ]
         );
         assert_eq!(a[0].tone, Tone::Blocked);

@@ -20,9 +20,9 @@ pub(super) fn cards(i: &Inputs) -> Vec<Advice> {
         };
         let entry = match id {
             WindowId::Model(_) => "model-limit",
-            // The knowledge base has no entry of their own yet; the weekly one tells the same
-            // way out (usage credits, or the reset).
-            WindowId::Weekly | WindowId::Spend(_) | WindowId::Credits => "weekly-limit",
+            WindowId::Weekly => "weekly-limit",
+            WindowId::Spend(_) => "spend-limit",
+            WindowId::Credits => "out-of-usage-credits",
             WindowId::Session => "session-limit",
         };
         let (label, used) = (id.label(), w.used_percent);
