@@ -474,3 +474,44 @@ fn recent_signals_follow_a_growing_file() {
     );
     assert_eq!(recent.api_errors().count() + recent.limit_hits().count(), 0);
 }
+
+/// The wave detection fed from the real client's signals, both versions: the interactive
+/// session's retries and its 529 and 500 failures make a local wave, the retries before its
+/// 429 do not count, and the `-p` runs' 429 retries are no overload at all.
+#[test]
+fn waves_from_the_real_clients_signals() {
+    use ccpulse_core::overload::{assess, events, State, Strike, WaveRules};
+    for version in [V328, V332] {
+        let signals = |name: &str| {
+            let text = std::fs::read(&files_of(version, name)[0].path).unwrap();
+            scan(BufReader::new(&text[..]), chrono_tz::UTC).api_errors
+        };
+        let interactive = events(&signals("i-apikey"));
+        let strikes: Vec<Strike> = interactive.iter().map(|e| e.strike).collect();
+        use Strike::{Failure as F, Retry as R};
+        assert_eq!(
+            strikes,
+            [R, R, R, F, R, R, R, R, R, F],
+            "{version}: 529 and 500 chains, not the 429 one"
+        );
+        let last = interactive.iter().map(|e| e.at).max().unwrap();
+        let now = last + chrono::Duration::minutes(1);
+        let o = assess(&interactive, None, &WaveRules::default(), now);
+        assert_eq!(o.state, State::LocalWave, "{version}");
+        assert!(o.since.is_some_and(|s| s <= last), "{version}");
+        let later = assess(
+            &interactive,
+            None,
+            &WaveRules::default(),
+            last + chrono::Duration::hours(2),
+        );
+        assert_eq!(later.state, State::Calm, "{version}: the wave ends");
+
+        assert!(events(&signals("p-ratelimited")).is_empty(), "{version}");
+        let overloaded: Vec<Strike> = events(&signals("p-overloaded"))
+            .iter()
+            .map(|e| e.strike)
+            .collect();
+        assert_eq!(overloaded, [R, R, R, F], "{version}");
+    }
+}
