@@ -11,13 +11,21 @@ fn every_real_status_line_input_is_read() {
     // (fixture folder, version, inputs, resets_at of the five-hour and seven-day windows of
     // each input with limits); both versions sent 42 % and 17 %.
     let versions: [(&str, &str, usize, &[(i64, i64)]); 2] = [
-        ("claude-code", "2.1.328", 10, &[(1_795_570_376, 1_795_822_376)]),
+        (
+            "claude-code",
+            "2.1.328",
+            10,
+            &[(1_795_570_376, 1_795_822_376)],
+        ),
         (
             "claude-code-2.1.332",
             "2.1.332",
             16,
             // i-gatewayjwt, i-oauth-baseurl
-            &[(1_796_193_743, 1_796_445_743), (1_796_193_733, 1_796_445_733)],
+            &[
+                (1_796_193_743, 1_796_445_743),
+                (1_796_193_733, 1_796_445_733),
+            ],
         ),
     ];
     for (folder, version, want_lines, want_limits) in versions {
