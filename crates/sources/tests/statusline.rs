@@ -10,7 +10,8 @@ use ccpulse_sources::statusline::{Feed, Input, FEED_FILE};
 fn every_real_status_line_input_is_read() {
     // (fixture folder, version, inputs, resets_at of the five-hour and seven-day windows of
     // each input with limits); both versions sent 42 % and 17 %.
-    let versions: [(&str, &str, usize, &[(i64, i64)]); 2] = [
+    type Version<'a> = (&'a str, &'a str, usize, &'a [(i64, i64)]);
+    let versions: [Version; 2] = [
         (
             "claude-code",
             "2.1.328",
