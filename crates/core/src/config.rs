@@ -27,6 +27,17 @@ pub struct RawConfig {
     pub overload: RawOverload,
     #[serde(default)]
     pub display: RawDisplay,
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Ask Claude Code (`get_usage`, its own login) when the status line is quiet.
+    pub claude_code: Option<bool>,
+    /// The `claude` executable to ask; default: the one on `PATH`.
+    pub claude_path: Option<String>,
 }
 
 /// How times are written.
@@ -88,6 +99,14 @@ pub struct Config {
     pub overload: crate::overload::WaveRules,
     /// The 12- or 24-hour clock, or the locale's (`sources::clock` turns it into a `Clock`).
     pub clock: ClockSetting,
+    pub claude_usage: ClaudeUsage,
+}
+
+/// `limits.claude_code` (off: `disabled`) and `limits.claude_path` (`None`: look on `PATH`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaudeUsage {
+    pub disabled: bool,
+    pub path: Option<String>,
 }
 
 /// `display.clock`: which clock convention times are written in.
@@ -153,6 +172,7 @@ impl Default for Config {
             limit_thresholds: crate::plan::limits::DEFAULT_THRESHOLDS.to_vec(),
             overload: crate::overload::WaveRules::default(),
             clock: ClockSetting::Auto,
+            claude_usage: ClaudeUsage::default(),
         }
     }
 }
@@ -238,6 +258,19 @@ impl Config {
         if let Some(clock) = &raw.display.clock {
             config.clock = ClockSetting::parse(clock)?;
         }
+        if let Some(on) = raw.limits.claude_code {
+            config.claude_usage.disabled = !on;
+        }
+        if let Some(path) = raw.limits.claude_path {
+            if !std::path::Path::new(&path).is_absolute() {
+                let message = format!("{path:?} is not an absolute path (leave it out: PATH's)");
+                return Err(ConfigError {
+                    key: "limits.claude_path",
+                    message,
+                });
+            }
+            config.claude_usage.path = Some(path);
+        }
         Ok(config)
     }
 }
@@ -297,6 +330,11 @@ pub fn defaults() -> Vec<(&'static str, Option<String>)> {
             Some(d.overload.quiet.num_seconds().to_string()),
         ),
         ("display.clock", Some(text(d.clock.name()))),
+        (
+            "limits.claude_code",
+            Some((!d.claude_usage.disabled).to_string()),
+        ),
+        ("limits.claude_path", None),
     ]
 }
 
@@ -392,6 +430,7 @@ mod tests {
             notifications: RawNotifications::default(),
             overload: RawOverload::default(),
             display: RawDisplay::default(),
+            limits: RawLimits::default(),
         }
     }
 

@@ -19,6 +19,7 @@ use ccpulse_core::overload::{self, Overload};
 use ccpulse_core::service::ServiceSnapshot;
 use ccpulse_core::view::{self, Facts, View};
 
+use crate::claude_usage;
 use crate::doctor::key_overrides_here;
 use crate::http::TIMEOUT;
 use crate::monitor::{self, StatusMonitor};
@@ -127,20 +128,28 @@ pub async fn once(
     let mut client = StatuspageClient::new(&config.status.base_url, TIMEOUT);
     let observation = monitor::poll(&mut client, monitor.snapshot().status.as_ref()).await;
     monitor.apply(observation, now, None);
-    let login = oauth_usage::Login::from_env();
-    let oauth = oauth_usage::refresh(
-        state,
-        &oauth_usage::client(),
-        &oauth_usage::api_url(),
-        login.as_ref(),
-        oauth_usage::EVERY,
-        false,
-        now,
-    )
-    .await;
+    let feed = Feed::load(state);
+    // Claude Code itself when it is there and the status line is quiet, else the endpoint; the
+    // two share one schedule.
+    let oauth = match claude_usage::wanted(&config.claude_usage, feed.received_at, now) {
+        Some(claude) => claude_usage::refresh(state, &claude, oauth_usage::EVERY, false, now).await,
+        None => {
+            let login = oauth_usage::Login::from_env();
+            oauth_usage::refresh(
+                state,
+                &oauth_usage::client(),
+                &oauth_usage::api_url(),
+                login.as_ref(),
+                oauth_usage::EVERY,
+                false,
+                now,
+            )
+            .await
+        }
+    };
     Observations {
         service: monitor.snapshot().clone(),
-        feed: Feed::load(state),
+        feed,
         oauth,
         local: Some(read_local(&mut transcripts(state.clone(), zone), now)),
         key_overrides: key_overrides_here(env_files),

@@ -15,6 +15,7 @@ macro_rules! fault_point {
 
 pub mod alerting;
 pub mod atomic;
+pub mod claude_usage;
 pub mod clock;
 pub mod config_file;
 pub mod doctor;

@@ -23,7 +23,10 @@ pub fn merged(
     let errors = oauth
         .last_error
         .iter()
-        .map(|e| format!("OAuth usage: {e}"))
+        .map(|e| match oauth.last_good.as_ref().map(|o| &o.source) {
+            Some(limits::Source::Claude) => format!("Claude Code usage: {e}"),
+            _ => format!("OAuth usage: {e}"),
+        })
         .collect();
     limits::merge_with_local(&observed, local, errors, now)
 }

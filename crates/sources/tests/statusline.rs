@@ -1,5 +1,5 @@
-//! Every status line input the real Claude Code 2.1.328 wrote in the fixtures is read: the
-//! session fields always, the limits where Claude Code sent them.
+//! Every status line input the real Claude Code 2.1.328 and 2.1.332 wrote in the fixtures is
+//! read: the session fields always, the limits where Claude Code sent them.
 
 use std::path::PathBuf;
 
@@ -8,34 +8,71 @@ use ccpulse_sources::statusline::{Feed, Input, FEED_FILE};
 
 #[test]
 fn every_real_status_line_input_is_read() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/claude-code");
-    let mut with_limits = Vec::new();
-    let mut lines = 0;
-    for dir in std::fs::read_dir(&root).unwrap().flatten() {
-        let Ok(text) = std::fs::read_to_string(dir.path().join("statusline.jsonl")) else {
-            continue;
-        };
-        for line in text.lines() {
-            let input = Input::parse(line.as_bytes()).unwrap();
-            lines += 1;
-            assert!(input.session_id.is_some(), "{line}");
-            assert_eq!(input.version.as_deref(), Some("2.1.328"));
-            assert!(input.model.is_some());
-            if line.contains("\"rate_limits\"") {
-                with_limits.push(input);
-            } else {
-                assert_eq!((input.five_hour, input.seven_day), (None, None));
+    // (fixture folder, version, inputs, resets_at of the five-hour and seven-day windows of
+    // each input with limits); both versions sent 42 % and 17 %.
+    type Version<'a> = (&'a str, &'a str, usize, &'a [(i64, i64)]);
+    let versions: [Version; 2] = [
+        (
+            "claude-code",
+            "2.1.328",
+            10,
+            &[(1_795_570_376, 1_795_822_376)],
+        ),
+        (
+            "claude-code-2.1.332",
+            "2.1.332",
+            16,
+            // i-gatewayjwt, i-oauth-baseurl
+            &[
+                (1_796_193_743, 1_796_445_743),
+                (1_796_193_733, 1_796_445_733),
+            ],
+        ),
+    ];
+    for (folder, version, want_lines, want_limits) in versions {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
+            .join(folder);
+        let mut with_limits = Vec::new();
+        let mut lines = 0;
+        let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().collect();
+        dirs.sort_by_key(|d| d.file_name());
+        for dir in dirs {
+            let Ok(text) = std::fs::read_to_string(dir.path().join("statusline.jsonl")) else {
+                continue;
+            };
+            for line in text.lines() {
+                let input = Input::parse(line.as_bytes()).unwrap();
+                lines += 1;
+                assert!(input.session_id.is_some(), "{line}");
+                assert_eq!(input.version.as_deref(), Some(version));
+                assert!(input.model.is_some());
+                if line.contains("\"rate_limits\"") {
+                    with_limits.push(input);
+                } else {
+                    assert_eq!((input.five_hour, input.seven_day), (None, None));
+                }
             }
         }
+        assert_eq!(lines, want_lines, "{version}");
+        let got: Vec<(f64, f64, i64, i64)> = with_limits
+            .iter()
+            .map(|i| {
+                let (five, week) = (i.five_hour.unwrap(), i.seven_day.unwrap());
+                (
+                    five.used_percent,
+                    week.used_percent,
+                    five.resets_at.unwrap().timestamp(),
+                    week.resets_at.unwrap().timestamp(),
+                )
+            })
+            .collect();
+        let want: Vec<(f64, f64, i64, i64)> = want_limits
+            .iter()
+            .map(|&(five, week)| (42.0, 17.0, five, week))
+            .collect();
+        assert_eq!(got, want, "{version}");
     }
-    assert_eq!(lines, 10);
-    let [input] = &with_limits[..] else {
-        panic!("{with_limits:?}")
-    };
-    let (five, week) = (input.five_hour.unwrap(), input.seven_day.unwrap());
-    assert_eq!((five.used_percent, week.used_percent), (42.0, 17.0));
-    assert_eq!(five.resets_at.unwrap().timestamp(), 1_795_570_376);
-    assert_eq!(week.resets_at.unwrap().timestamp(), 1_795_822_376);
 }
 
 /// The tray wakes when the feed is written, not when it is read: every round reads the feed,

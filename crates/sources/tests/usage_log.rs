@@ -1,6 +1,8 @@
-//! Transcripts written by the real Claude Code 2.1.328 (`tests/fixtures/claude-code/`): every
-//! retry, interactive retry, final error and limit hit they contain, and nothing else; newer line
-//! types are skipped without being counted as bad.
+//! Transcripts written by the real Claude Code 2.1.328 (`tests/fixtures/claude-code/`) and 2.1.332
+//! (`tests/fixtures/claude-code-2.1.332/`): every retry, interactive retry, final error and limit
+//! hit they contain, and nothing else; newer line types and keys (2.1.332's `api-request.thread`
+//! and `echoWireToolInputs`, the user lines' `rowSource` and `sentAtMs`) are skipped without
+//! being counted as bad.
 
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -10,14 +12,23 @@ use ccpulse_sources::usage_log::line::{parse, Record};
 use ccpulse_sources::usage_log::paths::{roots, transcripts, Found, Transcript};
 use ccpulse_sources::usage_log::signals::scan;
 
-fn folder(name: &str) -> PathBuf {
+/// The fixtures of each version of the real client.
+const V328: &str = "claude-code";
+const V332: &str = "claude-code-2.1.332";
+
+fn folder(version: &str, name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/claude-code")
+        .join("../../tests/fixtures")
+        .join(version)
         .join(name)
 }
 
 fn files(name: &str) -> Vec<Transcript> {
-    transcripts(&[folder(name)])
+    files_of(V328, name)
+}
+
+fn files_of(version: &str, name: &str) -> Vec<Transcript> {
+    transcripts(&[folder(version, name)])
         .into_iter()
         .map(|f| match f {
             Found::File(t) => t,
@@ -56,22 +67,18 @@ fn retries(status: u16, kind: &str) -> Vec<Seen> {
     v
 }
 
-#[test]
-fn every_folder_yields_exactly_its_signals() {
+/// What each folder of both versions holds. 2.1.332 ran the same scenarios and a few more.
+fn cases(version: &str) -> Vec<Case> {
     let ir = || e(IR, None, None);
-    let cases = [
-        Case {
-            folder: "p-ok",
-            responses: 1,
-            errors: vec![],
-            hits: vec![],
-        },
-        Case {
-            folder: "i-oauth-baseurl",
-            responses: 1,
-            errors: vec![],
-            hits: vec![],
-        },
+    let ok = |folder| Case {
+        folder,
+        responses: 1,
+        errors: vec![],
+        hits: vec![],
+    };
+    let mut cases = vec![
+        ok("p-ok"),
+        ok("i-oauth-baseurl"),
         Case {
             folder: "p-overloaded",
             responses: 0,
@@ -94,7 +101,14 @@ fn every_folder_yields_exactly_its_signals() {
             folder: "pd-oauth-ratelimited",
             responses: 0,
             errors: vec![e(Final, Some(429), Some("rate_limit"))],
-            hits: vec![(LimitKind::Session, Some("2026-11-25T01:31:33Z"))],
+            hits: vec![(
+                LimitKind::Session,
+                Some(if version == V328 {
+                    "2026-11-25T01:31:33Z"
+                } else {
+                    "2026-12-02T06:40:43Z"
+                }),
+            )],
         },
         Case {
             // ok; all-529; flaky then ok; all-500; all-429 (3 retries each)
@@ -110,9 +124,58 @@ fn every_folder_yields_exactly_its_signals() {
             hits: vec![],
         },
     ];
-    for case in cases {
-        let name = case.folder;
-        let paths = files(name);
+    if version == V332 {
+        cases.extend([
+            ok("pd-oauth-ok"),
+            ok("i-gatewayjwt"),
+            ok("i-authtoken-plain"),
+            Case {
+                folder: "p-flaky",
+                responses: 1,
+                errors: vec![e(Retry, Some(529), None); 2],
+                hits: vec![],
+            },
+            Case {
+                folder: "p-overloaded-streamjson",
+                responses: 0,
+                errors: retries(529, "server_error"),
+                hits: vec![],
+            },
+            Case {
+                folder: "p-ratelimited-retry-after",
+                responses: 0,
+                errors: retries(429, "rate_limit"),
+                hits: vec![],
+            },
+        ]);
+    }
+    cases
+}
+
+#[test]
+fn every_folder_yields_exactly_its_signals() {
+    let mut seen = 0;
+    for version in [V328, V332] {
+        let cases = cases(version);
+        // every folder with transcripts is a case
+        let folders = std::fs::read_dir(folder(version, ""))
+            .unwrap()
+            .flatten()
+            .filter(|d| d.path().join("projects").is_dir())
+            .count();
+        assert_eq!(cases.len(), folders, "{version}: a case per folder");
+        for case in cases {
+            check(version, case);
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 7 + 13);
+}
+
+fn check(version: &str, case: Case) {
+    {
+        let name = &format!("{version}/{}", case.folder);
+        let paths = files_of(version, case.folder);
         assert_eq!(paths.len(), 1, "{name}");
         let text = std::fs::read(&paths[0].path).unwrap();
         let records: Vec<Record> = text
@@ -410,4 +473,45 @@ fn recent_signals_follow_a_growing_file() {
         chrono_tz::UTC,
     );
     assert_eq!(recent.api_errors().count() + recent.limit_hits().count(), 0);
+}
+
+/// The wave detection fed from the real client's signals, both versions: the interactive
+/// session's retries and its 529 and 500 failures make a local wave, the retries before its
+/// 429 do not count, and the `-p` runs' 429 retries are no overload at all.
+#[test]
+fn waves_from_the_real_clients_signals() {
+    use ccpulse_core::overload::{assess, events, State, Strike, WaveRules};
+    for version in [V328, V332] {
+        let signals = |name: &str| {
+            let text = std::fs::read(&files_of(version, name)[0].path).unwrap();
+            scan(BufReader::new(&text[..]), chrono_tz::UTC).api_errors
+        };
+        let interactive = events(&signals("i-apikey"));
+        let strikes: Vec<Strike> = interactive.iter().map(|e| e.strike).collect();
+        use Strike::{Failure as F, Retry as R};
+        assert_eq!(
+            strikes,
+            [R, R, R, F, R, R, R, R, R, F],
+            "{version}: 529 and 500 chains, not the 429 one"
+        );
+        let last = interactive.iter().map(|e| e.at).max().unwrap();
+        let now = last + chrono::Duration::minutes(1);
+        let o = assess(&interactive, None, &WaveRules::default(), now);
+        assert_eq!(o.state, State::LocalWave, "{version}");
+        assert!(o.since.is_some_and(|s| s <= last), "{version}");
+        let later = assess(
+            &interactive,
+            None,
+            &WaveRules::default(),
+            last + chrono::Duration::hours(2),
+        );
+        assert_eq!(later.state, State::Calm, "{version}: the wave ends");
+
+        assert!(events(&signals("p-ratelimited")).is_empty(), "{version}");
+        let overloaded: Vec<Strike> = events(&signals("p-overloaded"))
+            .iter()
+            .map(|e| e.strike)
+            .collect();
+        assert_eq!(overloaded, [R, R, R, F], "{version}");
+    }
 }
