@@ -102,10 +102,11 @@ pub struct Config {
     pub claude_usage: ClaudeUsage,
 }
 
-/// `limits.claude_code` (off: `disabled`) and `limits.claude_path` (`None`: look on `PATH`).
+/// `limits.claude_code` and `limits.claude_path` (`None`: look on `PATH`). Off by default until
+/// the tray asks it too and an end-to-end test with the real client proves it (issue 16).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClaudeUsage {
-    pub disabled: bool,
+    pub enabled: bool,
     pub path: Option<String>,
 }
 
@@ -259,7 +260,7 @@ impl Config {
             config.clock = ClockSetting::parse(clock)?;
         }
         if let Some(on) = raw.limits.claude_code {
-            config.claude_usage.disabled = !on;
+            config.claude_usage.enabled = on;
         }
         if let Some(path) = raw.limits.claude_path {
             if !std::path::Path::new(&path).is_absolute() {
@@ -332,7 +333,7 @@ pub fn defaults() -> Vec<(&'static str, Option<String>)> {
         ("display.clock", Some(text(d.clock.name()))),
         (
             "limits.claude_code",
-            Some((!d.claude_usage.disabled).to_string()),
+            Some(d.claude_usage.enabled.to_string()),
         ),
         ("limits.claude_path", None),
     ]
