@@ -93,7 +93,7 @@ pub fn find(text: &str) -> Vec<Match> {
             let p = e
                 .patterns
                 .iter()
-                .filter(|p| hay.contains(&normalize(p)))
+                .filter(|p| pattern_in(&hay, &normalize(p)))
                 .max_by_key(|p| p.len())?;
             Some((
                 p.len(),
@@ -164,6 +164,37 @@ pub fn search(query: &str) -> Vec<&'static Entry> {
 }
 
 /// Lower case, typographic quotes and dashes made plain, runs of space made one.
+/// Whether `pattern` (normalized) is in `hay`: as is, or, where it has a `*`, with one to three
+/// words in its place (a model's name: "reached your * limit" finds "reached your Zeta 2 limit").
+/// The words may not cross a sentence (`.`, `·`, `:`).
+fn pattern_in(hay: &str, pattern: &str) -> bool {
+    let Some((before, after)) = pattern.split_once('*') else {
+        return hay.contains(pattern);
+    };
+    let (before, after) = (before.trim_end(), after.trim_start());
+    if before.is_empty() || after.is_empty() {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(at) = hay[from..].find(before) {
+        let start = from + at + before.len();
+        let rest = &hay[start..];
+        let window: String = rest.chars().take(60).collect();
+        if let Some(end) = window.find(after) {
+            let gap = &window[..end];
+            let words = gap.split_whitespace().count();
+            if (1..=3).contains(&words)
+                && !gap.contains(['.', '\u{b7}', ':'])
+                && gap.starts_with(' ')
+            {
+                return true;
+            }
+        }
+        from = start;
+    }
+    false
+}
+
 fn normalize(text: &str) -> String {
     let plain: String = text
         .chars()
@@ -212,4 +243,47 @@ fn overlap(text: &[String], candidate: &[String]) -> f64 {
         return 0.0;
     }
     hits as f64 / candidate.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(text: &str) -> &'static str {
+        find(text).first().map_or("(none)", |m| m.entry.id.as_str())
+    }
+
+    #[test]
+    fn a_star_stands_for_a_models_name_of_one_to_three_words() {
+        assert!(pattern_in(
+            "you've hit your zeta 2 limit",
+            "hit your * limit"
+        ));
+        assert!(!pattern_in("you've hit your limit", "hit your * limit"));
+        assert!(!pattern_in(
+            "you've hit your limit. a limit",
+            "hit your * limit"
+        ));
+        assert!(!pattern_in("hit your a b c d limit", "hit your * limit"));
+        assert!(!pattern_in("anything", "* limit"));
+    }
+
+    #[test]
+    fn a_cap_on_a_model_it_never_heard_of_is_still_a_model_cap() {
+        for (text, want) in [
+            (
+                "You've reached your Zeta limit for this week. Switch models?",
+                "model-limit",
+            ),
+            ("You've hit your Zeta 2 limit · resets Dec 9", "model-limit"),
+            ("You've hit your limit · resets 3pm", "session-limit"),
+            (
+                "You've hit your weekly limit · resets Dec 9",
+                "weekly-limit",
+            ),
+            ("You've hit your fast limit · resets in 42m", "fast-limit"),
+        ] {
+            assert_eq!(first(text), want, "{text}");
+        }
+    }
 }
