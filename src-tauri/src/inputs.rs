@@ -2,7 +2,8 @@
 //! ([`Event`]); none of them keeps or locks the tray's state.
 //!
 //! - the status page, polled with back-off (sooner when asked: [`Controls::refresh`]);
-//! - the OAuth usage endpoint, on its schedule (at once when asked);
+//! - the OAuth usage endpoint, on its schedule (at once when asked), or Claude Code's own
+//!   `get_usage` instead when `[limits] claude_code` is on and the status line is quiet;
 //! - the transcripts, moments after a file changes (the usage watcher's thread);
 //! - Claude Code's status line feed, when it is written (a watcher on the state dir, writes
 //!   only);
@@ -17,11 +18,11 @@ use tokio::sync::Notify;
 use ccpulse_core::config::StatusConfig;
 use ccpulse_core::plan::AT_LEAST_EVERY;
 use ccpulse_core::status::ServiceStatus;
-use ccpulse_sources::monitor;
 use ccpulse_sources::oauth_usage::{self, Login};
 use ccpulse_sources::state_dir::StateDir;
-use ccpulse_sources::statusline::FEED_FILE;
+use ccpulse_sources::statusline::{Feed, FEED_FILE};
 use ccpulse_sources::usage_log::watch::{self, WatchOptions};
+use ccpulse_sources::{claude_usage, config_file, monitor};
 
 use crate::events::Event;
 
@@ -137,16 +138,30 @@ fn oauth_task(
             while let Ok(more) = requests.try_recv() {
                 on_demand |= more;
             }
-            let cache = oauth_usage::refresh(
-                &state,
-                &client,
-                &url,
-                login.as_ref(),
-                oauth_usage::EVERY,
-                on_demand,
-                Utc::now(),
-            )
-            .await;
+            // As `gather::once`: Claude Code itself when switched on (the config as it is now)
+            // and the status line is quiet, else the endpoint; the two share one schedule.
+            let now = Utc::now();
+            let wanted = config_file::load(None).ok().and_then(|config| {
+                let fed = Feed::load(&state).received_at;
+                claude_usage::wanted(&config.claude_usage, fed, now)
+            });
+            let cache = match wanted {
+                Some(claude) => {
+                    claude_usage::refresh(&state, &claude, oauth_usage::EVERY, on_demand, now).await
+                }
+                None => {
+                    oauth_usage::refresh(
+                        &state,
+                        &client,
+                        &url,
+                        login.as_ref(),
+                        oauth_usage::EVERY,
+                        on_demand,
+                        now,
+                    )
+                    .await
+                }
+            };
             if events.send(Event::OauthObserved(cache)).is_err() {
                 return;
             }
