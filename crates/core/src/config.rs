@@ -102,8 +102,7 @@ pub struct Config {
     pub claude_usage: ClaudeUsage,
 }
 
-/// `limits.claude_code` and `limits.claude_path` (`None`: look on `PATH`). Off by default until
-/// the tray asks it too and an end-to-end test with the real client proves it (issue 16).
+/// `limits.claude_code` (off by default: the client calls it experimental) and `limits.claude_path`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClaudeUsage {
     pub enabled: bool,
