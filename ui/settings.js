@@ -63,7 +63,7 @@ export const SECTIONS = [
     id: 'limits',
     title: 'Plan limits',
     fields: [
-      { key: 'limits.claude_code', label: 'Ask Claude Code for the limits (experimental)', kind: 'switch', hint: 'When the status line has been quiet for 15 minutes, ccpulse asks Claude Code itself (its own login, no model call) instead of the usage endpoint.' },
+      { key: 'limits.claude_code', label: 'Ask Claude Code for the limits', kind: 'switch', hint: 'When the status line has been quiet for 15 minutes, ccpulse asks Claude Code itself (its own login, no model call) instead of the usage endpoint.' },
       { key: 'limits.claude_path', label: 'Claude Code program', kind: 'text', placeholder: 'found on PATH', hint: 'An absolute path; empty: the claude on PATH.' },
     ],
   },

@@ -102,10 +102,10 @@ pub struct Config {
     pub claude_usage: ClaudeUsage,
 }
 
-/// `limits.claude_code` (off by default: the client calls it experimental) and `limits.claude_path`.
+/// `limits.claude_code` (on by default: off is `disabled`) and `limits.claude_path`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClaudeUsage {
-    pub enabled: bool,
+    pub disabled: bool,
     pub path: Option<String>,
 }
 
@@ -259,7 +259,7 @@ impl Config {
             config.clock = ClockSetting::parse(clock)?;
         }
         if let Some(on) = raw.limits.claude_code {
-            config.claude_usage.enabled = on;
+            config.claude_usage.disabled = !on;
         }
         if let Some(path) = raw.limits.claude_path {
             if !std::path::Path::new(&path).is_absolute() {
@@ -332,7 +332,7 @@ pub fn defaults() -> Vec<(&'static str, Option<String>)> {
         ("display.clock", Some(text(d.clock.name()))),
         (
             "limits.claude_code",
-            Some(d.claude_usage.enabled.to_string()),
+            Some((!d.claude_usage.disabled).to_string()),
         ),
         ("limits.claude_path", None),
     ]

@@ -1,22 +1,22 @@
-//! `[limits]`: asking Claude Code for the plan's windows is off by default, can be switched on,
+//! `[limits]`: asking Claude Code for the plan's windows is on by default, can be switched off,
 //! and takes only an absolute path to `claude`.
 
 use ccpulse_core::config::{ClaudeUsage, Config, Overrides, RawConfig};
 
 #[test]
-fn asking_claude_code_is_off_by_default_and_switchable() {
+fn asking_claude_code_is_on_by_default_and_switchable() {
     let o = Overrides::default();
     let c = Config::resolve(RawConfig::default(), &o).unwrap();
-    assert!(!c.claude_usage.enabled);
+    assert!(!c.claude_usage.disabled);
     let raw: RawConfig = serde_json::from_value(serde_json::json!({
-        "limits": {"claude_code": true, "claude_path": "/opt/claude/bin/claude"}
+        "limits": {"claude_code": false, "claude_path": "/opt/claude/bin/claude"}
     }))
     .unwrap();
     let c = Config::resolve(raw, &o).unwrap();
     assert_eq!(
         c.claude_usage,
         ClaudeUsage {
-            enabled: true,
+            disabled: true,
             path: Some("/opt/claude/bin/claude".into())
         }
     );

@@ -160,7 +160,7 @@ pub fn wanted(
     feed_written: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Option<PathBuf> {
-    if !config.enabled {
+    if config.disabled {
         return None;
     }
     let quiet = chrono::Duration::from_std(FEED_QUIET).unwrap_or_default();

@@ -280,10 +280,24 @@ impl Desktop {
     /// - `GSETTINGS_BACKEND=memory`: no dconf (it would need D-Bus activation, which is off);
     /// - `WEBKIT_DISABLE_DMABUF_RENDERER=1`, `WEBKIT_DISABLE_COMPOSITING_MODE=1`: WebKitGTK
     ///   draws in software, which is what works on a GPU-less X server (otherwise the webview
-    ///   may stay blank in screenshots).
+    ///   may stay blank in screenshots);
+    /// - `PATH` without any folder holding a `claude`: ccpulse asks an installed Claude Code for
+    ///   the plan's usage, which would reach the real service. A test that wants the client
+    ///   runs it in a loopback-only namespace and names it.
     pub fn env(&self) -> Vec<(String, String)> {
         let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        let search: Vec<PathBuf> = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        let without_claude = std::env::join_paths(
+            search
+                .into_iter()
+                .filter(|dir| !dir.join("claude").exists()),
+        )
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
         [
+            ("PATH", without_claude),
             ("DISPLAY", self.display.clone()),
             ("DBUS_SESSION_BUS_ADDRESS", self.bus_address.clone()),
             ("HOME", path(self.home())),
