@@ -7,10 +7,15 @@
 
 use std::sync::{mpsc, Arc};
 
-use ccpulse_core::alert::{Alert, Urgency};
+use ccpulse_core::alert::Alert;
+#[cfg(all(unix, not(target_os = "macos")))]
+use ccpulse_core::alert::Urgency;
 
-/// What the user asked for from a notification.
+/// What the user asked for from a notification. Only the freedesktop service reports actions
+/// to notify-rust; on Windows and macOS a notification is shown without them (the loop still
+/// handles both, for the day it can).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
 pub enum Action {
     OpenPanel,
     Open(String),
@@ -70,6 +75,7 @@ fn supports_actions() -> bool {
     false
 }
 
+#[cfg(all(unix, not(target_os = "macos")))]
 const OPEN_LINK: &str = "open-link";
 
 fn show(
@@ -93,8 +99,9 @@ fn show(
             }
         }
     }
+    // No urgency and no actions there (see `Action`).
     #[cfg(not(all(unix, not(target_os = "macos"))))]
-    let _ = alert.urgency;
+    let _ = (alert.urgency, actions);
     let handle = n.show()?;
     #[cfg(all(unix, not(target_os = "macos")))]
     if actions {
