@@ -250,37 +250,22 @@ fn statusline_row(fact: &StatusLineFact, settings: &str) -> Row {
             vec![action(ActionId::InstallStatusline)],
         ),
         StatusLineFact::Ours {
-            chained: None,
+            chained,
             by_ccpulse,
         } => (
             format!(
-                "Installed{}",
+                "Installed{}{}",
                 if *by_ccpulse {
                     " by ccpulse"
                 } else {
                     " (set by hand)"
-                }
+                },
+                chained.as_ref().map_or(String::new(), |theirs| format!(
+                    ", showing your own after it: {theirs}"
+                ))
             ),
             Mark::Ok,
-            if *by_ccpulse {
-                vec![action(ActionId::UninstallStatusline)]
-            } else {
-                Vec::new()
-            },
-        ),
-        StatusLineFact::Ours {
-            chained: Some(theirs),
-            by_ccpulse,
-        } => (
-            format!(
-                "Installed{}, showing your own after it: {theirs}",
-                if *by_ccpulse {
-                    " by ccpulse"
-                } else {
-                    " (set by hand)"
-                }
-            ),
-            Mark::Ok,
+            // Only what ccpulse installed can be taken out again exactly.
             if *by_ccpulse {
                 vec![action(ActionId::UninstallStatusline)]
             } else {
