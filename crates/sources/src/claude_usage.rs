@@ -199,16 +199,7 @@ pub async fn refresh(
             cache.last_error = Some(e);
         }
     }
-    if let Err(e) = dir.write(
-        oauth_usage::CACHE_FILE,
-        &serde_json::to_vec(&cache).unwrap_or_default(),
-        false,
-    ) {
-        cache
-            .last_error
-            .get_or_insert_with(|| format!("the usage schedule could not be kept: {e}"));
-    }
-    cache
+    cache.keep(dir)
 }
 
 #[cfg(test)]

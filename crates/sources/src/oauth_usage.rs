@@ -376,6 +376,20 @@ pub struct Cache {
 }
 
 impl Cache {
+    /// Save it in `dir` (shared by every shell and by both ways of asking); a failure to save
+    /// is its error when it has none of its own.
+    pub fn keep(mut self, dir: &StateDir) -> Cache {
+        if let Err(e) = dir.write(
+            CACHE_FILE,
+            &serde_json::to_vec(&self).unwrap_or_default(),
+            false,
+        ) {
+            self.last_error
+                .get_or_insert_with(|| format!("the usage schedule could not be kept: {e}"));
+        }
+        self
+    }
+
     pub fn load(dir: &StateDir) -> Cache {
         dir.load::<Cache>(CACHE_FILE)
             .ok()
@@ -451,16 +465,7 @@ pub async fn refresh(
             cache.last_error = Some(e);
         }
     }
-    if let Err(e) = dir.write(
-        CACHE_FILE,
-        &serde_json::to_vec(&cache).unwrap_or_default(),
-        false,
-    ) {
-        cache
-            .last_error
-            .get_or_insert_with(|| format!("the usage schedule could not be kept: {e}"));
-    }
-    cache
+    cache.keep(dir)
 }
 
 /// The base URL: `CCPULSE_API_URL`, else the real API.
