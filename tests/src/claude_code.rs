@@ -66,6 +66,18 @@ fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
     Some((parts.next()??, parts.next()??, parts.next()??))
 }
 
+/// `unshare -n -m` (with `--map-root-user` when not root): what follows runs in a network
+/// namespace with nothing but loopback, and a mount namespace of its own. The real client is
+/// only ever run inside one.
+pub fn loopback_namespace() -> std::process::Command {
+    let mut cmd = std::process::Command::new("unshare");
+    if !rustix::process::geteuid().is_root() {
+        cmd.arg("--map-root-user");
+    }
+    cmd.args(["-n", "-m"]);
+    cmd
+}
+
 /// Every line of every transcript (`projects/*/*.jsonl`) under the Claude config dir `config`,
 /// parsed, file by file in name order.
 pub fn transcript_lines(config: &Path) -> Result<Vec<(PathBuf, Vec<Value>)>> {

@@ -179,6 +179,11 @@ impl Default for Ccpulse {
 /// Run `ccpulse statusline` with `input` as Claude Code does, on the desktop's tray's state dir
 /// (its status page unreachable: the line reads no network).
 pub fn feed_statusline(desktop: &Desktop, input: &str) -> anyhow::Result<()> {
+    statusline_line(desktop, input).map(drop)
+}
+
+/// [`feed_statusline`], and the line it printed.
+pub fn statusline_line(desktop: &Desktop, input: &str) -> anyhow::Result<String> {
     let out = Ccpulse::on(desktop)
         .status_url("http://127.0.0.1:9")
         .env("TZ", "UTC")
@@ -187,5 +192,5 @@ pub fn feed_statusline(desktop: &Desktop, input: &str) -> anyhow::Result<()> {
         .stdin(input)
         .output();
     anyhow::ensure!(out.status.success(), "statusline: {out:?}");
-    Ok(())
+    Ok(String::from_utf8(out.stdout)?)
 }

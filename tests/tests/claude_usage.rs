@@ -9,7 +9,6 @@
 //! planted OAuth login (a fake token) that must never reach ccpulse's output or files.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
@@ -129,14 +128,11 @@ fn status_asks_the_real_claude_code_for_the_plan_windows() -> Result<()> {
         root.join("status.err"),
     );
 
-    let mut cmd = Command::new("unshare");
-    if !rustix::process::geteuid().is_root() {
-        cmd.arg("--map-root-user");
-    }
+    let mut cmd = claude_code::loopback_namespace();
     // The namespace's links are logged (only `lo` may be there); the private /etc/hosts is
     // mounted in this mount namespace only; the fake API listens (its CA written) before it runs
     // ccpulse, whose stdout and stderr go to files of their own.
-    cmd.args(["-n", "-m", "sh", "-c"])
+    cmd.args(["sh", "-c"])
         .arg(concat!(
             "ip link set lo up && ip -o link show | sed 's/^/netns link: /' && ",
             r#"mount --bind "$HOSTS_FILE" /etc/hosts && "#,

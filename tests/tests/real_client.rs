@@ -68,13 +68,10 @@ fn run_claude(
     let home = desktop.root().join("claude-home");
     std::fs::create_dir_all(&home)?;
     let path = std::env::var("PATH").unwrap_or_default();
-    let mut cmd = Command::new("unshare");
-    if !rustix::process::geteuid().is_root() {
-        cmd.arg("--map-root-user");
-    }
+    let mut cmd = claude_code::loopback_namespace();
     // The namespace's links are logged (the test checks there is only `lo`), then the fake API
     // starts listening and runs claude with ANTHROPIC_BASE_URL pointing at itself.
-    cmd.args(["-n", "-m", "sh", "-c"])
+    cmd.args(["sh", "-c"])
         .arg(concat!(
             "ip link set lo up && ip -o link show | sed 's/^/netns link: /' && ",
             r#"exec "$0" "$@""#

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Result};
+use ccpulse_tests::cli::statusline_line;
 use ccpulse_tests::statuspage::TimelineServer;
 use ccpulse_tests::{Ccpulse, Desktop, Panel, SniHost};
 use serde_json::{json, Value};
@@ -43,19 +44,6 @@ fn monthly_reset() -> i64 {
     (chrono::Utc::now().timestamp() + 20 * 86_400) / 60 * 60
 }
 
-/// `ccpulse statusline` with `input`, as Claude Code runs it: its output line.
-fn statusline(desktop: &Desktop, input: &str) -> Result<String> {
-    let out = Ccpulse::on(desktop)
-        .status_url("http://127.0.0.1:9")
-        .env("TZ", "UTC")
-        .env("LANG", "en_US.UTF-8")
-        .arg("statusline")
-        .stdin(input)
-        .output();
-    ensure!(out.status.success(), "statusline: {out:?}");
-    Ok(String::from_utf8(out.stdout)?)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spend_limit_shows_everywhere_and_its_threshold_is_announced() -> Result<()> {
     let server = TimelineServer::start().await?;
@@ -69,7 +57,7 @@ async fn a_spend_limit_shows_everywhere_and_its_threshold_is_announced() -> Resu
 
     // Below the thresholds: shown in the line only as the session and the week.
     let resets = monthly_reset();
-    let line = statusline(&desktop, &input(40.0, resets))?;
+    let line = statusline_line(&desktop, &input(40.0, resets))?;
     ensure!(
         line.starts_with("5h 12% ") && line.contains(" · wk 17% · ") && !line.contains("spend"),
         "{line:?}"
@@ -78,7 +66,7 @@ async fn a_spend_limit_shows_everywhere_and_its_threshold_is_announced() -> Resu
         .await?;
 
     // Claude Code reports 85% of the monthly cap: the line names it, the tray announces it.
-    let line = statusline(&desktop, &input(85.0, resets))?;
+    let line = statusline_line(&desktop, &input(85.0, resets))?;
     ensure!(line.contains(" · spend 85% · "), "{line:?}");
     let got = desktop.wait_for_notifications(1, T)?;
     let at = chrono::DateTime::from_timestamp(resets, 0).unwrap();
@@ -94,7 +82,7 @@ async fn a_spend_limit_shows_everywhere_and_its_threshold_is_announced() -> Resu
         .await?;
     ensure!(tip.contains("\nSession (5h) 12% · "), "{tip:?}");
     // The same figure again announces nothing new.
-    statusline(&desktop, &input(86.0, resets))?;
+    statusline_line(&desktop, &input(86.0, resets))?;
     item.wait_for_tooltip("Spend (monthly) 86%", T).await?;
     let got = desktop.notifications_after_quiet(Duration::from_millis(1500), T)?;
     ensure!(got.len() == 1, "{got:#?}");
