@@ -82,10 +82,10 @@ impl TrayState {
                 // set in Claude Code's settings, the schedule kept by another shell.
                 self.observed.feed = Feed::load(&self.state);
                 self.observed.key_overrides = key_overrides_here(&[]);
-                self.shell.controls.look_at_oauth(false);
+                self.shell.controls.look_at_oauth(false, self.claude(now));
             }
             Event::Menu(id) => shown = self.menu(&id, now),
-            Event::Panel(FromPanel::Refresh) => self.shell.controls.refresh(),
+            Event::Panel(FromPanel::Refresh) => self.shell.controls.refresh(self.claude(now)),
             Event::Panel(FromPanel::Copy { text }) => copy_to_clipboard(&self.shell.app, text),
             Event::Panel(FromPanel::Autostart { on }) => self.set_autostart(on),
             Event::Panel(FromPanel::TestNotification) => {
@@ -188,7 +188,7 @@ impl TrayState {
                 self.set_autostart(!on);
             }
             "open_status_page" => open(&self.config.status.base_url),
-            "refresh" => self.shell.controls.refresh(),
+            "refresh" => self.shell.controls.refresh(self.claude(now)),
             "resume" => {
                 tracing::info!("notifications resumed");
                 return self.alerting.pause(None, now);
@@ -270,6 +270,13 @@ impl TrayState {
             tray.show_autostart(now_on);
         }
         self.tell_panel_desktop();
+    }
+
+    /// The Claude Code to ask for the plan's usage instead of the endpoint, as `gather::once`
+    /// decides it: switched on in the settings in use, found, and the status line quiet.
+    fn claude(&self, now: DateTime<Utc>) -> Option<std::path::PathBuf> {
+        let fed = self.observed.feed.received_at;
+        ccpulse_sources::claude_usage::wanted(&self.config.claude_usage, fed, now)
     }
 
     /// When something comes due without an event.

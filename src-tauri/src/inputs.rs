@@ -3,12 +3,14 @@
 //!
 //! - the status page, polled with back-off (sooner when asked: [`Controls::refresh`]);
 //! - the OAuth usage endpoint, on its schedule (at once when asked), or Claude Code's own
-//!   `get_usage` instead when `[limits] claude_code` is on and the status line is quiet;
+//!   `get_usage` instead when the loop says which (`[limits] claude_code` on, the status line
+//!   quiet);
 //! - the transcripts, moments after a file changes (the usage watcher's thread);
 //! - Claude Code's status line feed, when it is written (a watcher on the state dir, writes
 //!   only);
 //! - the config file, when it is written.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -20,31 +22,37 @@ use ccpulse_core::plan::AT_LEAST_EVERY;
 use ccpulse_core::status::ServiceStatus;
 use ccpulse_sources::oauth_usage::{self, Login};
 use ccpulse_sources::state_dir::StateDir;
-use ccpulse_sources::statusline::{Feed, FEED_FILE};
+use ccpulse_sources::statusline::FEED_FILE;
 use ccpulse_sources::usage_log::watch::{self, WatchOptions};
-use ccpulse_sources::{claude_usage, config_file, monitor};
+use ccpulse_sources::{claude_usage, monitor};
 
 use crate::events::Event;
 
 /// Asking the source tasks for a look now.
 pub struct Controls {
     refresh_status: Arc<Notify>,
-    /// `true`: on demand (the user asked).
-    oauth: UnboundedSender<bool>,
+    oauth: UnboundedSender<Look>,
+}
+
+/// A look at the usage schedule: on demand (the user asked) or not, and the Claude Code to ask
+/// instead of the endpoint, if the loop's config and feed say so (`claude_usage::wanted`).
+struct Look {
+    on_demand: bool,
+    claude: Option<PathBuf>,
 }
 
 impl Controls {
-    /// "Refresh now": poll the status page, and ask the usage endpoint if its schedule permits
-    /// an attempt on demand.
-    pub fn refresh(&self) {
+    /// "Refresh now": poll the status page, and ask for the plan's usage if its schedule
+    /// permits an attempt on demand.
+    pub fn refresh(&self, claude: Option<PathBuf>) {
         self.refresh_status.notify_one();
-        self.look_at_oauth(true);
+        self.look_at_oauth(true, claude);
     }
 
-    /// Look at the OAuth usage schedule (kept in the state dir, shared with the CLI) and make
-    /// the attempt it allows.
-    pub fn look_at_oauth(&self, on_demand: bool) {
-        let _ = self.oauth.send(on_demand);
+    /// Look at the usage schedule (kept in the state dir, shared with the CLI) and make the
+    /// attempt it allows: of `claude` when given, else of the OAuth endpoint.
+    pub fn look_at_oauth(&self, on_demand: bool, claude: Option<PathBuf>) {
+        let _ = self.oauth.send(Look { on_demand, claude });
     }
 }
 
@@ -124,7 +132,7 @@ fn status_task(
 /// looked at, and the attempt it allows made.
 fn oauth_task(
     state: StateDir,
-    mut requests: UnboundedReceiver<bool>,
+    mut requests: UnboundedReceiver<Look>,
     events: UnboundedSender<Event>,
 ) {
     tauri::async_runtime::spawn(async move {
@@ -133,19 +141,18 @@ fn oauth_task(
             oauth_usage::api_url(),
             Login::from_env(),
         );
-        while let Some(mut on_demand) = requests.recv().await {
-            // Requests that piled up while the last attempt ran are one look.
+        while let Some(mut look) = requests.recv().await {
+            // Requests that piled up while the last attempt ran are one look, as the latest
+            // says, on demand if any was.
             while let Ok(more) = requests.try_recv() {
-                on_demand |= more;
+                look = Look {
+                    on_demand: look.on_demand || more.on_demand,
+                    claude: more.claude,
+                };
             }
-            // As `gather::once`: Claude Code itself when switched on (the config as it is now)
-            // and the status line is quiet, else the endpoint; the two share one schedule.
-            let now = Utc::now();
-            let wanted = config_file::load(None).ok().and_then(|config| {
-                let fed = Feed::load(&state).received_at;
-                claude_usage::wanted(&config.claude_usage, fed, now)
-            });
-            let cache = match wanted {
+            // Claude Code itself or the endpoint: the two share one schedule.
+            let (on_demand, now) = (look.on_demand, Utc::now());
+            let cache = match look.claude {
                 Some(claude) => {
                     claude_usage::refresh(&state, &claude, oauth_usage::EVERY, on_demand, now).await
                 }
