@@ -244,10 +244,17 @@ fn verdict(result: anyhow::Result<bool>) -> ExitCode {
     }
 }
 
+/// The reader of our output went away (`ccpulse ... | head`): not an error. Windows says so
+/// with `ERROR_NO_DATA` (232, which std calls `BrokenPipe`) or `ERROR_PIPE_NOT_CONNECTED`
+/// (233, which it does not).
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    const ERROR_PIPE_NOT_CONNECTED: i32 = 233;
     e.chain()
         .filter_map(|c| c.downcast_ref::<std::io::Error>())
-        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        .any(|io| {
+            io.kind() == std::io::ErrorKind::BrokenPipe
+                || (cfg!(windows) && io.raw_os_error() == Some(ERROR_PIPE_NOT_CONNECTED))
+        })
 }
 
 fn color() -> bool {

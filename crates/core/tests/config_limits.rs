@@ -8,8 +8,14 @@ fn asking_claude_code_is_on_by_default_and_switchable() {
     let o = Overrides::default();
     let c = Config::resolve(RawConfig::default(), &o).unwrap();
     assert!(!c.claude_usage.disabled);
+    // An absolute path the way the system writes one.
+    let path = if cfg!(windows) {
+        r"C:\Program Files\Claude\claude.exe"
+    } else {
+        "/opt/claude/bin/claude"
+    };
     let raw: RawConfig = serde_json::from_value(serde_json::json!({
-        "limits": {"claude_code": false, "claude_path": "/opt/claude/bin/claude"}
+        "limits": {"claude_code": false, "claude_path": path}
     }))
     .unwrap();
     let c = Config::resolve(raw, &o).unwrap();
@@ -17,7 +23,7 @@ fn asking_claude_code_is_on_by_default_and_switchable() {
         c.claude_usage,
         ClaudeUsage {
             disabled: true,
-            path: Some("/opt/claude/bin/claude".into())
+            path: Some(path.into())
         }
     );
     let raw: RawConfig =

@@ -116,7 +116,17 @@ impl AtomicFile {
             self.tmp.as_file().sync_all()?;
         }
         fault_point!(crate::fault::BEFORE_RENAME);
-        let file = self.tmp.persist(&self.path).map_err(|e| e.error)?;
+        // `std::fs::rename`, not `persist`: on Windows (10 and later, NTFS) std renames with
+        // POSIX semantics, so the file replaced may still be open (with share-delete, as std and
+        // `tempfile` open files) in this process or another, as on Unix; `persist` uses
+        // `MoveFileEx`, which refuses that. `keep` first (on Windows it clears the temporary
+        // attribute of the file at the temp path), so a failed rename removes the temp file here.
+        let (file, temp) = self.tmp.into_parts();
+        let temp = temp.keep().map_err(|e| e.error)?;
+        if let Err(e) = replace(&temp, &self.path) {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
         fault_point!(crate::fault::AFTER_RENAME);
         if self.durable {
             sync_dir(self.path.parent().unwrap_or(Path::new(".")))?;
@@ -190,11 +200,47 @@ fn writer_alive(pid: u32, entry: &std::fs::DirEntry) -> bool {
         .is_none_or(|age| age < std::time::Duration::from_secs(60))
 }
 
+/// Rename `temp` over `path`.
+fn replace(temp: &Path, path: &Path) -> std::io::Result<()> {
+    match std::fs::rename(temp, path) {
+        #[cfg(windows)]
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && path.exists() => {
+            replace_open(temp, path).map_err(|_| e)
+        }
+        // Unix renames over a file that is open; so does Windows 10 and later on NTFS.
+        done => done,
+    }
+}
+
+/// Where Windows cannot rename over a file that is open (no POSIX rename semantics: FAT,
+/// network shares, older Windows, Wine): move the old file aside (an open file can be renamed
+/// when it was opened with share-delete, as std and `tempfile` open them), put the new one in
+/// its place, and remove the old one (gone once its last handle closes). Between the two
+/// renames a reader finds no file (an index reader then rebuilds); a failed second rename puts
+/// the old file back. The aside name is a temp file name, so [`remove_leftovers`] removes it
+/// should the process die in between.
+#[cfg(windows)]
+fn replace_open(temp: &Path, path: &Path) -> std::io::Result<()> {
+    let name = path.file_name().unwrap_or_default();
+    let mut aside = temp_prefix(name, std::process::id());
+    aside.push(format!("old{:06x}{TEMP_SUFFIX}", fastrand::u32(..0xff_ffff)));
+    let aside = path.with_file_name(aside);
+    std::fs::rename(path, &aside)?;
+    if let Err(e) = std::fs::rename(temp, path) {
+        let _ = std::fs::rename(&aside, path);
+        return Err(e);
+    }
+    let _ = std::fs::remove_file(&aside);
+    Ok(())
+}
+
 #[cfg(unix)]
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Windows has no handle for a folder to flush (`FlushFileBuffers` wants a file); NTFS journals
+/// the rename itself.
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
@@ -222,6 +268,22 @@ mod tests {
         write(&path, b"two", false).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(names(dir.path()), ["a.json"]);
+    }
+
+    #[test]
+    fn replaces_a_file_that_is_open() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index");
+        write(&path, b"old", false).unwrap();
+        let mut open = File::open(&path).unwrap();
+        write(&path, b"new", false).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        let mut read = Vec::new();
+        open.read_to_end(&mut read).unwrap();
+        assert_eq!(read, b"old", "the open handle still reads the file it opened");
+        drop(open);
+        assert_eq!(names(dir.path()), ["index"], "nothing left aside");
     }
 
     #[test]

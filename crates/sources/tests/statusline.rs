@@ -130,10 +130,15 @@ fn the_feed_watch_wakes_on_writes_not_reads() {
         names(e, marker)
     });
     let of_feed: Vec<_> = reads.iter().filter(|e| names(e, feed)).collect();
-    assert!(
-        !of_feed.is_empty(),
-        "reading the feed reported no event: {reads:?}"
-    );
+    // inotify reports reads (open, access, close), so the filter has something to refuse.
+    // Windows' directory watch reports no reads at all: there, the checks below that a read
+    // did not wake the watch and a write did are the whole test.
+    if cfg!(target_os = "linux") {
+        assert!(
+            !of_feed.is_empty(),
+            "reading the feed reported no event: {reads:?}"
+        );
+    }
     for event in &of_feed {
         assert!(!is_write(event, feed), "a read wakes the watch: {event:?}");
     }

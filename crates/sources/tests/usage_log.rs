@@ -308,8 +308,10 @@ fn discovery_finds_subagents_and_skips_missing_roots() {
                 .path
                 .strip_prefix(dir.path())
                 .unwrap()
-                .display()
-                .to_string(),
+                .iter()
+                .map(|part| part.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
             other => panic!("{other:?}"),
         })
         .collect();

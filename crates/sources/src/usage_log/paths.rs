@@ -58,8 +58,8 @@ pub struct Transcript {
     pub len: u64,
     /// Modification time, nanoseconds since the epoch.
     pub modified: i64,
-    /// Device and inode (0 where the platform has none): a file replaced under the same name
-    /// has a new identity.
+    /// Device and inode on Unix, volume serial number and file index on Windows (0 where
+    /// the file could not be opened): a file replaced under the same name has a new identity.
     pub dev: u64,
     pub ino: u64,
 }
@@ -76,7 +76,15 @@ impl Transcript {
             use std::os::unix::fs::MetadataExt;
             (m.dev(), m.ino())
         };
-        #[cfg(not(unix))]
+        // Windows: the volume serial number and the file index, from the file's handle (the
+        // directory listing has neither). A file that cannot be opened has none.
+        #[cfg(windows)]
+        let (dev, ino) = std::fs::File::open(&path)
+            .and_then(winapi_util::file::information)
+            .map_or((0, 0), |i| (i.volume_serial_number(), i.file_index()));
+        // Neither Unix nor Windows (no such target is built): no identity, so a file replaced
+        // under the same name is told by its length and time alone.
+        #[cfg(not(any(unix, windows)))]
         let (dev, ino) = (0, 0);
         Self {
             path,
