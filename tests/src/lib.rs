@@ -40,6 +40,12 @@
 //! # Ok(()) }
 //! ```
 
+// The harness drives a Linux desktop (Xvfb, a D-Bus session, dunst, WebKitWebDriver, process
+// groups, network namespaces): on other systems the crate is empty. There, the core's and the
+// sources' own tests run (under Wine from Linux: `cargo xtask test`; on CI's Windows and macOS
+// runners), and `tests/windows.rs` checks the Windows CLI against the Linux one from here.
+#![cfg(target_os = "linux")]
+
 pub mod claude_code;
 pub mod cli;
 pub mod desktop;

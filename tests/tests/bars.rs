@@ -1,5 +1,6 @@
 //! `ccpulse status --format waybar|polybar|i3blocks|tmux [--watch]` against a loopback
 //! Statuspage: every format once, and waybar watching, a line per change.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@
 //! (`src/bin/fake-messages-api.rs --tls`) listens on port 443 with a throwaway CA that the client
 //! is given in `NODE_EXTRA_CA_CERTS`. Nothing can leave the machine. The client logs in with a
 //! planted OAuth login (a fake token) that must never reach ccpulse's output or files.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

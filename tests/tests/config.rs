@@ -1,5 +1,6 @@
 //! `ccpulse config path | get | set` on a real file: a bad value is refused at its key with the
 //! reason and the file stays byte for byte; a good one lands with the file's comments kept.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use ccpulse_tests::Ccpulse;
 

@@ -1,6 +1,7 @@
 //! `ccpulse doctor` with planted environments: the real binary, a temp home, and the hosts to
 //! reach pointed at loopback (a TLS server made here, with its own CA, plays the interception
 //! proxy; a CONNECT proxy made here plays the corporate proxy).
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

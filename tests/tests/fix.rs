@@ -1,6 +1,7 @@
 //! `ccpulse fix` with the messages Claude Code 2.1.332 prints (issue 16): each one, pasted as a
 //! user would, finds its entry first and offers the command to type, in the JSON and in the
 //! text.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::process::Output;
 

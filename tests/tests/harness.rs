@@ -1,5 +1,6 @@
 //! Self-tests of the end-to-end harness: the desktop, the SNI host and the X11 helpers, without
 //! ccpulse itself.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;

@@ -5,6 +5,7 @@
 //! It installs a package on this machine (as root, or with `sudo -n`), so the ordinary run leaves
 //! it out; `cargo xtask test`'s "package install" step builds the debug package
 //! (`cargo xtask bundle --debug`) and runs it, with the package's path in `CCPULSE_DEB`.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! The panel in the real WebKit webview, driven over WebDriver (WebKitWebDriver launches
 //! `ccpulse-tray --open-panel` itself): what it shows, that Refresh reaches the app over IPC and
 //! the new state comes back live, and a screenshot kept as an artifact.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::time::Duration;
 

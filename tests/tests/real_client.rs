@@ -8,6 +8,7 @@
 //! - An interactive session (`fixtures/claude-code/i-apikey`, written by Claude Code in tmux)
 //!   has no retry records: a retry shows only as the same request (`requestDigest`) sent again.
 //!   Its lines, moved to now, are appended turn by turn to a transcript the tray watches.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

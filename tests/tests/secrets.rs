@@ -1,6 +1,7 @@
 //! A planted OAuth token reaches the usage endpoint (in its Authorization header) and nothing
 //! else: not the output or the errors of any command, not the state dir, not Claude Code's
 //! settings. The token is only ever read, so the credentials file is unchanged afterwards.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::path::Path;
 use std::process::Output;

@@ -2,6 +2,7 @@
 //! there lands in the config file with every comment kept and the running tray acts on it; a bad
 //! value is refused at its field with the config's reason and the file stays byte for byte; the
 //! watched components are picked from the live status page's list.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use anyhow::{ensure, Result};
 use ccpulse_tests::panel::TIMEOUT as T;

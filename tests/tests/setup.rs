@@ -2,6 +2,7 @@
 //! the planted environment holds (login and plan, transcripts, the status line, the
 //! notification service, the tray host, start at login), and its actions do what the CLI and
 //! the tray menu do. Start at login is an XDG autostart entry pointing at the binary.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::path::Path;
 

@@ -3,6 +3,7 @@
 //! as Claude Code runs it. The spend window then shows in `ccpulse status --json`, in the
 //! status line's own output once near, in the running tray's tooltip with a threshold
 //! notification (dunst), and as a gauge in the panel.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::time::Duration;
 

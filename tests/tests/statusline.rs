@@ -1,5 +1,6 @@
 //! `ccpulse statusline` as Claude Code runs it: whatever the input, a line and exit 0; the
 //! limits it reads reach `ccpulse status --json`; install and uninstall round-trip settings.json.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::io::Write;
 use std::path::Path;

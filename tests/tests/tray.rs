@@ -1,5 +1,6 @@
 //! `ccpulse-tray` end to end: a private desktop (Xvfb, D-Bus, dunst, a stand-in tray host), a
 //! loopback Statuspage walking an incident from start to resolution, and a restart in between.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::path::Path;
 use std::process::Command;

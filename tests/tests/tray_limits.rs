@@ -2,6 +2,7 @@
 //! each, the settings changed while it runs, and the OAuth usage endpoint read with Claude Code's
 //! login (the token going nowhere else). A private desktop (Xvfb, D-Bus, dunst, a stand-in tray
 //! host) and a loopback Statuspage, as in `tray.rs`.
+#![cfg(target_os = "linux")] // the end-to-end harness is Linux's (see the crate's lib.rs)
 
 use std::process::Command;
 use std::time::Duration;

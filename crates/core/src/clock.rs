@@ -17,11 +17,16 @@ pub enum Clock {
 }
 
 impl Clock {
-    /// The convention of a POSIX locale name (`LC_TIME`, else `LC_ALL`, else `LANG`): 12-hour
-    /// where English-speaking countries use it, 24-hour elsewhere (and for `C`/`POSIX`).
+    /// The convention of a locale: a POSIX name (`LC_TIME`, else `LC_ALL`, else `LANG`:
+    /// `en_US.UTF-8`) or a BCP 47 tag as Windows and macOS give it (`en-US`): 12-hour where
+    /// English-speaking countries use it, 24-hour elsewhere (and for `C`/`POSIX`).
     pub fn from_locale(locale: &str) -> Clock {
-        let name = locale.split(['.', '@']).next().unwrap_or("");
-        match name {
+        let name = locale
+            .split(['.', '@'])
+            .next()
+            .unwrap_or("")
+            .replace('-', "_");
+        match name.as_str() {
             "en_US" | "en_CA" | "en_AU" | "en_NZ" | "en_PH" | "en_IN" | "en_PK" | "en_EG" => {
                 Clock::H12
             }
@@ -215,6 +220,8 @@ mod tests {
     #[test]
     fn clock_conventions_come_from_the_locale() {
         assert_eq!(Clock::from_locale("en_US.UTF-8"), Clock::H12);
+        assert_eq!(Clock::from_locale("en-US"), Clock::H12, "as Windows and macOS name it");
+        assert_eq!(Clock::from_locale("de-AT"), Clock::H24);
         assert_eq!(Clock::from_locale("en_GB.UTF-8"), Clock::H24);
         assert_eq!(Clock::from_locale("de_AT.UTF-8@euro"), Clock::H24);
         assert_eq!(Clock::from_locale("C"), Clock::H24);

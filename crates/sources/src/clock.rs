@@ -7,15 +7,13 @@ use chrono_tz::Tz;
 
 use crate::env;
 
-/// The user's time zone: `$TZ` (an IANA name), else what `/etc/localtime` links to, else UTC.
+/// The user's time zone: `$TZ` (an IANA name), else the system's (`iana-time-zone`: what
+/// `/etc/localtime` links to on Linux and macOS, the Windows zone mapped to its IANA name on
+/// Windows), else UTC.
 pub fn local_zone() -> Tz {
     let from_env = env::var(env::TZ).and_then(|z| z.trim_start_matches(':').parse().ok());
-    let from_link = || {
-        let target = std::fs::read_link("/etc/localtime").ok()?;
-        let s = target.to_string_lossy().into_owned();
-        s.split_once("zoneinfo/")?.1.parse().ok()
-    };
-    from_env.or_else(from_link).unwrap_or(chrono_tz::UTC)
+    let from_system = || iana_time_zone::get_timezone().ok()?.parse().ok();
+    from_env.or_else(from_system).unwrap_or(chrono_tz::UTC)
 }
 
 /// The user's clock convention, from the locale (`LC_ALL`, `LC_TIME`, `LANG`, the first set).
@@ -29,10 +27,13 @@ pub fn clock(setting: ClockSetting) -> Clock {
     chosen(setting, &locale())
 }
 
+/// The locale variables, else the system's locale (`sys-locale`: the user's locale on Windows
+/// and macOS, where programs started from the desktop have no `LANG`).
 fn locale() -> String {
     env::LOCALE
         .iter()
         .find_map(|k| env::var(k))
+        .or_else(sys_locale::get_locale)
         .unwrap_or_default()
 }
 

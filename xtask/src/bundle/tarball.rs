@@ -81,8 +81,18 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("making {} mode {mode:o}", path.display()))
+}
+
+/// The Linux tarball carries Unix file modes, which only a Unix system can give its files.
+#[cfg(not(unix))]
+fn set_mode(path: &Path, _mode: u32) -> Result<()> {
+    anyhow::bail!(
+        "cannot give {} a Unix file mode: make the Linux packages on Linux",
+        path.display()
+    )
 }
