@@ -35,7 +35,13 @@ pub struct Ccpulse {
 impl Ccpulse {
     /// `ccpulse` with nothing in its environment.
     pub fn new() -> Self {
-        let mut cmd = Command::new(crate::cli_bin());
+        Self::program(crate::cli_bin())
+    }
+
+    /// Another program with nothing in its environment: a build of `ccpulse` that runs through
+    /// it (Wine) takes that build as its first argument.
+    pub fn program(program: impl AsRef<OsStr>) -> Self {
+        let mut cmd = Command::new(program);
         cmd.env_clear();
         Ccpulse { cmd, stdin: None }
     }

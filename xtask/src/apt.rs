@@ -51,6 +51,9 @@ pub const PACKAGING: &[&str] = &[
     "desktop-file-utils",
 ];
 
+/// Why [`crate::windows::PACKAGES`] are needed.
+pub const WINDOWS_PURPOSE: &str = "to cross-build for Windows and run the result under Wine";
+
 /// Node.js and npm, to install Claude Code (the real client some end-to-end tests run).
 /// Installed only when `node` or `npm` is not on PATH: a Node.js from elsewhere (NodeSource's
 /// `nodejs` package, which has npm in it, for one) is used as it is.
@@ -103,6 +106,7 @@ pub fn install_all() -> Result<()> {
         "to build the tray app and run the end-to-end tests",
     )?;
     ensure(PACKAGING, "to build and check the packages")?;
+    ensure(crate::windows::PACKAGES, WINDOWS_PURPOSE)?;
     ensure_node("to install Claude Code for the end-to-end tests")
 }
 
@@ -127,6 +131,7 @@ pub fn print_missing() -> Result<()> {
         ("tray", TRAY),
         ("e2e", E2E),
         ("packaging", PACKAGING),
+        ("windows", crate::windows::PACKAGES),
     ];
     if !has_apt() {
         println!("apt-get/dpkg-query not found; cannot tell what is installed.");

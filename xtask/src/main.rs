@@ -11,6 +11,7 @@ mod process;
 mod purity;
 mod run;
 mod test;
+mod windows;
 mod workspace;
 
 use std::env;

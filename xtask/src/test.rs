@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::{apt, bundle, cycles, process, purity, workspace};
+use crate::{apt, bundle, cycles, process, purity, windows, workspace};
 
 pub struct Options {
     install: bool,
@@ -39,7 +39,7 @@ impl Options {
 }
 
 pub fn test(options: Options) -> Result<()> {
-    let mut steps = Steps::new(9);
+    let mut steps = Steps::new(10);
     if options.install {
         steps.run("system packages", install_packages)?;
     } else {
@@ -59,6 +59,7 @@ pub fn test(options: Options) -> Result<()> {
     steps.run("module cycles", check_module_cycles)?;
     steps.run("build binaries", build_binaries)?;
     steps.run("tests", run_tests)?;
+    steps.run("windows", || windows_build(options.install))?;
     steps.run("package install", || install_package(options.install))?;
     steps.print_summary("all steps passed");
     Ok(())
@@ -69,7 +70,8 @@ fn install_packages() -> Result<()> {
         &apt::tray_and_e2e(),
         "to build the tray app and run the end-to-end tests",
     )?;
-    apt::ensure(apt::PACKAGING, "to build and check the packages")
+    apt::ensure(apt::PACKAGING, "to build and check the packages")?;
+    apt::ensure(windows::PACKAGES, apt::WINDOWS_PURPOSE)
 }
 
 /// Claude Code, the real client that some end-to-end tests run (only ever against a fake API
@@ -216,6 +218,17 @@ fn run_tests() -> Result<()> {
         check_no_planted_token(&junit)?;
     }
     ran
+}
+
+/// The workspace cross-built for Windows, its tests under Wine, and the Windows CLI against
+/// the Linux one built above (`windows::test`).
+fn windows_build(install_system_packages: bool) -> Result<()> {
+    let target_dir = workspace::target_dir()?;
+    let linux_env = [(
+        "CCPULSE_BIN",
+        workspace::debug_binary(&target_dir, "ccpulse"),
+    )];
+    windows::test(install_system_packages, &linux_env)
 }
 
 /// The debug `.deb` (`cargo xtask bundle --debug`, from the binaries built above) installed

@@ -220,7 +220,11 @@ mod tests {
     #[test]
     fn clock_conventions_come_from_the_locale() {
         assert_eq!(Clock::from_locale("en_US.UTF-8"), Clock::H12);
-        assert_eq!(Clock::from_locale("en-US"), Clock::H12, "as Windows and macOS name it");
+        assert_eq!(
+            Clock::from_locale("en-US"),
+            Clock::H12,
+            "as Windows and macOS name it"
+        );
         assert_eq!(Clock::from_locale("de-AT"), Clock::H24);
         assert_eq!(Clock::from_locale("en_GB.UTF-8"), Clock::H24);
         assert_eq!(Clock::from_locale("de_AT.UTF-8@euro"), Clock::H24);

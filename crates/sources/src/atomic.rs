@@ -223,7 +223,10 @@ fn replace(temp: &Path, path: &Path) -> std::io::Result<()> {
 fn replace_open(temp: &Path, path: &Path) -> std::io::Result<()> {
     let name = path.file_name().unwrap_or_default();
     let mut aside = temp_prefix(name, std::process::id());
-    aside.push(format!("old{:06x}{TEMP_SUFFIX}", fastrand::u32(..0xff_ffff)));
+    aside.push(format!(
+        "old{:06x}{TEMP_SUFFIX}",
+        fastrand::u32(..0xff_ffff)
+    ));
     let aside = path.with_file_name(aside);
     std::fs::rename(path, &aside)?;
     if let Err(e) = std::fs::rename(temp, path) {
@@ -281,7 +284,10 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         let mut read = Vec::new();
         open.read_to_end(&mut read).unwrap();
-        assert_eq!(read, b"old", "the open handle still reads the file it opened");
+        assert_eq!(
+            read, b"old",
+            "the open handle still reads the file it opened"
+        );
         drop(open);
         assert_eq!(names(dir.path()), ["index"], "nothing left aside");
     }
@@ -372,6 +378,14 @@ mod tests {
             ];
             kept.sort();
             assert_eq!(names(dir.path()), kept);
+        } else {
+            // No /proc to ask: a leftover goes once it is a minute old, and these are new.
+            assert_eq!(removed, 0);
         }
     }
+
+    #[cfg(not(unix))]
+    #[test]
+    #[ignore = "Unix file modes: Windows files have only the read-only attribute"]
+    fn keeps_permissions_when_asked() {}
 }
