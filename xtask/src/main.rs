@@ -25,9 +25,12 @@ Commands:
                               (or `ccpulse watch` when there is no graphical display).
   test [--no-install] [--skip-lint]
                               Run the whole test suite: system packages, fmt, clippy,
-                              core purity check, module cycles, build, tests, package
-                              install (the debug .deb installed, run and removed; needs
-                              root or sudo). Flags are ignored under CI=true.
+                              core purity check, module cycles, build, tests, windows,
+                              package install (the debug .deb installed, run and removed;
+                              needs root or sudo). Flags are ignored under CI=true.
+  windows                     The workspace cross-built for Windows (mingw-w64), the core,
+                              sources and CLI tests run under Wine, and ccpulse.exe
+                              compared with the Linux ccpulse.
   bundle [--debug]            Build the Linux packages into target/packages/release/ (.deb,
                               .rpm, .tar.gz with install.sh) and check the .deb with lintian;
                               --debug packages the dev-profile binaries instead, into
@@ -95,6 +98,7 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
         }
         "bundle" => bundle::bundle(rest),
         "bench" => bench::bench(rest),
+        "windows" => windows::run(rest).map(|()| ExitCode::SUCCESS),
         "kb-harvest" => kb_harvest::run(rest).map(|()| ExitCode::SUCCESS),
         "gen-usage" => workspace::target_dir()
             .and_then(|t| gen_usage::run(rest, &t))

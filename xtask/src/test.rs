@@ -59,7 +59,7 @@ pub fn test(options: Options) -> Result<()> {
     steps.run("module cycles", check_module_cycles)?;
     steps.run("build binaries", build_binaries)?;
     steps.run("tests", run_tests)?;
-    steps.run("windows", || windows_build(options.install))?;
+    steps.run("windows", || windows::test(options.install))?;
     steps.run("package install", || install_package(options.install))?;
     steps.print_summary("all steps passed");
     Ok(())
@@ -218,17 +218,6 @@ fn run_tests() -> Result<()> {
         check_no_planted_token(&junit)?;
     }
     ran
-}
-
-/// The workspace cross-built for Windows, its tests under Wine, and the Windows CLI against
-/// the Linux one built above (`windows::test`).
-fn windows_build(install_system_packages: bool) -> Result<()> {
-    let target_dir = workspace::target_dir()?;
-    let linux_env = [(
-        "CCPULSE_BIN",
-        workspace::debug_binary(&target_dir, "ccpulse"),
-    )];
-    windows::test(install_system_packages, &linux_env)
 }
 
 /// The debug `.deb` (`cargo xtask bundle --debug`, from the binaries built above) installed

@@ -25,9 +25,19 @@ const TESTED: [&str; 3] = ["ccpulse-core", "ccpulse-sources", "ccpulse-cli"];
 /// Wine's 64-bit loader (the `wine` wrapper looks for a 32-bit Wine that is not installed).
 const WINE64: &str = "/usr/lib/wine/wine64";
 
-/// Cross-build, test under Wine, compare with Linux. With `install_system`, first install
-/// [`PACKAGES`] with apt where missing.
-pub fn test(install_system: bool, linux_env: &[(&str, PathBuf)]) -> Result<()> {
+/// `cargo xtask windows`: the Linux CLI built (the Windows one is compared with it), then
+/// [`test`].
+pub fn run(args: &[String]) -> Result<()> {
+    if let Some(arg) = args.first() {
+        bail!("`windows` takes no arguments (got `{arg}`)");
+    }
+    process::run(process::cargo().args(["build", "-p", "ccpulse-cli"]))?;
+    test(true)
+}
+
+/// Cross-build, test under Wine, compare with the Linux CLI of the dev profile (built already).
+/// With `install_system`, first install [`PACKAGES`] with apt where missing.
+pub fn test(install_system: bool) -> Result<()> {
     if install_system {
         apt::ensure(PACKAGES, apt::WINDOWS_PURPOSE)?;
     }
@@ -39,7 +49,8 @@ pub fn test(install_system: bool, linux_env: &[(&str, PathBuf)]) -> Result<()> {
     let compared = tested.and_then(|counts| {
         println!("under Wine: {counts}");
         let exe = target_dir.join(TARGET).join("debug/ccpulse.exe");
-        wine.compare_with_linux(&exe, linux_env)
+        let linux = workspace::debug_binary(&target_dir, "ccpulse");
+        wine.compare_with_linux(&exe, &linux)
     });
     wine.stop();
     compared
@@ -139,7 +150,7 @@ impl Wine {
     }
 
     /// `tests/tests/windows.rs`: `ccpulse.exe` against the Linux `ccpulse`.
-    fn compare_with_linux(&self, exe: &Path, linux_env: &[(&str, PathBuf)]) -> Result<()> {
+    fn compare_with_linux(&self, exe: &Path, linux: &Path) -> Result<()> {
         let mut command = process::cargo();
         if process::succeeds_quietly(process::cargo().args(["nextest", "--version"])) {
             command.args(["nextest", "run", "-p", "ccpulse-tests", "--test", "windows"]);
@@ -152,9 +163,7 @@ impl Wine {
             .env("CCPULSE_WINDOWS_BIN", exe)
             .env("CCPULSE_WINE", WINE64)
             .env("WINEPREFIX", &self.prefix);
-        for (name, value) in linux_env {
-            command.env(name, value);
-        }
+        command.env("CCPULSE_BIN", linux);
         process::run(&mut command)
     }
 
