@@ -91,7 +91,7 @@ pub fn run() {
                 },
             );
             let clicks = events.clone();
-            let notifier = Notifier::spawn(move |action| {
+            let notifier = Notifier::spawn(app.config(), move |action| {
                 let _ = clicks.send(Event::Notification(action));
             });
             let monitor = StatusMonitor::open(config.status.clone(), state.clone(), true);
