@@ -22,7 +22,8 @@ use crate::tray;
 
 /// GDK initializes OpenGL on X11 at start-up, which maps Mesa and LLVM (~45 MiB resident) into
 /// a process that draws nothing with it: the tray is an icon and the panel's page is painted by
-/// WebKit's own processes. Skipped unless the user chose otherwise.
+/// WebKit's own processes. Skipped unless the user chose otherwise. Linux only: GDK is the Linux
+/// backend; on Windows and macOS the tray process loads no GL and needs nothing of the kind.
 fn skip_gdk_gl() {
     #[cfg(target_os = "linux")]
     if !env::is_set(env::GDK_GL) {
@@ -68,6 +69,8 @@ pub fn run() {
     };
     let (events, inbox) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let second_launch = events.clone();
+    #[cfg(target_os = "macos")]
+    let reopened = events.clone();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(move |_, _, _| {
             // A second launch opens the panel of the running one (the tray may be invisible).
@@ -75,6 +78,11 @@ pub fn run() {
         }))
         .plugin(crate::desktop::autostart_plugin())
         .setup(move |app| {
+            // A menu-bar app on macOS: no Dock icon and no menu bar of its own (the panel, its
+            // own process, stays a regular app while it is open). Windows and Linux show no
+            // taskbar entry for a process without windows: nothing to do there.
+            #[cfg(target_os = "macos")]
+            app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let handle = app.handle().clone();
             let (zone, clock) = (local_zone(), clock_of(config.clock));
             let now = Utc::now();
@@ -91,7 +99,7 @@ pub fn run() {
                 },
             );
             let clicks = events.clone();
-            let notifier = Notifier::spawn(move |action| {
+            let notifier = Notifier::spawn(app.config(), move |action| {
                 let _ = clicks.send(Event::Notification(action));
             });
             let monitor = StatusMonitor::open(config.status.clone(), state.clone(), true);
@@ -143,7 +151,15 @@ pub fn run() {
             tracing::error!("cannot start the tray app: {e}");
             std::process::exit(1);
         });
-    app.run(|_app, event| {
+    // On macOS, opening ccpulse.app again while it runs starts no second process (so the
+    // single instance never hears of it): Launch Services asks the running one to reopen, and
+    // that opens the panel, as a second launch does elsewhere.
+    app.run(move |_app, event| {
+        #[cfg(target_os = "macos")]
+        if let RunEvent::Reopen { .. } = event {
+            let _ = reopened.send(Event::OpenPanel);
+            return;
+        }
         // A tray app has no window to close; only Quit (an explicit exit code) ends it.
         if let RunEvent::ExitRequested {
             code: None, api, ..

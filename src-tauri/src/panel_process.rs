@@ -103,7 +103,15 @@ pub fn copy_to_clipboard(app: &tauri::AppHandle, text: String) {
     }
 }
 
+/// The system clipboard through `arboard`: the Windows clipboard or macOS's general
+/// pasteboard. Both keep the text after the tray exits (the system owns it once set), so no
+/// clipboard manager is needed, and both may be set from any thread: this runs on the loop's,
+/// briefly (on Windows `arboard` retries for a few milliseconds while another program holds
+/// the clipboard open).
 #[cfg(not(target_os = "linux"))]
-pub fn copy_to_clipboard(_app: &tauri::AppHandle, _text: String) {
-    tracing::warn!("copying is not supported on this OS yet");
+pub fn copy_to_clipboard(_app: &tauri::AppHandle, text: String) {
+    let set = arboard::Clipboard::new().and_then(|mut clipboard| clipboard.set_text(text));
+    if let Err(e) = set {
+        tracing::warn!("cannot reach the clipboard: {e}");
+    }
 }

@@ -1,7 +1,12 @@
 //! The tray icon and its menu: built on the main thread, then brought in line with each
 //! [`TrayView`] the loop computes. A click sends the loop an event; nothing here decides.
-//! Without a StatusNotifierItem host (some desktops, CI) the tray cannot be shown; the app
+//! The same Tauri tray on every system, over tray-icon's native backend: a StatusNotifierItem
+//! (the ksni backend, see Cargo.toml) on Linux, a notification-area icon on Windows, a menu-bar
+//! item on macOS (its calm icons as template images, see `calm`).
+//! Without a StatusNotifierItem host (some Linux desktops, CI) the tray cannot be shown; the app
 //! keeps running, looks for a host again every 15 s, and the panel opens from a second launch.
+//! Windows' notification area and macOS's menu bar are always there: the retry is for Linux,
+//! and costs nothing elsewhere.
 
 use std::time::Duration;
 
@@ -32,8 +37,13 @@ pub struct Tray {
     shown: Option<TrayView>,
 }
 
-/// The level's icon, with the session gauge around it when the session's use is known.
-fn icon(level: Level, ring: Option<Ring>) -> Image<'static> {
+/// The level's icon, with the session gauge around it when the session's use is known, and
+/// whether it is a template image (macOS: see [`template`]; elsewhere always in colour).
+fn icon(level: Level, ring: Option<Ring>) -> (Image<'static>, bool) {
+    #[cfg(target_os = "macos")]
+    if calm(level, ring) {
+        return (template(ring), true);
+    }
     let bytes: &'static [u8] = match level {
         Level::Operational => include_bytes!("../../icons/tray-operational.png"),
         Level::Maintenance => include_bytes!("../../icons/tray-maintenance.png"),
@@ -42,7 +52,9 @@ fn icon(level: Level, ring: Option<Ring>) -> Image<'static> {
         Level::Unknown => include_bytes!("../../icons/tray-unknown.png"),
     };
     let base = Image::from_bytes(bytes).expect("the tray icons are valid PNGs");
-    let Some(ring) = ring else { return base };
+    let Some(ring) = ring else {
+        return (base, false);
+    };
     let (width, height) = (base.width(), base.height());
     let mut rgba = base.rgba().to_vec();
     draw_ring(
@@ -51,6 +63,42 @@ fn icon(level: Level, ring: Option<Ring>) -> Image<'static> {
         f64::from(ring.used_percent),
         ring.warn,
     );
+    (Image::new_owned(rgba, width, height), false)
+}
+
+/// Nothing to look at: the service is up (or not known yet) and the session is not near its
+/// limit. macOS's menu bar shows such an icon as a template, in the bar's own colour, like the
+/// system's icons; trouble (maintenance, degraded, an outage, a session near its limit) keeps
+/// its colour there, as everywhere, so that it stands out.
+#[cfg(any(target_os = "macos", test))]
+fn calm(level: Level, ring: Option<Ring>) -> bool {
+    matches!(level, Level::Operational | Level::Unknown) && ring.is_none_or(|r| !r.warn)
+}
+
+/// The monochrome icon for macOS's menu bar: only its alpha counts (the system paints it black
+/// or white to suit the bar). The session gauge is drawn in alpha too: its filled part opaque
+/// over a faint track, where the coloured icons have white over a darkened one.
+#[cfg(any(target_os = "macos", test))]
+fn template(ring: Option<Ring>) -> Image<'static> {
+    let base = Image::from_bytes(include_bytes!("../icons/tray-template.png"))
+        .expect("the tray icons are valid PNGs");
+    let Some(ring) = ring else { return base };
+    let (width, height) = (base.width(), base.height());
+    let size = width.min(height);
+    // The gauge alone, on a clear square: the filled part comes out white, the track black.
+    let mut gauge = vec![0u8; (size * size * 4) as usize];
+    draw_ring(&mut gauge, size, f64::from(ring.used_percent), false);
+    let mut rgba = base.rgba().to_vec();
+    for y in 0..size {
+        for x in 0..size {
+            let g = &gauge[((y * size + x) * 4) as usize..][..4];
+            if g[3] == 0 {
+                continue;
+            }
+            let px = &mut rgba[((y * width + x) * 4) as usize..][..4];
+            px.copy_from_slice(&[0, 0, 0, if g[0] > 0 { 0xFF } else { 0x50 }]);
+        }
+    }
     Image::new_owned(rgba, width, height)
 }
 
@@ -109,10 +157,16 @@ fn build(app: &AppHandle, view: &TrayView, on_click: OnClick) -> tauri::Result<T
             &MenuItem::with_id(app, "quit", "Quit ccpulse", true, None::<&str>)?,
         ],
     )?;
-    let icon = TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon(view.level, view.ring))
-        .tooltip(&view.tooltip)
-        .title("ccpulse")
+    let (image, template) = icon(view.level, view.ring);
+    let builder = TrayIconBuilder::with_id(TRAY_ID)
+        .icon(image)
+        .icon_as_template(template)
+        .tooltip(&view.tooltip);
+    // The StatusNotifierItem's title names the item to the tray host (Windows has none). On
+    // macOS a title is text shown beside the icon in the menu bar: the icon says enough.
+    #[cfg(not(target_os = "macos"))]
+    let builder = builder.title("ccpulse");
+    let icon = builder
         .menu(&menu)
         .show_menu_on_left_click(true)
         .on_menu_event(move |_, event| on_click(event.id().as_ref().to_string()))
@@ -179,7 +233,9 @@ impl Tray {
             .as_ref()
             .is_none_or(|o| (o.level, o.ring) != (view.level, view.ring))
         {
-            let _ = self.icon.set_icon(Some(icon(view.level, view.ring)));
+            // Icon and template flag together (on macOS one after the other would flicker).
+            let (image, template) = icon(view.level, view.ring);
+            let _ = self.icon.set_icon_with_as_template(Some(image), template);
         }
         if changed(|v| &v.tooltip) {
             let _ = self.icon.set_tooltip(Some(&view.tooltip));
@@ -203,5 +259,52 @@ impl Tray {
             let _ = self.resume.set_enabled(view.paused);
         }
         self.shown = Some(view.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alpha(image: &Image<'_>, x: u32, y: u32) -> u8 {
+        image.rgba()[((y * image.width() + x) * 4 + 3) as usize]
+    }
+
+    #[test]
+    fn only_calm_states_are_templates() {
+        let (calm_ring, warn_ring) = (
+            Ring {
+                used_percent: 40,
+                warn: false,
+            },
+            Ring {
+                used_percent: 90,
+                warn: true,
+            },
+        );
+        assert!(calm(Level::Operational, None));
+        assert!(calm(Level::Unknown, Some(calm_ring)));
+        assert!(!calm(Level::Operational, Some(warn_ring)));
+        for level in [Level::Maintenance, Level::Degraded, Level::Outage] {
+            assert!(!calm(level, None));
+        }
+    }
+
+    #[test]
+    fn the_template_is_black_and_its_gauge_reads_in_alpha() {
+        let plain = template(None);
+        assert!(plain.rgba().chunks(4).all(|px| px[..3] == [0, 0, 0]));
+        let half = template(Some(Ring {
+            used_percent: 50,
+            warn: false,
+        }));
+        assert!(half.rgba().chunks(4).all(|px| px[..3] == [0, 0, 0]));
+        let size = half.width();
+        // On the ring, at 3 o'clock (filled) and at 9 o'clock (the track).
+        let (ring_x, middle) = (size - 2, size / 2);
+        assert_eq!(alpha(&half, ring_x, middle), 0xFF);
+        assert_eq!(alpha(&half, size - 1 - ring_x, middle), 0x50);
+        // Outside the disc and its ring, clear.
+        assert_eq!(alpha(&half, 0, 0), 0);
     }
 }
