@@ -276,9 +276,11 @@ impl Target {
 
 // Small helpers the checks share.
 
-/// A JSON file's value; `None` when it is missing or not JSON.
+/// A JSON file's value; `None` when it is missing or not JSON. A leading UTF-8 BOM (Windows
+/// editors write one into settings.json) is skipped.
 fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).ok()
 }
 
 /// `"s"` unless `n` is 1.
