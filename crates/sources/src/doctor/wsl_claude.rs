@@ -156,9 +156,10 @@ mod tests {
         i.wsl_distros = vec!["Ubuntu".into()];
         let checks = crate::doctor::local(&i);
         let c = find(&checks, "wsl-claude");
-        assert!(c
-            .detail
-            .contains(&share.join("Ubuntu/home/ana/.claude").display().to_string()));
+        let ana = ["Ubuntu", "home", "ana", ".claude"]
+            .iter()
+            .fold(share, |p, c| p.join(c));
+        assert!(c.detail.contains(&ana.display().to_string()), "{c:?}");
         // With transcripts on this side, WSL is not looked at.
         let home = i.home.clone().unwrap();
         write(&home.join(".claude/projects/p/a.jsonl"), "{}\n");
