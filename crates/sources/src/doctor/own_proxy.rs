@@ -96,7 +96,12 @@ pub(super) fn own_proxy(input: &Input, system: &SystemProxy) -> Check {
             Some((host, port)) => (host.to_string(), port.parse().unwrap_or(443)),
             None => (h.to_string(), 443),
         })
-        .collect();
+        .fold(Vec::new(), |mut hosts, host| {
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+            hosts
+        });
     if input.var("REQUEST_METHOD").is_some() {
         return c.warn(
             "REQUEST_METHOD is set, so ccpulse's requests ignore every proxy (a guard for CGI \
@@ -134,9 +139,13 @@ pub(super) fn own_proxy(input: &Input, system: &SystemProxy) -> Check {
     });
     let Some((from, url)) = chosen else {
         let why = if from.starts_with("the Windows") && value.contains('=') {
+            let https = value
+                .split(';')
+                .find_map(|e| e.trim().strip_prefix("https="))
+                .map_or(String::new(), |p| format!(" (here http://{})", p.trim()));
             format!(
                 "the Windows proxy settings name a proxy per scheme ({}), which ccpulse does \
-                 not understand: its requests go direct; {SET_IT}",
+                 not understand: its requests go direct; {SET_IT}{https}",
                 value.trim()
             )
         } else {
@@ -163,7 +172,7 @@ pub(super) fn own_proxy(input: &Input, system: &SystemProxy) -> Check {
         }
         said
     };
-    if windows.is_some_and(|s| s.auto_config_url.is_some()) {
+    if from.starts_with("the Windows") && windows.is_some_and(|s| s.auto_config_url.is_some()) {
         said += "; the proxy script (AutoConfigURL) is not run";
     }
     c.info(said)
