@@ -3,6 +3,11 @@
 //! as JSON, backed up before the first change, replaced atomically (Claude Code sees the old
 //! file or the new one), and what `install` changed is recorded in the state dir so `uninstall`
 //! can put it back exactly.
+//!
+//! The file is written back the way it was: a leading UTF-8 BOM kept (editors on Windows add
+//! one), CRLF line ends kept if it had them, the same indent, the same final line end, and the
+//! keys in their order (serde_json's `preserve_order`). A new file is written as Claude Code
+//! writes it, on every system: LF, no BOM, two spaces, a final line end.
 
 use std::path::{Path, PathBuf};
 
@@ -82,6 +87,79 @@ fn chained_in(command: &str) -> Option<String> {
     )
 }
 
+/// The UTF-8 byte order mark some Windows editors put at the start of a file.
+const BOM: char = '\u{feff}';
+
+/// `text` without a leading UTF-8 BOM (JSON parsers reject one).
+pub(crate) fn without_bom(text: &str) -> &str {
+    text.strip_prefix(BOM).unwrap_or(text)
+}
+
+/// How a settings file is laid out, to write it back the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Layout {
+    bom: bool,
+    crlf: bool,
+    indent: String,
+    final_newline: bool,
+}
+
+impl Layout {
+    /// Claude Code's own: LF, no BOM, two spaces, a final line end.
+    fn new_file() -> Layout {
+        Layout {
+            bom: false,
+            crlf: false,
+            indent: "  ".into(),
+            final_newline: true,
+        }
+    }
+
+    /// The layout of `text`; what it does not show (a one-line file has no indent) is
+    /// Claude Code's.
+    fn of(text: &str) -> Layout {
+        let body = without_bom(text);
+        let default = Layout::new_file();
+        // CRLF if the first line end is one (a file mixes them only by accident).
+        let crlf = body
+            .find('\n')
+            .map_or(default.crlf, |i| body[..i].ends_with('\r'));
+        let indent = body
+            .lines()
+            .skip(1)
+            .map(|l| &l[..l.len() - l.trim_start_matches([' ', '\t']).len()])
+            .find(|i| !i.is_empty())
+            .map_or(default.indent, str::to_owned);
+        Layout {
+            bom: body.len() != text.len(),
+            crlf,
+            indent,
+            final_newline: body.trim_end_matches([' ', '\t']).ends_with('\n')
+                || body.trim().is_empty(),
+        }
+    }
+
+    /// `settings` as JSON laid out this way.
+    fn write(&self, settings: &serde_json::Value) -> String {
+        let mut bytes = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(self.indent.as_bytes());
+        let mut ser = serde_json::Serializer::with_formatter(&mut bytes, formatter);
+        settings.serialize(&mut ser).expect("JSON values serialize");
+        let json = String::from_utf8(bytes).expect("serde_json writes UTF-8");
+        // Strings are escaped, so every line end in `json` is one between tokens.
+        let newline = if self.crlf { "\r\n" } else { "\n" };
+        let mut out = String::with_capacity(json.len() + 64);
+        if self.bom {
+            out.push(BOM);
+        }
+        out.push_str(&json.replace('\n', newline));
+        if self.final_newline {
+            out.push_str(newline);
+        }
+        out
+    }
+}
+
 fn read(path: &Path) -> Result<Option<String>, InstallError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
@@ -92,8 +170,10 @@ fn read(path: &Path) -> Result<Option<String>, InstallError> {
 
 fn parse(path: &Path, text: Option<&str>) -> Result<serde_json::Value, InstallError> {
     match text {
-        Some(text) if !text.trim().is_empty() => serde_json::from_str(text)
-            .map_err(|e| InstallError::NotJson(path.to_path_buf(), e.to_string())),
+        Some(text) if !without_bom(text).trim().is_empty() => {
+            serde_json::from_str(without_bom(text))
+                .map_err(|e| InstallError::NotJson(path.to_path_buf(), e.to_string()))
+        }
         _ => Ok(serde_json::json!({})),
     }
 }
@@ -127,6 +207,17 @@ pub fn state(path: &Path, dir: &StateDir) -> StatusLineFact {
 /// and show its line after ours. Returns what to tell the user.
 pub fn install(exe: &Path, chain: bool, dir: &StateDir) -> Result<String, InstallError> {
     let path = settings_path().ok_or(InstallError::NoHome)?;
+    install_to(&path, exe, chain, dir)
+}
+
+/// [`install`] into the settings file at `path`.
+pub fn install_to(
+    path: &Path,
+    exe: &Path,
+    chain: bool,
+    dir: &StateDir,
+) -> Result<String, InstallError> {
+    let path = path.to_path_buf();
     let before = read(&path)?;
     let mut settings = parse(&path, before.as_deref())?;
     let existing = command_in(&settings);
@@ -154,8 +245,8 @@ pub fn install(exe: &Path, chain: bool, dir: &StateDir) -> Result<String, Instal
         "statusLine".into(),
         serde_json::json!({"type": "command", "command": command}),
     );
-    let mut after = serde_json::to_string_pretty(&settings).expect("JSON values serialize");
-    after.push('\n');
+    let layout = before.as_deref().map_or_else(Layout::new_file, Layout::of);
+    let after = layout.write(&settings);
     if let Some(text) = &before {
         let backup = path.with_extension("json.ccpulse-backup");
         std::fs::write(&backup, text).map_err(|e| InstallError::Write(backup, e.to_string()))?;
@@ -197,7 +288,7 @@ pub fn uninstall(dir: &StateDir) -> Result<String, InstallError> {
         let old = record
             .before
             .as_deref()
-            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(without_bom(b)).ok())
             .and_then(|b| b.get("statusLine").cloned());
         if let Some(map) = settings.as_object_mut() {
             match old {
@@ -205,9 +296,7 @@ pub fn uninstall(dir: &StateDir) -> Result<String, InstallError> {
                 None => map.remove("statusLine"),
             };
         }
-        let mut out = serde_json::to_string_pretty(&settings).expect("JSON values serialize");
-        out.push('\n');
-        replace(path, &out)?;
+        replace(path, &Layout::of(&text).write(&settings))?;
     }
     let _ = std::fs::remove_file(dir.path(INSTALLED_FILE));
     Ok(format!(
@@ -239,6 +328,33 @@ mod tests {
     }
 
     #[test]
+    fn the_layout_is_read_and_written_back() {
+        let text = "\u{feff}{\r\n\t\"a\": [\r\n\t\t1\r\n\t]\r\n}";
+        let layout = Layout::of(text);
+        assert_eq!(
+            layout,
+            Layout {
+                bom: true,
+                crlf: true,
+                indent: "\t".into(),
+                final_newline: false,
+            }
+        );
+        let value: serde_json::Value = serde_json::from_str(without_bom(text)).unwrap();
+        assert_eq!(layout.write(&value), text);
+        assert_eq!(Layout::of("{}\n"), Layout::new_file());
+        assert_eq!(Layout::of(""), Layout::new_file());
+        let four = "{\n    \"a\": 1\n}\n";
+        assert_eq!(Layout::of(four).indent, "    ");
+        let value: serde_json::Value = serde_json::from_str(four).unwrap();
+        assert_eq!(Layout::of(four).write(&value), four);
+        // A line end inside a string is escaped, never turned into CRLF.
+        let crlf = Layout::of("{\r\n}\r\n");
+        let multi = serde_json::json!({"s": "one\ntwo"});
+        assert_eq!(crlf.write(&multi), "{\r\n  \"s\": \"one\\ntwo\"\r\n}\r\n");
+    }
+
+    #[test]
     fn the_state_names_who_set_the_status_line() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = StateDir::at(tmp.path().join("state"));
@@ -254,6 +370,18 @@ mod tests {
             StatusLineFact::Other {
                 command: "line.sh".into()
             }
+        );
+        std::fs::write(
+            &path,
+            "\u{feff}{\r\n  \"statusLine\": {\"type\": \"command\", \"command\": \"line.sh\"}\r\n}\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            state(&path, &dir),
+            StatusLineFact::Other {
+                command: "line.sh".into()
+            },
+            "a BOM and CRLF are read"
         );
         std::fs::write(&path, "{not json").unwrap();
         assert!(matches!(

@@ -139,9 +139,10 @@ mod tests {
         );
         let c = statusline(Some(&settings), &state, now);
         assert!(c.detail.contains("--chain"), "{}", c.detail);
+        // As a Windows editor saves it: a BOM and CRLF.
         write(
             &settings,
-            r#"{"statusLine": {"type": "command", "command": "'/bin/ccpulse' statusline"}}"#,
+            "\u{feff}{\r\n\"statusLine\": {\"type\": \"command\", \"command\": \"'/bin/ccpulse' statusline\"}\r\n}\r\n",
         );
         let c = statusline(Some(&settings), &state, now);
         assert_eq!(c.verdict, Verdict::Pass);

@@ -6,8 +6,9 @@
 //!
 //! One module per subject: `keys` (API keys), `proxy` (gateway and proxies), `tls` (the CA file,
 //! certificate checking, the TLS handshake), `x509` (naming a certificate's issuer), `retries`
-//! (retries and timeout), `wsl`, `login`, `feeds` (status line and transcripts), and `reach`
-//! (DNS, TCP, proxy tunnel, then TLS to each host). This module holds the public types, the
+//! (retries and timeout), `own_proxy` (the proxy ccpulse's own requests take), `wsl` (DNS on
+//! WSL), `wsl_claude` (on Windows, Claude Code inside WSL), `login`, `feeds` (status line and
+//! transcripts), and `reach` (DNS, TCP, proxy tunnel, then TLS to each host). This module holds the public types, the
 //! helpers they share, and the list of checks.
 
 use crate::env;
@@ -25,6 +26,7 @@ use crate::usage_log::paths::{config_dir, roots};
 mod feeds;
 mod keys;
 mod login;
+mod own_proxy;
 mod proxy;
 mod reach;
 mod retries;
@@ -32,15 +34,19 @@ mod retries;
 mod testing;
 mod tls;
 mod wsl;
+mod wsl_claude;
 mod x509;
 
 pub use feeds::{statusline, transcripts};
 pub use keys::{key_overrides, key_overrides_here};
 pub use login::login;
+pub use own_proxy::{InternetSettings, SystemProxy};
 pub use reach::{network, targets};
 pub use wsl::wsl;
+pub use wsl_claude::WSL_SHARES;
 
 use keys::api_key;
+use own_proxy::own_proxy;
 use proxy::{base_url, proxies};
 use retries::{whole_number, API_TIMEOUT, RETRIES};
 use tls::{extra_ca, tls_reject};
@@ -143,6 +149,9 @@ pub struct WslFiles {
 }
 
 impl WslFiles {
+    /// Linux's. On Windows and macOS none of them exists, so the WSL DNS check, which is about
+    /// Linux inside WSL, does not appear there; no other branch is needed (a Windows side of WSL
+    /// is `wsl_claude`'s).
     pub fn system() -> WslFiles {
         WslFiles {
             osrelease: "/proc/sys/kernel/osrelease".into(),
@@ -162,6 +171,11 @@ pub struct Input {
     /// ccpulse's state dir (the status line feed).
     pub state_dir: PathBuf,
     pub wsl: WslFiles,
+    /// The system's proxy settings, as ccpulse's HTTP client reads them.
+    pub system_proxy: SystemProxy,
+    /// Windows: the WSL distributions, and the shares their files show under (none elsewhere).
+    pub wsl_distros: Vec<String>,
+    pub wsl_shares: Vec<PathBuf>,
     /// `host:port` of the API and of the status page.
     pub api: String,
     pub status: String,
@@ -189,6 +203,9 @@ impl Input {
             home: dirs::home_dir(),
             state_dir: StateDir::default_location().root().to_path_buf(),
             wsl: WslFiles::system(),
+            system_proxy: SystemProxy::read(),
+            wsl_distros: wsl_claude::distros(),
+            wsl_shares: WSL_SHARES.iter().map(PathBuf::from).collect(),
             timeout: STEP_TIMEOUT,
             now: Utc::now(),
         }
@@ -231,6 +248,7 @@ pub fn local(input: &Input) -> Vec<Check> {
         api_key(input),
         base_url(input),
         proxies(input),
+        own_proxy(input, &input.system_proxy),
         extra_ca(input).0,
         tls_reject(input),
         whole_number(input, &RETRIES),
@@ -251,7 +269,15 @@ pub fn local(input: &Input) -> Vec<Check> {
         input.home.as_deref(),
         xdg.as_deref(),
     );
-    checks.push(transcripts(&roots));
+    let found = transcripts(&roots);
+    let none = found.verdict == Verdict::Warn;
+    checks.push(found);
+    // Windows only: elsewhere there are no distributions to look in (see `wsl_claude`).
+    if none && !input.wsl_distros.is_empty() {
+        let dirs =
+            wsl_claude::claude_dirs(&input.wsl_shares, &input.wsl_distros, &wsl_claude::folders);
+        checks.extend(wsl_claude::wsl_claude(&dirs));
+    }
     checks
 }
 
@@ -276,9 +302,11 @@ impl Target {
 
 // Small helpers the checks share.
 
-/// A JSON file's value; `None` when it is missing or not JSON.
+/// A JSON file's value; `None` when it is missing or not JSON. A leading UTF-8 BOM (Windows
+/// editors write one into settings.json) is skipped.
 fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).ok()
 }
 
 /// `"s"` unless `n` is 1.

@@ -17,7 +17,7 @@ const PROXY_VARS: [&str; 8] = [
 ];
 
 /// `scheme://host[:port]` of a URL, with any user and password left out.
-fn shown_url(url: &reqwest::Url) -> String {
+pub(super) fn shown_url(url: &reqwest::Url) -> String {
     let host = url.host_str().unwrap_or("");
     match url.port() {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
@@ -155,7 +155,7 @@ pub(super) fn proxy_for(input: &Input, target: &Target) -> Option<Proxy> {
 
 /// Whether a `NO_PROXY` list names `host` (`*`, the host, a parent domain, with an optional
 /// port).
-fn bypassed(no_proxy: &str, host: &str, port: u16) -> bool {
+pub(super) fn bypassed(no_proxy: &str, host: &str, port: u16) -> bool {
     let host = host.to_ascii_lowercase();
     no_proxy
         .split([',', ' '])
