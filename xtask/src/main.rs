@@ -7,6 +7,7 @@ mod bundle;
 mod cycles;
 mod gen_usage;
 mod kb_harvest;
+mod macos;
 mod process;
 mod purity;
 mod run;
@@ -54,6 +55,9 @@ Helpers:
   cycles                      Only the module cycle check: no import cycle between sibling
                               modules of any crate; also lists files over 600 lines.
   deps [--dry-run]            Install (or just list) missing system packages.
+  check-macos                 Type-check core, sources and the CLI for aarch64- and
+                              x86_64-apple-darwin (rustup targets and clang installed if
+                              missing; ring's C against a stand-in TargetConditionals.h).
 ";
 
 fn main() -> ExitCode {
@@ -86,6 +90,10 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
                 .and_then(|metadata| cycles::check_workspace(&metadata))
                 .map(|()| ExitCode::SUCCESS),
             _ => Ok(usage_error("`cycles` takes no arguments")),
+        },
+        "check-macos" => match rest {
+            [] => macos::check().map(|()| ExitCode::SUCCESS),
+            _ => Ok(usage_error("`check-macos` takes no arguments")),
         },
         "deps" => match rest {
             [] => apt::install_all().map(|()| ExitCode::SUCCESS),
