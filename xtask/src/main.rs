@@ -27,7 +27,7 @@ Commands:
   test [--no-install] [--skip-lint]
                               Run the whole test suite: system packages, fmt, clippy,
                               core purity check, module cycles, build, tests, windows,
-                              package install (the debug .deb installed, run and removed;
+                              macos check, package install (the debug .deb installed, run and removed;
                               needs root or sudo). Flags are ignored under CI=true.
   windows                     The workspace cross-built for Windows (mingw-w64), the core,
                               sources and CLI tests run under Wine, and ccpulse.exe

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::{apt, bundle, cycles, process, purity, windows, workspace};
+use crate::{apt, bundle, cycles, macos, process, purity, windows, workspace};
 
 pub struct Options {
     install: bool,
@@ -39,7 +39,7 @@ impl Options {
 }
 
 pub fn test(options: Options) -> Result<()> {
-    let mut steps = Steps::new(10);
+    let mut steps = Steps::new(11);
     if options.install {
         steps.run("system packages", install_packages)?;
     } else {
@@ -60,6 +60,7 @@ pub fn test(options: Options) -> Result<()> {
     steps.run("build binaries", build_binaries)?;
     steps.run("tests", run_tests)?;
     steps.run("windows", || windows::test(options.install))?;
+    steps.run("macos check", macos::check)?;
     steps.run("package install", || install_package(options.install))?;
     steps.print_summary("all steps passed");
     Ok(())
