@@ -51,7 +51,11 @@ pub const PACKAGING: &[&str] = &[
     "desktop-file-utils",
 ];
 
-/// Why [`crate::windows::PACKAGES`] are needed.
+/// Needed by `cargo xtask windows` (a step of the suite): Debian's mingw-w64 C toolchain (the
+/// linker Rust's windows-gnu target calls) and Wine.
+pub const WINDOWS: &[&str] = &["gcc-mingw-w64-x86-64", "wine", "wine64"];
+
+/// Why [`WINDOWS`] are needed.
 pub const WINDOWS_PURPOSE: &str = "to cross-build for Windows and run the result under Wine";
 
 /// Node.js and npm, to install Claude Code (the real client some end-to-end tests run).
@@ -106,7 +110,7 @@ pub fn install_all() -> Result<()> {
         "to build the tray app and run the end-to-end tests",
     )?;
     ensure(PACKAGING, "to build and check the packages")?;
-    ensure(crate::windows::PACKAGES, WINDOWS_PURPOSE)?;
+    ensure(WINDOWS, WINDOWS_PURPOSE)?;
     ensure_node("to install Claude Code for the end-to-end tests")
 }
 
@@ -131,7 +135,7 @@ pub fn print_missing() -> Result<()> {
         ("tray", TRAY),
         ("e2e", E2E),
         ("packaging", PACKAGING),
-        ("windows", crate::windows::PACKAGES),
+        ("windows", WINDOWS),
     ];
     if !has_apt() {
         println!("apt-get/dpkg-query not found; cannot tell what is installed.");

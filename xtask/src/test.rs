@@ -72,7 +72,7 @@ fn install_packages() -> Result<()> {
         "to build the tray app and run the end-to-end tests",
     )?;
     apt::ensure(apt::PACKAGING, "to build and check the packages")?;
-    apt::ensure(windows::PACKAGES, apt::WINDOWS_PURPOSE)
+    apt::ensure(apt::WINDOWS, apt::WINDOWS_PURPOSE)
 }
 
 /// Claude Code, the real client that some end-to-end tests run (only ever against a fake API

@@ -15,9 +15,6 @@ use crate::{apt, process, workspace};
 
 pub const TARGET: &str = "x86_64-pc-windows-gnu";
 
-/// Debian's mingw-w64 C toolchain (the linker Rust's windows-gnu target calls) and Wine.
-pub const PACKAGES: &[&str] = &["gcc-mingw-w64-x86-64", "wine", "wine64"];
-
 /// The crates whose tests run under Wine: everything but the tray (a Tauri app: WebView2 is not
 /// in Wine) and the Linux end-to-end harness.
 const TESTED: [&str; 3] = ["ccpulse-core", "ccpulse-sources", "ccpulse-cli"];
@@ -36,10 +33,10 @@ pub fn run(args: &[String]) -> Result<()> {
 }
 
 /// Cross-build, test under Wine, compare with the Linux CLI of the dev profile (built already).
-/// With `install_system`, first install [`PACKAGES`] with apt where missing.
+/// With `install_system`, first install [`apt::WINDOWS`] with apt where missing.
 pub fn test(install_system: bool) -> Result<()> {
     if install_system {
-        apt::ensure(PACKAGES, apt::WINDOWS_PURPOSE)?;
+        apt::ensure(apt::WINDOWS, apt::WINDOWS_PURPOSE)?;
     }
     ensure_target()?;
     process::run(process::cargo().args(["build", "--workspace", "--target", TARGET]))?;
