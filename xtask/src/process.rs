@@ -50,6 +50,7 @@ pub fn exit_code_of(status: ExitStatus) -> ExitCode {
     if let Some(code) = status.code() {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
+    // A child killed by a signal has no exit code on Unix; on Windows every exit has one.
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;

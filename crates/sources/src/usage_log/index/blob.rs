@@ -29,6 +29,8 @@ impl Blob {
     /// neither moves the other); `None` in memory.
     pub fn try_clone(&self) -> Option<Blob> {
         match self {
+            // On Windows a cloned handle shares the file position, and reads there seek: the
+            // threads would move each other's, so they share the one handle (`None`).
             Blob::Disk(f) if cfg!(unix) => f
                 .lock()
                 .expect("blob lock")
