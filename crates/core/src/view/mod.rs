@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod bar;
+pub mod history;
 pub mod limits;
 pub mod overload;
 pub mod service;
