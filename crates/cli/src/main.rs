@@ -4,8 +4,10 @@
 //! feed and the OAuth usage schedule (ARCHITECTURE.md).
 
 mod bars;
+mod chart;
 mod doctor;
 mod fix;
+mod history;
 mod render;
 mod statusline;
 mod usage;
@@ -89,6 +91,9 @@ enum Command {
     /// Token use and cost from Claude Code's local transcripts.
     #[command(subcommand)]
     Usage(usage::Report),
+    /// Cost and tokens per day of the last 30 days (or `--days N`), by model; this week against
+    /// last; the busiest hours: the panel's History tab.
+    History(history::Args),
     /// Claude Code's status line: reads what Claude Code writes on stdin, keeps its plan limits
     /// for the other shells, prints one line. Always exits 0.
     Statusline {
@@ -171,6 +176,7 @@ fn main() -> ExitCode {
             }
             Command::Watch => watch(config).await,
             Command::Usage(report) => usage::run(report),
+            Command::History(args) => history::run(args, clock_of(config.clock)),
             Command::Fix(_) | Command::Doctor(_) | Command::Config(_) => {
                 unreachable!("run above")
             }

@@ -19,7 +19,13 @@ use ccpulse_sources::usage_log::paths::{roots_from_env, transcripts, Found};
 #[derive(Subcommand)]
 pub enum Report {
     /// One row per day.
-    Daily(Filters),
+    Daily {
+        #[command(flatten)]
+        filters: Filters,
+        /// A bar per day, its cost, scaled to the terminal's width (`COLUMNS`, else 80).
+        #[arg(long, conflicts_with = "json")]
+        chart: bool,
+    },
     /// One row per week.
     Weekly {
         #[command(flatten)]
@@ -71,7 +77,7 @@ pub struct Filters {
     json: bool,
     /// IANA time zone for the dates (default: the system's).
     #[arg(long, short = 'z', value_parser = parse_zone)]
-    timezone: Option<Tz>,
+    pub timezone: Option<Tz>,
     /// First day to include: YYYY-MM-DD or YYYYMMDD.
     #[arg(long, short = 's', value_parser = parse_date)]
     since: Option<NaiveDate>,
@@ -80,12 +86,12 @@ pub struct Filters {
     until: Option<NaiveDate>,
 }
 
-fn parse_zone(s: &str) -> Result<Tz, String> {
+pub fn parse_zone(s: &str) -> Result<Tz, String> {
     s.parse::<Tz>()
         .map_err(|_| format!("{s:?} is not an IANA time zone such as Europe/Vienna"))
 }
 
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d"))
         .map_err(|_| format!("{s:?}: expected YYYY-MM-DD or YYYYMMDD"))
@@ -94,13 +100,13 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 /// What was read, beside ccusage's keys in `--json` output (`scan`).
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Scan {
+pub struct Scan {
     files: usize,
     bytes: u64,
     /// Bytes read from transcripts by this run (the rest came from the index).
     read_bytes: u64,
     /// Lines that carry usage but could not be read (bad JSON, wrong types, odd timestamps).
-    skipped_lines: u64,
+    pub skipped_lines: u64,
     unreadable: Vec<String>,
     /// `unchanged`, `updated` or `built`.
     index: &'static str,
@@ -126,7 +132,7 @@ fn write_json<T: serde::Serialize>(report: &T, scan: &Scan) -> anyhow::Result<()
 /// Every transcript's entries, deduplicated the way `path` says, through the usage index in the
 /// state dir (only what was appended since the last run is read), which the refresh brings up to
 /// date (in memory when the state dir cannot be written).
-fn refresh(path: Path) -> (Engine, Scan) {
+pub fn refresh(path: Path) -> (Engine, Scan) {
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
     // The index loads (and checks itself) while the folders are listed.
@@ -216,7 +222,7 @@ impl ProgressBar {
 
 pub fn run(report: Report) -> anyhow::Result<()> {
     let path = match &report {
-        Report::Daily(_) => Path::Daily,
+        Report::Daily { .. } => Path::Daily,
         _ => Path::Entries,
     };
     let (engine, scan) = refresh(path);
@@ -237,7 +243,7 @@ fn write_report(
 ) -> anyhow::Result<()> {
     let models = engine.models();
     let filters = match &report {
-        Report::Daily(f)
+        Report::Daily { filters: f, .. }
         | Report::Weekly { filters: f, .. }
         | Report::Monthly(f)
         | Report::Session(f)
@@ -250,10 +256,13 @@ fn write_report(
     };
     let json = filters.json;
     let lines: Vec<(String, Sums)> = match &report {
-        Report::Daily(_) => {
+        Report::Daily { chart, .. } => {
             let r: DailyReport = daily(entries.iter(), models, zone, range);
             if json {
                 return write_json(&r, scan);
+            }
+            if *chart {
+                return crate::chart::write(&r);
             }
             r.daily
                 .iter()

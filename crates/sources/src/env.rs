@@ -49,6 +49,8 @@ pub const TZ: &str = "TZ";
 pub const LOCALE: [&str; 3] = ["LC_ALL", "LC_TIME", "LANG"];
 /// Any value: no colours in the terminal.
 pub const NO_COLOR: &str = "NO_COLOR";
+/// The terminal's width in columns (`ccpulse usage daily --chart`).
+pub const COLUMNS: &str = "COLUMNS";
 /// GTK's OpenGL switch; the tray sets `disable` unless the user chose.
 pub const GDK_GL: &str = "GDK_GL";
 
