@@ -2,6 +2,7 @@
 import { render, renderReference } from './render.js';
 import { renderSetup } from './setup.js';
 import { renderSettings } from './settings.js';
+import { renderHistory } from './history.js';
 
 const REDRAW_MS = 30_000;
 const COPIED_MS = 1_500;
@@ -35,6 +36,9 @@ let componentsShown = null; // the component list the settings page was drawn wi
 let setup = null; // the set-up page's last SetupView
 const setupUi = { busy: false, error: null, said: null };
 let setupDrawn = null; // what the set-up page shows now, to redraw only a change
+let history = null; // history_state's last answer
+const historyUi = { days: 30, metric: 'cost', table: false, error: null };
+let historySeq = 0; // answers to older asks (another number of days) are dropped
 
 function message(e) {
   if (e && typeof e === 'object' && typeof e.message === 'string') return e.message;
@@ -115,8 +119,48 @@ function lookAtSetup() {
     .then((v) => { setup = v; draw(); })
     .catch((e) => { setupUi.error = message(e); draw(); });
 }
+function drawHistory() {
+  try {
+    renderHistory(history, views.history, historyActions, historyUi);
+  } catch (e) {
+    console.error('ccpulse: history render failed', e);
+  }
+}
+
+// Asked each time the tab is shown: the index brings in only what was appended since.
+function loadHistory() {
+  const seq = ++historySeq;
+  const days = historyUi.days;
+  if (!history) drawHistory();
+  return invoke('history_state', { days })
+    .then((v) => {
+      if (seq !== historySeq) return;
+      history = v;
+      historyUi.error = null;
+      drawHistory();
+    })
+    .catch((e) => {
+      if (seq !== historySeq) return;
+      historyUi.error = message(e);
+      drawHistory();
+    });
+}
+
+const historyActions = {
+  historyDays(n) {
+    if (n === historyUi.days) return;
+    historyUi.days = n;
+    loadHistory();
+  },
+  historyUi(change) {
+    Object.assign(historyUi, change);
+    drawHistory();
+  },
+};
+
 // What a tab does when it is shown, beyond showing its panel.
 const shownHooks = {
+  history: () => loadHistory(),
   settings: () => { loadSettings(); lookAtSetup(); },
   setup: () => lookAtSetup(),
 };

@@ -11,6 +11,7 @@ mod commands;
 mod desktop;
 mod event_loop;
 mod events;
+mod history;
 mod inputs;
 mod links;
 mod notifications;

@@ -6,6 +6,7 @@ use std::io::BufRead;
 use tauri::{Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::commands::{self, Latest};
+use crate::history;
 use crate::panel_link::ToPanel;
 use crate::settings;
 use crate::setup::{self, Received};
@@ -66,6 +67,7 @@ pub fn run() {
             settings::settings_read,
             settings::settings_write,
             settings::settings_reset,
+            history::history_state,
         ])
         .setup(|app| {
             WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))

@@ -49,6 +49,7 @@
 pub mod claude_code;
 pub mod cli;
 pub mod desktop;
+pub mod history;
 pub mod panel;
 pub mod paths;
 pub mod process;

@@ -116,6 +116,8 @@ pub struct Segment {
     pub label: String,
     pub cost_usd: f64,
     pub tokens: u64,
+    pub cost_label: String,
+    pub tokens_label: String,
 }
 
 /// This week so far against the same days of last week (weeks start on Monday).
@@ -365,6 +367,8 @@ fn day(
             label: s.label.clone(),
             cost_usd: 0.0,
             tokens: 0,
+            cost_label: String::new(),
+            tokens_label: String::new(),
         })
         .collect();
     let other = segments.iter().position(|s| s.series == NAMED_SERIES);
@@ -387,6 +391,10 @@ fn day(
         segments[at].tokens += row.sums.total_tokens.saturating_sub(named_tokens);
     }
     segments.retain(|s| s.tokens > 0 || s.cost_usd > 0.0);
+    for s in &mut segments {
+        let a = Amount::new(s.cost_usd, s.tokens);
+        (s.cost_label, s.tokens_label) = (a.cost_label, a.tokens_label);
+    }
     let total = Amount::new(row.sums.total_cost, row.sums.total_tokens);
     let parts: Vec<String> = segments
         .iter()

@@ -42,6 +42,10 @@ pub struct HeatCell {
     pub level_tokens: u8,
     /// 0 (no use) to [`LEVELS`], of the busiest cell's cost.
     pub level_cost: u8,
+    /// "$3.40".
+    pub cost_label: String,
+    /// "1.2M".
+    pub tokens_label: String,
     /// "Mon 14:00–15:00: $3.40, 1.2M tokens".
     pub description: String,
 }
@@ -116,6 +120,8 @@ impl Hours {
                         tokens: *tokens,
                         level_tokens: level(*tokens as f64, max_tokens as f64),
                         level_cost: level(*cost, max_cost),
+                        cost_label: usd(*cost),
+                        tokens_label: compact_count(*tokens),
                         description: format!(
                             "{day} {}–{}: {}, {} tokens",
                             hours[hour],
