@@ -14,8 +14,9 @@ pub fn bench(args: &[String]) -> Result<ExitCode> {
         }
         Some((name, rest)) if name == "statusline" => statusline(rest),
         Some((name, rest)) if name == "status" => status(rest),
+        Some((name, rest)) if name == "history" => crate::bench_history::run(rest),
         _ => Ok(crate::usage_error(
-            "`bench` takes: footprint [--idle-secs N] [--check] | usage [--size-mb N] [--seed S] [--runs R] | statusline [--runs N] | status [--size-mb N]",
+            "`bench` takes: footprint [--idle-secs N] [--check] | usage [--size-mb N] [--seed S] [--runs R] | statusline [--runs N] | status [--size-mb N] | history [--size-mb N]",
         )),
     }
 }

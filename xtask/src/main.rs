@@ -2,6 +2,7 @@
 
 mod apt;
 mod bench;
+mod bench_history;
 mod bench_usage;
 mod bundle;
 mod cycles;
@@ -41,6 +42,8 @@ Commands:
                               before and after the panel was opened, tray registration time.
   bench usage [--size-mb N] [--seed S] [--runs R]
                               ccpulse usage daily vs ccusage 20 on a generated history.
+  bench history [--size-mb N] ccpulse history --json (the History tab's computation) on a
+                              generated history (default 1024 MiB) with a warm index.
   gen-usage --size-mb N --seed S [--out DIR]
                               Write a deterministic Claude Code history (default
                               target/usage-gen/<N>mb-seed<S>) for benchmarks.
