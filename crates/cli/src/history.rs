@@ -101,7 +101,7 @@ pub fn summary(v: &HistoryView) -> String {
         .flat_map(|r| &r.cells)
         .filter(|c| c.tokens > 0)
         .collect();
-    hours.sort_by(|a, b| b.tokens.cmp(&a.tokens));
+    hours.sort_by_key(|c| std::cmp::Reverse(c.tokens));
     if !hours.is_empty() {
         out.push_str(&format!("\nBusiest hours ({})\n", v.heatmap.note));
         for c in hours.iter().take(3) {
