@@ -184,6 +184,7 @@ async fn watched_components_are_picked_from_the_live_list() -> Result<()> {
         tabs,
         serde_json::json!([
             ["status", "false", -1, false],
+            ["history", "false", -1, false],
             ["reference", "false", -1, false],
             ["settings", "false", -1, false],
             ["setup", "true", 0, true]
