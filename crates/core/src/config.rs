@@ -16,6 +16,8 @@ mod keys;
 pub use keys::defaults;
 
 pub const DEFAULT_STATUS_URL: &str = "https://status.claude.com";
+/// `notifications.forecast_margin_minutes` when it is left out.
+pub const DEFAULT_FORECAST_MARGIN_MINUTES: i64 = 15;
 /// How an error in the `CCPULSE_STATUS_URL` override is named.
 pub const STATUS_URL_ENV: &str = "CCPULSE_STATUS_URL";
 
@@ -81,6 +83,10 @@ pub struct RawNotifications {
     pub maintenance: Option<bool>,
     pub overload: Option<bool>,
     pub limits: Option<bool>,
+    /// The forecast notice: a window that fills before its reset at the current pace.
+    pub forecast: Option<bool>,
+    /// How long before the reset a window must fill for the forecast to be announced.
+    pub forecast_margin_minutes: Option<i64>,
     /// `"22:00-07:00"`, local time.
     pub quiet_hours: Option<String>,
     pub repeat_minutes: Option<i64>,
@@ -100,6 +106,8 @@ pub struct Config {
     pub notifications: crate::policy::Policy,
     /// Plan-limit percents to announce, ascending.
     pub limit_thresholds: Vec<u8>,
+    /// A window that fills at least this long before its reset is announced (the forecast).
+    pub forecast_margin: chrono::Duration,
     pub overload: crate::overload::WaveRules,
     /// The 12- or 24-hour clock, or the locale's (`sources::clock` turns it into a `Clock`).
     pub clock: ClockSetting,
@@ -174,6 +182,7 @@ impl Default for Config {
             },
             notifications: crate::policy::Policy::default(),
             limit_thresholds: crate::plan::limits::DEFAULT_THRESHOLDS.to_vec(),
+            forecast_margin: chrono::Duration::minutes(DEFAULT_FORECAST_MARGIN_MINUTES),
             overload: crate::overload::WaveRules::default(),
             clock: ClockSetting::Auto,
             claude_usage: ClaudeUsage::default(),
@@ -231,6 +240,15 @@ impl Config {
             thresholds.sort_unstable();
             thresholds.dedup();
             config.limit_thresholds = thresholds;
+        }
+        if let Some(m) = raw.notifications.forecast_margin_minutes {
+            if !(0..=300).contains(&m) {
+                return Err(ConfigError {
+                    key: "notifications.forecast_margin_minutes",
+                    message: format!("{m} is out of range: use 0 to 300 minutes"),
+                });
+            }
+            config.forecast_margin = chrono::Duration::minutes(m);
         }
         let o = raw.overload;
         let count = |key: &'static str, v: Option<usize>, default: usize| match v {
@@ -290,6 +308,7 @@ fn policy(raw: &RawNotifications) -> Result<Policy, ConfigError> {
         (Kind::Maintenance, raw.maintenance),
         (Kind::Overload, raw.overload),
         (Kind::Limit, raw.limits),
+        (Kind::Forecast, raw.forecast),
     ];
     p.muted = switches
         .into_iter()
@@ -444,6 +463,21 @@ mod tests {
         r.notifications.group_secs = Some(-1);
         let e = Config::resolve(r, &Overrides::default()).unwrap_err();
         assert_eq!(e.key, "notifications.group_secs");
+        // The forecast: a switch of its own, and its margin in minutes.
+        let mut r = RawConfig::default();
+        r.notifications.forecast = Some(false);
+        r.notifications.forecast_margin_minutes = Some(40);
+        let c = Config::resolve(r, &Overrides::default()).unwrap();
+        assert_eq!(c.notifications.muted, [Kind::Forecast]);
+        assert_eq!(c.forecast_margin, chrono::Duration::minutes(40));
+        assert_eq!(
+            Config::default().forecast_margin,
+            chrono::Duration::minutes(15)
+        );
+        let mut r = RawConfig::default();
+        r.notifications.forecast_margin_minutes = Some(-5);
+        let e = Config::resolve(r, &Overrides::default()).unwrap_err();
+        assert_eq!(e.key, "notifications.forecast_margin_minutes");
     }
 
     #[test]

@@ -33,6 +33,11 @@ pub fn defaults() -> Vec<(&'static str, Option<String>)> {
         ("notifications.maintenance", switch(Kind::Maintenance)),
         ("notifications.overload", switch(Kind::Overload)),
         ("notifications.limits", switch(Kind::Limit)),
+        ("notifications.forecast", switch(Kind::Forecast)),
+        (
+            "notifications.forecast_margin_minutes",
+            Some(d.forecast_margin.num_minutes().to_string()),
+        ),
         ("notifications.quiet_hours", None),
         (
             "notifications.repeat_minutes",
@@ -91,5 +96,10 @@ mod tests {
         assert_eq!(get("overload.quiet_secs").as_deref(), Some("900"));
         assert_eq!(get("display.clock").as_deref(), Some(r#""auto""#));
         assert_eq!(get("notifications.limits").as_deref(), Some("true"));
+        assert_eq!(get("notifications.forecast").as_deref(), Some("true"));
+        assert_eq!(
+            get("notifications.forecast_margin_minutes").as_deref(),
+            Some("15")
+        );
     }
 }
