@@ -51,7 +51,12 @@ pub fn tray_view(view: &View, zone: Tz) -> TrayView {
     };
     let mut tooltip = vec![view.service.summary.clone()];
     tooltip.extend(view.overload.line.clone());
-    tooltip.extend(session.into_iter().chain(weekly).map(|r| r.line.clone()));
+    // A window's line, and when it fills at its pace if that is before its reset.
+    let with_pace = |r: &crate::view::limits::LimitRow| match &r.pace {
+        Some(p) => format!("{} · {p}", r.line),
+        None => r.line.clone(),
+    };
+    tooltip.extend(session.into_iter().chain(weekly).map(with_pace));
     // Then the other windows: the spend limit always (it stops work as the session does), a
     // weekly cap or the usage credits once they are near.
     tooltip.extend(
@@ -62,7 +67,7 @@ pub fn tray_view(view: &View, zone: Tz) -> TrayView {
                 WindowId::Spend(_) => true,
                 WindowId::Model(_) | WindowId::Credits => r.tone != Level::Operational,
             })
-            .map(|r| r.line.clone()),
+            .map(with_pace),
     );
     TrayView {
         level: view.service.level,
