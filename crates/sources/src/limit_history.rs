@@ -160,8 +160,12 @@ fn read_torn(state: &StateDir) -> Result<(History, bool), HistoryError> {
 /// then the highest per 10 minutes (session) or hour (other windows), then per 5-hour window or
 /// day.
 pub fn load(state: &StateDir) -> Result<History, HistoryError> {
+    load_torn(state).map(|(h, _)| h)
+}
+
+/// [`load`], and whether the last line was cut short.
+fn load_torn(state: &StateDir) -> Result<(History, bool), HistoryError> {
     match read_torn(state) {
-        Ok((h, _)) => Ok(h),
         Err(HistoryError::SetAside { path, message, .. }) => {
             let aside = state.path("limit-history.corrupt");
             let moved = match std::fs::rename(&path, &aside) {
@@ -174,7 +178,7 @@ pub fn load(state: &StateDir) -> Result<History, HistoryError> {
                 moved,
             })
         }
-        Err(e) => Err(e),
+        other => other,
     }
 }
 
@@ -192,10 +196,9 @@ impl Recorder {
     /// (with a warning) and the history starts empty.
     pub fn open(state: StateDir, now: DateTime<Utc>) -> (Recorder, History) {
         state.remove_leftovers(HISTORY_FILE);
-        let torn = read_torn(&state).map(|(_, t)| t).unwrap_or(false);
-        let mut history = load(&state).unwrap_or_else(|e| {
+        let (mut history, torn) = load_torn(&state).unwrap_or_else(|e| {
             tracing::warn!("{e}; the limit history starts again");
-            History::default()
+            (History::default(), false)
         });
         let mut recorder = Recorder {
             state,

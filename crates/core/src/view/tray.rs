@@ -211,6 +211,29 @@ mod tests {
         );
         assert_eq!(tray.pause, "Notifications paused until 18:00");
         assert_eq!(tray.usage, "Today: reading transcripts…");
+
+        // A window that fills before its reset at its pace says when.
+        let limits = Limits {
+            forecasts: vec![crate::limits::Forecast {
+                window: WindowId::Session,
+                full_at: Some(utc("2026-11-25T14:10:00Z")),
+                percent_per_hour: 14.0,
+                basis: crate::limits::PaceBasis::Readings,
+            }],
+            ..limits
+        };
+        let facts = Facts::without_local(&service, &limits, &overload);
+        let view = build(
+            &facts,
+            &Config::default(),
+            now,
+            zone,
+            crate::clock::Clock::H12,
+        );
+        let tooltip = tray_view(&view, zone).tooltip;
+        let want = "Session (5h) 84% · resets 4:45pm (2h 45m) · at this pace full at 3:10pm\n\
+                    Weekly 18% · resets Mon 1:00am (4d 11h)";
+        assert!(tooltip.ends_with(want), "{tooltip}");
     }
 
     #[test]

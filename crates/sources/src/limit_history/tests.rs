@@ -183,3 +183,28 @@ fn a_read_only_state_dir_keeps_the_history_in_memory() {
     assert!(recorder.failing);
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn the_history_reloaded_gives_the_same_pace() {
+    use ccpulse_core::forecast::readings_pace;
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateDir::at(dir.path());
+    let (mut recorder, mut history) = Recorder::open(state.clone(), at(0));
+    let resets = at(5 * 3600);
+    // 30% an hour from the window's start, a reading every 3 minutes, in hundredths.
+    for m in (3..=90).step_by(3) {
+        let mut o = Observed::empty(Source::Statusline, at(m * 60));
+        o.session = Some(Reading {
+            used_percent: f64::from(m as i32) / 2.0,
+            resets_at: Some(resets),
+        });
+        let new = history.record(&o);
+        recorder.append(&mut history, &new, at(m * 60));
+    }
+    let now = at(90 * 60);
+    let before = readings_pace(&history, &WindowId::Session, resets, now).unwrap();
+    let (_, reloaded) = Recorder::open(state, now);
+    let after = readings_pace(&reloaded, &WindowId::Session, resets, now).unwrap();
+    assert_eq!(before, after);
+    assert!((before.0 - 30.0).abs() < 1e-9, "{before:?}");
+}
