@@ -111,8 +111,11 @@ pub fn run() {
                 events.clone(),
             );
             let alerting = Alerting::open(state.clone(), config.notifications.clone(), zone);
+            let (history, readings) =
+                ccpulse_sources::limit_history::Recorder::open(state.clone(), chrono::Utc::now());
             let observed = Observations {
                 service: monitor.snapshot().clone(),
+                history: readings,
                 ..Observations::default()
             };
             let tray_state = TrayState {
@@ -124,6 +127,7 @@ pub fn run() {
                 derived: Derived::default(),
                 monitor,
                 alerting,
+                history,
                 tray,
                 panel: None,
                 notification_service: None,

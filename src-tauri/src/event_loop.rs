@@ -21,6 +21,7 @@ use ccpulse_sources::alerting::Alerting;
 use ccpulse_sources::config_file;
 use ccpulse_sources::doctor::key_overrides_here;
 use ccpulse_sources::gather::{Derived, Observations};
+use ccpulse_sources::limit_history::Recorder;
 use ccpulse_sources::monitor::StatusMonitor;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::statusline::Feed;
@@ -54,6 +55,8 @@ pub struct TrayState {
     pub derived: Derived,
     pub monitor: StatusMonitor,
     pub alerting: Alerting,
+    /// The limit history's file (the readings themselves are in `observed.history`).
+    pub history: Recorder,
     pub tray: Option<Tray>,
     pub panel: Option<Panel>,
     /// Who shows notifications, asked each time the panel opens; `None` until it answers.
@@ -139,10 +142,21 @@ impl TrayState {
     /// The limits and waves the observations make, and what they are worth announcing (with
     /// whatever the policy held back that is due now). The ledger is saved before this returns.
     fn plan(&mut self, now: DateTime<Utc>) -> Vec<Alert> {
+        self.record(now);
         self.derived = self.observed.derive(&self.config, now);
+        let local = self.observed.history.record_local(&self.derived.limits);
+        self.history.append(&mut self.observed.history, &local, now);
         let (config, derived, zone, clock) = (&self.config, &self.derived, self.zone, self.clock);
         self.alerting.submit(now, |ledger| {
             let mut alerts = plan::overload::plan(&derived.overload, &config.overload, ledger, now);
+            alerts.extend(plan::forecast::plan(
+                &derived.limits,
+                config.forecast_margin,
+                ledger,
+                now,
+                zone,
+                clock,
+            ));
             alerts.extend(plan::limits::plan(
                 &derived.limits,
                 &config.limit_thresholds,
@@ -153,6 +167,22 @@ impl TrayState {
             ));
             alerts
         })
+    }
+
+    /// Record the readings of the status line feed and the usage schedule not yet in the
+    /// limit history (local evidence is recorded once derived).
+    fn record(&mut self, now: DateTime<Utc>) {
+        let mut new = Vec::new();
+        let sources = self
+            .observed
+            .feed
+            .limits
+            .iter()
+            .chain(&self.observed.oauth.last_good);
+        for o in sources.cloned().collect::<Vec<_>>() {
+            new.extend(self.observed.history.record(&o));
+        }
+        self.history.append(&mut self.observed.history, &new, now);
     }
 
     fn view(&self, now: DateTime<Utc>) -> View {

@@ -94,7 +94,8 @@ pub fn line(
     clock: Clock,
 ) -> String {
     // No transcripts here: the status line must stay fast.
-    let limits = plan_limits::merged(feed, oauth, limits::Local::default(), now);
+    let none = limits::history::History::default();
+    let limits = plan_limits::merged(feed, oauth, limits::Local::default(), &none, now);
     let latest = feed.latest.as_ref();
     statusline::line(
         &limits_view(&limits, thresholds, now, zone, clock),

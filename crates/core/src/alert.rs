@@ -105,15 +105,18 @@ pub enum Kind {
     Maintenance,
     Overload,
     Limit,
+    /// A window that fills before its reset at the current pace.
+    Forecast,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Incident,
         Kind::Component,
         Kind::Maintenance,
         Kind::Overload,
         Kind::Limit,
+        Kind::Forecast,
     ];
 
     /// Its switch in the config file: `notifications.<name> = false`.
@@ -124,6 +127,7 @@ impl Kind {
             Kind::Maintenance => "maintenance",
             Kind::Overload => "overload",
             Kind::Limit => "limits",
+            Kind::Forecast => "forecast",
         }
     }
 
@@ -134,6 +138,7 @@ impl Kind {
             Kind::Maintenance => format!("Claude maintenance: {n} notices"),
             Kind::Overload => format!("Claude overload: {n} notices"),
             Kind::Limit => format!("Plan limits: {n} notices"),
+            Kind::Forecast => format!("Limit forecasts: {n} notices"),
         }
     }
 }

@@ -11,7 +11,13 @@ use crate::backoff::PollPolicy;
 use crate::policy::{Policy, QuietHours};
 use crate::relevance::Relevance;
 
+mod keys;
+
+pub use keys::defaults;
+
 pub const DEFAULT_STATUS_URL: &str = "https://status.claude.com";
+/// `notifications.forecast_margin_minutes` when it is left out.
+pub const DEFAULT_FORECAST_MARGIN_MINUTES: i64 = 15;
 /// How an error in the `CCPULSE_STATUS_URL` override is named.
 pub const STATUS_URL_ENV: &str = "CCPULSE_STATUS_URL";
 
@@ -77,6 +83,10 @@ pub struct RawNotifications {
     pub maintenance: Option<bool>,
     pub overload: Option<bool>,
     pub limits: Option<bool>,
+    /// The forecast notice: a window that fills before its reset at the current pace.
+    pub forecast: Option<bool>,
+    /// How long before the reset a window must fill for the forecast to be announced.
+    pub forecast_margin_minutes: Option<i64>,
     /// `"22:00-07:00"`, local time.
     pub quiet_hours: Option<String>,
     pub repeat_minutes: Option<i64>,
@@ -96,6 +106,8 @@ pub struct Config {
     pub notifications: crate::policy::Policy,
     /// Plan-limit percents to announce, ascending.
     pub limit_thresholds: Vec<u8>,
+    /// A window that fills at least this long before its reset is announced (the forecast).
+    pub forecast_margin: chrono::Duration,
     pub overload: crate::overload::WaveRules,
     /// The 12- or 24-hour clock, or the locale's (`sources::clock` turns it into a `Clock`).
     pub clock: ClockSetting,
@@ -170,6 +182,7 @@ impl Default for Config {
             },
             notifications: crate::policy::Policy::default(),
             limit_thresholds: crate::plan::limits::DEFAULT_THRESHOLDS.to_vec(),
+            forecast_margin: chrono::Duration::minutes(DEFAULT_FORECAST_MARGIN_MINUTES),
             overload: crate::overload::WaveRules::default(),
             clock: ClockSetting::Auto,
             claude_usage: ClaudeUsage::default(),
@@ -228,6 +241,15 @@ impl Config {
             thresholds.dedup();
             config.limit_thresholds = thresholds;
         }
+        if let Some(m) = raw.notifications.forecast_margin_minutes {
+            if !(0..=300).contains(&m) {
+                return Err(ConfigError {
+                    key: "notifications.forecast_margin_minutes",
+                    message: format!("{m} is out of range: use 0 to 300 minutes"),
+                });
+            }
+            config.forecast_margin = chrono::Duration::minutes(m);
+        }
         let o = raw.overload;
         let count = |key: &'static str, v: Option<usize>, default: usize| match v {
             Some(n) if !(1..=1000).contains(&n) => Err(ConfigError {
@@ -275,69 +297,6 @@ impl Config {
     }
 }
 
-/// Every key the file can set, in the order the README lists them, with what leaving it out
-/// means, written as TOML (`None`: nothing, as for quiet hours). The settings page lists these.
-pub fn defaults() -> Vec<(&'static str, Option<String>)> {
-    let d = Config::default();
-    let p = &d.notifications;
-    let text = |s: &str| serde_json::Value::from(s).to_string();
-    let list = |items: Vec<String>| format!("[{}]", items.join(", "));
-    let components = match &d.status.relevance {
-        Relevance::All => list(vec![text("all")]),
-        Relevance::Components(ids) => list(ids.iter().map(|c| text(c)).collect()),
-    };
-    let switch = |kind: Kind| Some((!p.muted.contains(&kind)).to_string());
-    vec![
-        ("status.url", Some(text(&d.status.base_url))),
-        (
-            "status.poll_secs",
-            Some(d.status.policy.interval.as_secs().to_string()),
-        ),
-        ("status.components", Some(components)),
-        ("notifications.enabled", Some(p.enabled.to_string())),
-        (
-            "notifications.limit_thresholds",
-            Some(list(d.limit_thresholds.iter().map(u8::to_string).collect())),
-        ),
-        ("notifications.incidents", switch(Kind::Incident)),
-        ("notifications.components", switch(Kind::Component)),
-        ("notifications.maintenance", switch(Kind::Maintenance)),
-        ("notifications.overload", switch(Kind::Overload)),
-        ("notifications.limits", switch(Kind::Limit)),
-        ("notifications.quiet_hours", None),
-        (
-            "notifications.repeat_minutes",
-            Some(p.repeat.num_minutes().to_string()),
-        ),
-        (
-            "notifications.group_secs",
-            Some(p.group.num_seconds().to_string()),
-        ),
-        (
-            "overload.start_retries",
-            Some(d.overload.start_retries.to_string()),
-        ),
-        (
-            "overload.start_failures",
-            Some(d.overload.start_failures.to_string()),
-        ),
-        (
-            "overload.window_secs",
-            Some(d.overload.window.num_seconds().to_string()),
-        ),
-        (
-            "overload.quiet_secs",
-            Some(d.overload.quiet.num_seconds().to_string()),
-        ),
-        ("display.clock", Some(text(d.clock.name()))),
-        (
-            "limits.claude_code",
-            Some((!d.claude_usage.disabled).to_string()),
-        ),
-        ("limits.claude_path", None),
-    ]
-}
-
 fn policy(raw: &RawNotifications) -> Result<Policy, ConfigError> {
     let mut p = Policy::default();
     if let Some(enabled) = raw.enabled {
@@ -349,6 +308,7 @@ fn policy(raw: &RawNotifications) -> Result<Policy, ConfigError> {
         (Kind::Maintenance, raw.maintenance),
         (Kind::Overload, raw.overload),
         (Kind::Limit, raw.limits),
+        (Kind::Forecast, raw.forecast),
     ];
     p.muted = switches
         .into_iter()
@@ -503,6 +463,21 @@ mod tests {
         r.notifications.group_secs = Some(-1);
         let e = Config::resolve(r, &Overrides::default()).unwrap_err();
         assert_eq!(e.key, "notifications.group_secs");
+        // The forecast: a switch of its own, and its margin in minutes.
+        let mut r = RawConfig::default();
+        r.notifications.forecast = Some(false);
+        r.notifications.forecast_margin_minutes = Some(40);
+        let c = Config::resolve(r, &Overrides::default()).unwrap();
+        assert_eq!(c.notifications.muted, [Kind::Forecast]);
+        assert_eq!(c.forecast_margin, chrono::Duration::minutes(40));
+        assert_eq!(
+            Config::default().forecast_margin,
+            chrono::Duration::minutes(15)
+        );
+        let mut r = RawConfig::default();
+        r.notifications.forecast_margin_minutes = Some(-5);
+        let e = Config::resolve(r, &Overrides::default()).unwrap_err();
+        assert_eq!(e.key, "notifications.forecast_margin_minutes");
     }
 
     #[test]
@@ -519,28 +494,6 @@ mod tests {
         let e = with("25h").unwrap_err();
         assert_eq!(e.key, "display.clock");
         assert!(e.message.contains(r#""12h" or "24h""#), "{e}");
-    }
-
-    #[test]
-    fn defaults_name_every_key_once_with_the_default_values() {
-        let keys = super::defaults();
-        let mut names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), keys.len(), "a key listed twice");
-        let get = |key: &str| keys.iter().find(|(k, _)| *k == key).unwrap().1.clone();
-        assert_eq!(
-            get("notifications.limit_thresholds").as_deref(),
-            Some("[80, 95]")
-        );
-        assert_eq!(
-            get("status.components").as_deref(),
-            Some(r#"["yyzkbfz2thpt", "k8w3r06qmzrp"]"#)
-        );
-        assert_eq!(get("notifications.quiet_hours"), None);
-        assert_eq!(get("overload.quiet_secs").as_deref(), Some("900"));
-        assert_eq!(get("display.clock").as_deref(), Some(r#""auto""#));
-        assert_eq!(get("notifications.limits").as_deref(), Some("true"));
     }
 
     #[test]

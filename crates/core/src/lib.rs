@@ -8,7 +8,8 @@
 //! Layers, each importing only from those above it in this list (`cargo xtask cycles` checks
 //! that no two modules import each other):
 //! - the models: `status`, `relevance`, `status_diff`, `service`, `clock`, `signals`, `limits`,
-//!   `overload`, `usage`, `pricing`, `kb`, `backoff`;
+//!   `overload`, `usage`, `pricing`, `kb`, `backoff`; `forecast`, the pace of each window from
+//!   its readings (`limits::history`);
 //! - `alert`: a notification, its kind and the one ledger;
 //! - `policy`: when and how planned notifications are shown;
 //! - `plan`: the planners (status page, limits, waves) and when to look again;
@@ -24,6 +25,7 @@ pub mod alert;
 pub mod backoff;
 pub mod clock;
 pub mod config;
+pub mod forecast;
 pub mod kb;
 pub mod limits;
 pub mod overload;

@@ -182,8 +182,20 @@ pub struct Limits {
     pub extra_usage: Option<ExtraUsage>,
     /// When the session window fills at the current pace.
     pub projection: Option<Projection>,
+    /// When each window fills at the pace of its readings (`forecast::forecasts`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forecasts: Vec<Forecast>,
     /// Why a source could not be read (each names the source and what to do).
     pub errors: Vec<String>,
+}
+
+/// When a window fills at the current pace: `None` when not before it resets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast {
+    pub window: WindowId,
+    pub full_at: Option<DateTime<Utc>>,
+    pub percent_per_hour: f64,
+    pub basis: PaceBasis,
 }
 
 /// Which window: the 5-hour session, the week, a weekly cap by name (a model's, or another
@@ -424,10 +436,12 @@ pub fn merge(observed: &[Observed], errors: Vec<String>, now: DateTime<Utc>) -> 
         credits: pick(&|o| o.credits),
         extra_usage: by_freshness.iter().find_map(|o| o.extra_usage.clone()),
         projection: None,
+        forecasts: Vec::new(),
         errors,
     }
 }
 
+pub mod history;
 mod local;
 
 pub use local::{merge_with_local, Local, PaceBasis, Projection, PACE_OVER, SESSION};

@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 
 use ccpulse_core::clock::Clock;
 use ccpulse_core::config::Config;
+use ccpulse_core::limits::history::History;
 use ccpulse_core::limits::Limits;
 use ccpulse_core::overload::{self, Overload};
 use ccpulse_core::service::ServiceSnapshot;
@@ -42,6 +43,8 @@ pub struct Observations {
     pub local: Option<Local>,
     /// Where an API key that overrides the subscription is set, in words.
     pub key_overrides: Vec<String>,
+    /// Every limit reading so far (`limit_history`): the pace of each window.
+    pub history: History,
 }
 
 /// What the core makes of the observations.
@@ -56,7 +59,13 @@ impl Observations {
         let none = Local::default();
         let local = self.local.as_ref().unwrap_or(&none);
         Derived {
-            limits: plan_limits::merged(&self.feed, &self.oauth, local.evidence(), now),
+            limits: plan_limits::merged(
+                &self.feed,
+                &self.oauth,
+                local.evidence(),
+                &self.history,
+                now,
+            ),
             overload: overload::assess(
                 &local.overload_events(),
                 self.service.status.as_ref(),
@@ -115,8 +124,9 @@ pub fn read_local(reader: &mut Reader, now: DateTime<Utc>) -> Local {
 
 /// One look at everything, for a one-shot shell (`ccpulse status`): the status page polled
 /// once (the state dir's last reading kept if it fails, never written), the OAuth usage
-/// endpoint if its schedule allows, the transcripts where they grew, and the key overrides of
-/// this process with `env_files` (a project's `.env`).
+/// endpoint if its schedule allows, the transcripts where they grew, the key overrides of
+/// this process with `env_files` (a project's `.env`), and the limit history (read, never
+/// written).
 pub async fn once(
     config: &Config,
     state: &StateDir,
@@ -153,5 +163,10 @@ pub async fn once(
         oauth,
         local: Some(read_local(&mut transcripts(state.clone(), zone), now)),
         key_overrides: key_overrides_here(env_files),
+        // Read only: the tray alone records readings.
+        history: crate::limit_history::read(state).unwrap_or_else(|e| {
+            tracing::debug!("{e}");
+            History::default()
+        }),
     }
 }

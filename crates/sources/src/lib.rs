@@ -24,6 +24,7 @@ pub mod env;
 pub mod fault;
 pub mod gather;
 pub mod http;
+pub mod limit_history;
 pub mod log;
 pub mod monitor;
 pub mod oauth_usage;

@@ -1,8 +1,10 @@
 //! The plan limits from every source at once: the status line feed, the OAuth usage schedule's
-//! last good reading (and why the last attempt failed), and the local evidence.
+//! last good reading (and why the last attempt failed), and the local evidence; then when each
+//! window fills at the pace of its readings (`core::forecast`, from the limit history).
 
 use chrono::{DateTime, Utc};
 
+use ccpulse_core::limits::history::History;
 use ccpulse_core::limits::{self, Limits};
 
 use crate::oauth_usage;
@@ -12,6 +14,7 @@ pub fn merged(
     feed: &Feed,
     oauth: &oauth_usage::Cache,
     local: limits::Local,
+    history: &History,
     now: DateTime<Utc>,
 ) -> Limits {
     let observed: Vec<_> = feed
@@ -28,5 +31,6 @@ pub fn merged(
             _ => format!("OAuth usage: {e}"),
         })
         .collect();
-    limits::merge_with_local(&observed, local, errors, now)
+    let limits = limits::merge_with_local(&observed, local, errors, now);
+    ccpulse_core::forecast::with_forecasts(limits, history, now)
 }

@@ -53,6 +53,8 @@ pub enum PaceBasis {
     LocalSpend,
     /// The window's average since it began (no local spend to scale).
     WindowAverage,
+    /// The window's own readings of the last hour (`forecast`).
+    Readings,
 }
 
 /// The window a limit hit names. The old message form names none: a reset within 5 hours is

@@ -11,6 +11,8 @@ use crate::limits::{Limits, WindowId};
 
 /// Default thresholds, in percent.
 pub const DEFAULT_THRESHOLDS: [u8; 2] = [80, 95];
+/// The last word of a forecast's key (`plan::forecast`).
+const FORECAST: &str = "forecast";
 /// A reset announced later than this after it happened is old news (the app was not running).
 const RESET_NEWS: Duration = Duration::hours(1);
 
@@ -48,8 +50,11 @@ pub fn plan(
         .keys()
         .filter_map(|k| {
             let mut parts = k.rsplitn(3, ':');
-            let (_what, _secs, rest) = (parts.next()?, parts.next()?, parts.next()?);
-            rest.strip_prefix("limit:").map(WindowId::from_key)
+            let (what, _secs, rest) = (parts.next()?, parts.next()?, parts.next()?);
+            // A forecast is no warning of a limit reached: its window's reset is no news.
+            (what != FORECAST)
+                .then(|| rest.strip_prefix("limit:").map(WindowId::from_key))
+                .flatten()
         })
         .filter(|id| !named.iter().any(|(n, _)| n == id))
         .collect();
@@ -153,6 +158,7 @@ fn passed_resets(
         .seen
         .keys()
         .filter_map(|k| k.strip_prefix(&prefix))
+        .filter(|rest| !rest.ends_with(&format!(":{FORECAST}")))
         .filter_map(|rest| rest.split(':').next()?.parse::<i64>().ok())
         .filter(|secs| {
             let at = Utc.timestamp_opt(*secs, 0).single();

@@ -1,9 +1,11 @@
 //! The planners: from what was observed to the notifications it is worth, each at most once
 //! (its key recorded in the [`AlertLedger`](crate::alert::AlertLedger)): [`status`] for the
-//! status page, [`limits`] for the plan's windows, [`overload`] for 529 waves. What they plan
+//! status page, [`limits`] for the plan's windows, [`forecast`] for a window that fills before
+//! its reset at the current pace, [`overload`] for 529 waves. What they plan
 //! goes through `policy` before anything is shown. And [`next_wake`]: when something planned
 //! here can change without anything being observed.
 
+pub mod forecast;
 pub mod limits;
 pub mod overload;
 pub mod status;

@@ -36,6 +36,8 @@ pub struct LimitRow {
     /// `Session (5h) 42% · resets 3:45pm (1h 20m)`,
     /// `Spend (monthly) 42% · $21.00 of $50.00 · resets 1 Jan 00:00 (27d 3h)`.
     pub line: String,
+    /// "at this pace full at 3:10pm": the window fills before its reset at its current pace.
+    pub pace: Option<String>,
 }
 
 /// `$21.00 of $50.00`, `$21.00 spent`, `$50.00 cap`.
@@ -108,6 +110,7 @@ pub fn limits_view(
     clock: Clock,
 ) -> LimitsView {
     let row = |id: WindowId, w: &Window| {
+        let id_for_pace = id.clone();
         let (label, resets, countdown) = (
             id.label(),
             w.resets_at.map(|at| reset_label(at, now, zone, clock)),
@@ -142,6 +145,12 @@ pub fn limits_view(
             },
             as_of: w.as_of,
             age: describe_age((now - w.as_of).num_seconds().max(0)),
+            pace: limits
+                .forecasts
+                .iter()
+                .find(|f| f.window == id_for_pace)
+                .and_then(|f| f.full_at)
+                .map(|at| format!("at this pace full at {}", reset_label(at, now, zone, clock))),
         }
     };
     let rows = limits
@@ -218,6 +227,7 @@ mod limits_view_tests {
                 percent_per_hour: 50.0,
                 basis: PaceBasis::LocalSpend,
             }),
+            forecasts: vec![],
             errors: vec![],
         };
         let v = limits_view(

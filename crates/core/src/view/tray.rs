@@ -51,7 +51,12 @@ pub fn tray_view(view: &View, zone: Tz) -> TrayView {
     };
     let mut tooltip = vec![view.service.summary.clone()];
     tooltip.extend(view.overload.line.clone());
-    tooltip.extend(session.into_iter().chain(weekly).map(|r| r.line.clone()));
+    // A window's line, and when it fills at its pace if that is before its reset.
+    let with_pace = |r: &crate::view::limits::LimitRow| match &r.pace {
+        Some(p) => format!("{} · {p}", r.line),
+        None => r.line.clone(),
+    };
+    tooltip.extend(session.into_iter().chain(weekly).map(with_pace));
     // Then the other windows: the spend limit always (it stops work as the session does), a
     // weekly cap or the usage credits once they are near.
     tooltip.extend(
@@ -62,7 +67,7 @@ pub fn tray_view(view: &View, zone: Tz) -> TrayView {
                 WindowId::Spend(_) => true,
                 WindowId::Model(_) | WindowId::Credits => r.tone != Level::Operational,
             })
-            .map(|r| r.line.clone()),
+            .map(with_pace),
     );
     TrayView {
         level: view.service.level,
@@ -206,6 +211,29 @@ mod tests {
         );
         assert_eq!(tray.pause, "Notifications paused until 18:00");
         assert_eq!(tray.usage, "Today: reading transcripts…");
+
+        // A window that fills before its reset at its pace says when.
+        let limits = Limits {
+            forecasts: vec![crate::limits::Forecast {
+                window: WindowId::Session,
+                full_at: Some(utc("2026-11-25T14:10:00Z")),
+                percent_per_hour: 14.0,
+                basis: crate::limits::PaceBasis::Readings,
+            }],
+            ..limits
+        };
+        let facts = Facts::without_local(&service, &limits, &overload);
+        let view = build(
+            &facts,
+            &Config::default(),
+            now,
+            zone,
+            crate::clock::Clock::H12,
+        );
+        let tooltip = tray_view(&view, zone).tooltip;
+        let want = "Session (5h) 84% · resets 4:45pm (2h 45m) · at this pace full at 3:10pm\n\
+                    Weekly 18% · resets Mon 1:00am (4d 11h)";
+        assert!(tooltip.ends_with(want), "{tooltip}");
     }
 
     #[test]
