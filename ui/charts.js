@@ -140,5 +140,9 @@ export function limitLines(windows, dates) {
     class: `limit-line series-${i % 6}`,
     points: list(w.points).map((p) => `${x(p.date).toFixed(1)},${y(p.used_percent).toFixed(1)}`).join(' '),
   }, svg('title', {}, str(w.label))));
-  return svg('svg', { class: 'chart limits', viewBox: `0 0 ${W} ${plotH + TOP + 8}`, 'aria-hidden': 'true' }, grid, lines);
+  // A dot on each day read: a day alone draws no line.
+  const dots = all.flatMap((w, i) => list(w.points).map((p) => svg('circle', {
+    class: `limit-dot series-${i % 6}`, cx: x(p.date).toFixed(1), cy: y(p.used_percent).toFixed(1), r: 2.5,
+  })));
+  return svg('svg', { class: 'chart limits', viewBox: `0 0 ${W} ${plotH + TOP + 8}`, 'aria-hidden': 'true' }, grid, lines, dots);
 }

@@ -80,7 +80,7 @@ function limits(view, ui) {
     legend(windows.map((w, i) => ({ index: i % 6, label: w.label }))),
     table('Plan limits used per day', ['Window', 'Day', 'Used'],
       windows.flatMap((w) => list(w.points).map((p) => el('tr', {},
-        el('th', { scope: 'row' }, str(w.label)), el('td', {}, str(p.date)), el('td', {}, `${Math.round(Number(p.used_percent) || 0)}%`)))),
+        el('th', { scope: 'row' }, str(w.label)), el('td', {}, str(p.date)), el('td', {}, str(p.label))))),
       ui.table, 'history-limits-table'));
 }
 

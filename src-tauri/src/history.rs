@@ -1,6 +1,7 @@
 //! The History tab's command, in the panel process only: the usage index in the state dir
 //! brought up to date (only what was appended since is read) and the core's history view of it,
-//! the same numbers as `ccpulse history --json` and `ccpulse usage daily`. Errors cross IPC as
+//! the same numbers as `ccpulse history --json` and `ccpulse usage daily`, with the plan limits
+//! over time from the limit history the tray keeps. Errors cross IPC as
 //! `{code, message}`.
 
 use chrono::Utc;
@@ -9,6 +10,7 @@ use ccpulse_core::usage::Path;
 use ccpulse_core::view::history::{history, HistoryView, Window, DAY_CHOICES};
 use ccpulse_sources::clock::{clock as clock_of, local_zone};
 use ccpulse_sources::config_file;
+use ccpulse_sources::limit_history;
 use ccpulse_sources::state_dir::StateDir;
 use ccpulse_sources::usage_log::index::Engine;
 use ccpulse_sources::usage_log::paths::{roots_from_env, transcripts, Found};
@@ -46,7 +48,17 @@ pub fn view(days: u32) -> Result<HistoryView, CommandError> {
         clock,
         now: Utc::now(),
     };
+    let zone = window.zone;
     let view = history(entries.iter(), engine.models(), window);
+    // The plan limits over time, from the readings the tray keeps (read only: the tray is the
+    // file's one writer).
+    let view = match limit_history::read(&StateDir::default_location()) {
+        Ok(limits) => view.with_limits(&limits, zone),
+        Err(e) => {
+            tracing::warn!("limit history: {e}");
+            view
+        }
+    };
     match entries.error() {
         Some(e) => Err(CommandError {
             code: "index",

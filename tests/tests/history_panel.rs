@@ -187,3 +187,93 @@ async fn history_tab_shows_the_daily_report_and_bars_answer_focus() -> Result<()
     );
     panel.close("history-90-days-tokens-table.png").await
 }
+
+/// The plan limits over time come from the limit history the tray keeps in the state dir: each
+/// day's highest reading of each window, in the chart and in its table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_tab_draws_the_plan_limits_from_the_limit_history() -> Result<()> {
+    let desktop = Desktop::new()?;
+    let root = desktop.home().join("claude");
+    let now = chrono::Utc::now();
+    ccpulse_tests::history::write_recent(&root, 10, now)?;
+    let state = desktop.state_home().join("ccpulse");
+    std::fs::create_dir_all(&state)?;
+    let at = |hours_ago: i64| (now - chrono::Duration::hours(hours_ago)).timestamp();
+    let day = |hours_ago: i64| {
+        (now - chrono::Duration::hours(hours_ago))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    // Yesterday's session windows reached 35% and 88%, today's 20% so far; the week read 40%
+    // yesterday and 47% today; the Opus week once, today.
+    let readings = [
+        (30, "s", 35.0, "session"),
+        (26, "s", 88.0, "session"),
+        (26, "s", 40.0, "weekly"),
+        (1, "o", 20.0, "session"),
+        (1, "o", 47.0, "weekly"),
+        (1, "o", 12.0, "model:Opus"),
+    ];
+    let mut file = String::from("ccpulse limit history 1\n");
+    for (ago, source, used, window) in readings {
+        file.push_str(&format!(
+            "{} {source} {used:.2} {} {window}\n",
+            at(ago),
+            at(ago) + 3600
+        ));
+    }
+    std::fs::write(state.join("limit-history.txt"), file)?;
+    let roots = root.display().to_string();
+    let panel = Panel::open(
+        desktop,
+        "http://127.0.0.1:9",
+        &[("CLAUDE_CONFIG_DIR", &roots)],
+    )
+    .await?;
+    panel.click("[data-testid=tab-history]").await?;
+    let rows = panel
+        .wait_for(
+            "the plan limits' table",
+            "const t = document.querySelectorAll('[data-testid=history-limits-table] tbody tr'); \
+             return t.length ? [...t].map(r => [...r.children].map(c => c.textContent)) : null",
+        )
+        .await?;
+    let rows: Vec<Vec<String>> = serde_json::from_value(rows)?;
+    // Yesterday and today by the clock (a reading 26 or 30 hours ago may fall the day before
+    // yesterday near midnight: then it is that day's).
+    let want_days = |ago: &[i64]| -> Vec<String> { ago.iter().map(|a| day(*a)).collect() };
+    let of = |label: &str| -> Vec<(String, String)> {
+        rows.iter()
+            .filter(|r| r[0] == label)
+            .map(|r| (r[1].clone(), r[2].clone()))
+            .collect()
+    };
+    let session = of("Session (5h), the fullest window of the day");
+    let mut highest: std::collections::BTreeMap<String, f64> = Default::default();
+    for (d, used) in want_days(&[30, 26, 1])
+        .into_iter()
+        .zip([35.0_f64, 88.0, 20.0])
+    {
+        let h = highest.entry(d).or_insert(used);
+        *h = h.max(used);
+    }
+    let want_session: Vec<(String, String)> = highest
+        .into_iter()
+        .map(|(d, used)| (d, format!("{used:.0}%")))
+        .collect();
+    assert_eq!(session, want_session, "{rows:?}");
+    assert_eq!(
+        of("Weekly"),
+        [(day(26), "40%".to_string()), (day(1), "47%".to_string())],
+        "{rows:?}"
+    );
+    assert_eq!(of("Weekly Opus"), [(day(1), "12%".to_string())], "{rows:?}");
+    let dots = panel
+        .script("return document.querySelectorAll('[data-testid=history-limits] circle.limit-dot').length")
+        .await?;
+    assert_eq!(dots.as_u64(), Some(rows.len() as u64), "a dot per day read");
+    panel
+        .script("document.querySelector('[data-testid=history-limits]').scrollIntoView(); return 1")
+        .await?;
+    panel.close("history-limits.png").await
+}

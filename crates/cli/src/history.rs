@@ -12,6 +12,8 @@ use ccpulse_core::clock::Clock;
 use ccpulse_core::usage::Path;
 use ccpulse_core::view::history::{history, HistoryView, Window};
 use ccpulse_sources::clock::local_zone;
+use ccpulse_sources::limit_history;
+use ccpulse_sources::state_dir::StateDir;
 
 use crate::usage::{parse_date, parse_zone, refresh};
 
@@ -51,6 +53,14 @@ pub fn run(args: Args, clock: Clock) -> anyhow::Result<()> {
         now,
     };
     let view = history(entries.iter(), engine.models(), window);
+    // The plan limits over time, from the readings the tray keeps in the state dir.
+    let view = match limit_history::read(&StateDir::default_location()) {
+        Ok(limits) => view.with_limits(&limits, zone),
+        Err(e) => {
+            tracing::warn!("limit history: {e}");
+            view
+        }
+    };
     if let Some(e) = entries.error() {
         anyhow::bail!("the history is incomplete: {e}; run it again");
     }
@@ -106,6 +116,21 @@ pub fn summary(v: &HistoryView) -> String {
         out.push_str(&format!("\nBusiest hours ({})\n", v.heatmap.note));
         for c in hours.iter().take(3) {
             out.push_str(&format!("  {}\n", c.description));
+        }
+    }
+    if let Some(limits) = &v.limits {
+        out.push_str("\nPlan limits (the highest read each day)\n");
+        for w in &limits.windows {
+            let peak = w
+                .points
+                .iter()
+                .max_by(|a, b| a.used_percent.total_cmp(&b.used_percent));
+            if let (Some(last), Some(peak)) = (w.points.last(), peak) {
+                out.push_str(&format!(
+                    "  {}: {:.0}% on {}, at most {:.0}% on {}\n",
+                    w.label, last.used_percent, last.date, peak.used_percent, peak.date
+                ));
+            }
         }
     }
     out

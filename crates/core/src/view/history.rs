@@ -8,6 +8,7 @@
 //! filled from the same entries in the same pass.
 
 mod heat;
+mod limits;
 mod scale;
 #[cfg(test)]
 mod tests;
@@ -145,8 +146,8 @@ pub struct Change {
     pub label: String,
 }
 
-/// The plan limits over time: a series per window of the used share per day. Fed by the limit
-/// history when there is one; [`history`] never fills it.
+/// The plan limits over time: a series per window of the used share per day, from the limit
+/// history ([`HistoryView::with_limits`]); [`history`] alone leaves it out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LimitsOverTime {
     pub windows: Vec<LimitSeries>,
@@ -164,6 +165,8 @@ pub struct LimitPoint {
     /// `YYYY-MM-DD`.
     pub date: String,
     pub used_percent: f64,
+    /// `42%`.
+    pub label: String,
 }
 
 /// What to show: how many days (the last one today, in `zone`).
