@@ -36,6 +36,8 @@ export const SECTIONS = [
       { key: 'notifications.overload', label: '529 waves', kind: 'switch' },
       { key: 'notifications.limits', label: 'Plan limits', kind: 'switch' },
       { key: 'notifications.limit_thresholds', label: 'Limit thresholds (%)', kind: 'numbers', placeholder: 'none', hint: 'Percents of a plan window announced once per window, e.g. 80, 95. Empty: none (a limit reached is always announced).' },
+      { key: 'notifications.forecast', label: 'Before a limit, at this pace', kind: 'switch', hint: 'Once per window, when its pace fills it before it resets.' },
+      { key: 'notifications.forecast_margin_minutes', label: 'Forecast margin (minutes)', kind: 'number', hint: 'How long before the reset the window must fill to be announced (0 to 300).' },
       { key: 'notifications.quiet_hours', label: 'Quiet hours', kind: 'text', placeholder: 'none, e.g. 22:00-07:00', hint: 'Local time. Notices are held back and told when they end. Empty: none.' },
       { key: 'notifications.repeat_minutes', label: 'Repeat after (minutes)', kind: 'number', hint: 'A condition that ended is not told as begun again sooner (0 to 1440).' },
       { key: 'notifications.group_secs', label: 'Group within (seconds)', kind: 'number', hint: 'More notices of a kind this soon come out as one (0 to 3600).' },
