@@ -177,6 +177,17 @@ impl WebDriver {
         .await
     }
 
+    /// What `js` (a function body) hands to its callback, the last of its `arguments`: for
+    /// what the page itself waits for and times, without polling it from here.
+    pub async fn script_async(&self, js: &str) -> Result<Value> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": js, "args": []})),
+        )
+        .await
+    }
+
     /// The text of the element with `data-testid=<testid>`; empty if there is none.
     pub async fn text(&self, testid: &str) -> Result<String> {
         let v = self

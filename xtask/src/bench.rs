@@ -1,4 +1,5 @@
-//! `cargo xtask bench footprint|usage [ARGS...]`: the benchmarks kept with the project.
+//! `cargo xtask bench footprint|usage|statusline|status|history|history-open [ARGS...]`: the
+//! benchmarks kept with the project.
 
 use std::process::ExitCode;
 
@@ -15,8 +16,9 @@ pub fn bench(args: &[String]) -> Result<ExitCode> {
         Some((name, rest)) if name == "statusline" => statusline(rest),
         Some((name, rest)) if name == "status" => status(rest),
         Some((name, rest)) if name == "history" => crate::bench_history::run(rest),
+        Some((name, rest)) if name == "history-open" => crate::bench_history::open(rest),
         _ => Ok(crate::usage_error(
-            "`bench` takes: footprint [--idle-secs N] [--check] | usage [--size-mb N] [--seed S] [--runs R] | statusline [--runs N] | status [--size-mb N] | history [--size-mb N]",
+            "`bench` takes: footprint [--idle-secs N] [--check] | usage [--size-mb N] [--seed S] [--runs R] | statusline [--runs N] | status [--size-mb N] | history [--size-mb N] | history-open [--size-mb N] [--debug] [--opens N] [--rounds N]",
         )),
     }
 }

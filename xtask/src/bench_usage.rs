@@ -87,6 +87,7 @@ pub fn history(target: &Path, size_mb: u64, seed: u64) -> Result<PathBuf> {
                 size_mb,
                 seed,
                 out: Some(data.clone()),
+                start_ms: None,
             },
             target,
         )?;

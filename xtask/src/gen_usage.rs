@@ -96,7 +96,7 @@ fn model(rng: &mut Rng) -> &'static str {
 }
 
 /// Milliseconds since the epoch -> `2026-08-01T12:34:56.789Z`.
-fn stamp(ms: u64) -> String {
+pub fn stamp(ms: u64) -> String {
     let secs = ms / 1000;
     let days = secs / 86_400;
     let rem = secs % 86_400;
@@ -334,6 +334,9 @@ pub struct Options {
     pub size_mb: u64,
     pub seed: u64,
     pub out: Option<PathBuf>,
+    /// The first day (midnight UTC, in milliseconds since the epoch); `None`: 2026-08-01. The
+    /// same size, seed and start always give the same bytes.
+    pub start_ms: Option<u64>,
 }
 
 impl Options {
@@ -342,6 +345,7 @@ impl Options {
             size_mb: 100,
             seed: 1,
             out: None,
+            start_ms: None,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -379,7 +383,8 @@ pub fn generate(o: &Options, target_dir: &Path) -> Result<PathBuf> {
     let mut rng = Rng(o.seed);
     let mut written = 0u64;
     let mut files = 0u64;
-    let mut ms = START_MS;
+    let start_ms = o.start_ms.unwrap_or(START_MS);
+    let mut ms = start_ms;
     let mut earlier: Vec<String> = Vec::new(); // lines of the previous session, for resumes
     let started = std::time::Instant::now();
     let pause_max = (4 * 3_600_000 * 10 / o.size_mb.max(1)).max(120_000);
@@ -461,7 +466,7 @@ pub fn generate(o: &Options, target_dir: &Path) -> Result<PathBuf> {
     println!(
         "wrote {files} files, {:.1} MiB, {} to {} in {:.1?}: {}",
         written as f64 / 1048576.0,
-        &stamp(START_MS)[..10],
+        &stamp(start_ms)[..10],
         &stamp(ms)[..10],
         started.elapsed(),
         root.display()
@@ -510,6 +515,7 @@ mod tests {
                 size_mb: 1,
                 seed,
                 out: Some(dir.join(name)),
+                start_ms: None,
             };
             generate(&o, &dir).unwrap();
             let mut all = Vec::new();

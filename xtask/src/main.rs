@@ -44,6 +44,10 @@ Commands:
                               ccpulse usage daily vs ccusage 20 on a generated history.
   bench history [--size-mb N] ccpulse history --json (the History tab's computation) on a
                               generated history (default 1024 MiB) with a warm index.
+  bench history-open [--size-mb N] [--debug] [--opens N] [--rounds N]
+                              The History tab in the real webview (private desktop): from
+                              the click to the bars painted, on a generated history ending
+                              yesterday, warm index; release builds unless --debug.
   gen-usage --size-mb N --seed S [--out DIR]
                               Write a deterministic Claude Code history (default
                               target/usage-gen/<N>mb-seed<S>) for benchmarks.
