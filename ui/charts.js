@@ -2,9 +2,10 @@
 // library, nothing fetched, no inline styles (colours are classes in history.css). Pure: data in,
 // nodes out; no Tauri.
 
+import { str } from './dom.js';
+
 const NS = 'http://www.w3.org/2000/svg';
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const str = (v) => (v == null ? '' : String(v));
 const list = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === 'object') : []);
 
 export function svg(tag, attrs, ...children) {

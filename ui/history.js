@@ -3,25 +3,10 @@
 // `actions.historyDays(n)`; what the page itself remembers (metric, table shown) is `ui`.
 
 import { barChart, heatmap, limitLines } from './charts.js';
+import { el, str } from './dom.js';
 
 const list = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === 'object') : []);
-const str = (v) => (v == null ? '' : String(v));
 const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
-
-function el(tag, props, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props || {})) {
-    if (value == null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'testid') node.dataset.testid = value;
-    else if (key === 'onclick') node.addEventListener('click', value);
-    else node.setAttribute(key, value === true ? '' : str(value));
-  }
-  for (const child of children.flat()) {
-    if (child != null && child !== false) node.append(child);
-  }
-  return node;
-}
 
 function toggle(label, options, current, onPick, testid) {
   return el('div', { class: 'toggle', role: 'group', 'aria-label': label, testid },

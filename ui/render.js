@@ -1,6 +1,8 @@
 // Pure rendering of the panel: state in, DOM out. No Tauri, no fetch, no timers.
 // Texts from the network only ever reach the page through textContent.
 
+import { el as h, str } from './dom.js';
+
 const LEVEL_LABELS = {
   operational: 'Operational',
   maintenance: 'Maintenance',
@@ -26,7 +28,6 @@ const CLIP_LINES = 6;
 
 const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
 const list = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === 'object') : []);
-const str = (v) => (v == null ? '' : String(v));
 const known = (table, key, fallback) =>
   Object.prototype.hasOwnProperty.call(table, key) ? table[key] : fallback;
 
@@ -62,22 +63,6 @@ function clock(date, now) {
     : { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' };
   if (date.getFullYear() !== new Date(now).getFullYear()) opts.year = 'numeric';
   return date.toLocaleString(undefined, opts);
-}
-
-function h(tag, props, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props || {})) {
-    if (value == null || value === false) continue;
-    if (key === 'class') el.className = value;
-    else if (key === 'testid') el.dataset.testid = value;
-    else if (key === 'data') Object.assign(el.dataset, value);
-    else if (key === 'onclick') el.addEventListener('click', value);
-    else el.setAttribute(key, value === true ? '' : str(value));
-  }
-  for (const child of children.flat()) {
-    if (child != null && child !== false) el.append(child); // strings become text nodes
-  }
-  return el;
 }
 
 function call(actions, name, ...args) {

@@ -7,9 +7,10 @@
 // Values go to the panel as TOML, the way `ccpulse config set` takes them: the checking is the
 // config's, not the page's.
 
+import { el, str } from './dom.js';
+
 const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
 const list = (v) => (Array.isArray(v) ? v : []);
-const str = (v) => (v == null ? '' : String(v));
 const toml = {
   bool: (on) => (on ? 'true' : 'false'),
   // "80, 95" or "80 95" -> [80, 95]; the numbers themselves are checked by the config.
@@ -77,22 +78,6 @@ export const SECTIONS = [
     ],
   },
 ];
-
-function el(tag, props, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props || {})) {
-    if (value == null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'testid') node.dataset.testid = value;
-    else if (key === 'data') Object.assign(node.dataset, value);
-    else if (key === 'on') for (const [name, fn] of Object.entries(value)) node.addEventListener(name, fn);
-    else if (key === 'checked') node.checked = value === true;
-    else if (key === 'value') node.value = str(value);
-    else node.setAttribute(key, value === true ? '' : str(value));
-  }
-  for (const child of children.flat()) if (child != null && child !== false) node.append(child);
-  return node;
-}
 
 function call(actions, name, ...args) {
   const fn = actions && actions[name];

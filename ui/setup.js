@@ -1,26 +1,12 @@
 // The set-up page: a pure function of the `SetupView` the panel process builds (words, marks and
 // actions all come from the core). No Tauri here; the buttons call `actions.setup(id)`.
 
+import { el, str } from './dom.js';
+
 const MARK_TONE = { ok: 'operational', warn: 'degraded', pending: 'unknown' };
 const MARK_LABEL = { ok: 'OK', warn: 'Check', pending: '…' };
 
 const list = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === 'object') : []);
-const str = (v) => (v == null ? '' : String(v));
-
-function el(tag, props, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props || {})) {
-    if (value == null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'testid') node.dataset.testid = value;
-    else if (key === 'onclick') node.addEventListener('click', value);
-    else node.setAttribute(key, value === true ? '' : str(value));
-  }
-  for (const child of children.flat()) {
-    if (child != null && child !== false) node.append(child); // strings become text nodes
-  }
-  return node;
-}
 
 function row(r, actions, ui, prefix) {
   const id = `${prefix}${str(r.id)}`;
