@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::bench_usage::{history, measure, warm};
-use crate::{apt, gen_usage, process, workspace};
+use crate::{apt, bundle, gen_usage, process, workspace};
 
 pub fn run(args: &[String]) -> Result<ExitCode> {
     let size_mb: u64 = match args {
@@ -93,19 +93,12 @@ pub fn open(args: &[String]) -> Result<ExitCode> {
     }
     apt::install_all()?;
     let target = workspace::target_dir()?;
+    // Both in one build, as the packages are made: features unified once, nothing rebuilt.
     let profile = if debug {
-        process::run(process::cargo().args(["build", "-p", "ccpulse-tray", "-p", "ccpulse-cli"]))?;
+        bundle::build_binaries(bundle::Profile::Debug)?;
         "debug"
     } else {
-        process::run(process::cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "ccpulse-tray",
-            "--features",
-            "custom-protocol",
-        ]))?;
-        process::run(process::cargo().args(["build", "--release", "-p", "ccpulse-cli"]))?;
+        bundle::build_binaries(bundle::Profile::Release)?;
         "release"
     };
     let data = recent_history(&target, size_mb)?;
