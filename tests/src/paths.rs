@@ -20,6 +20,23 @@ pub fn fixtures_dir() -> PathBuf {
     tests_dir().join("fixtures")
 }
 
+/// The folders of a fixture set (`claude-code`, `claude-code-2.1.332`): each a Claude Code
+/// config dir, sorted by name.
+///
+/// # Panics
+///
+/// If the set cannot be listed.
+pub fn fixture_roots(set: &str) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = std::fs::read_dir(fixtures_dir().join(set))
+        .unwrap_or_else(|e| panic!("listing the fixture set {set}: {e}"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    roots.sort();
+    roots
+}
+
 /// `<workspace>/tests/artifacts`, created if missing: screenshots the end-to-end tests keep
 /// for a look after the run.
 ///

@@ -231,11 +231,9 @@ fn usage_run(
 #[test]
 fn usage_reports_match_the_reference_on_real_transcripts() {
     let fixtures = ccpulse_tests::fixtures_dir();
-    let roots: Vec<String> = std::fs::read_dir(fixtures.join("claude-code"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.path().display().to_string())
+    let roots: Vec<String> = ccpulse_tests::paths::fixture_roots("claude-code")
+        .iter()
+        .map(|p| p.display().to_string())
         .collect();
     assert_eq!(roots.len(), 7);
     let home = tempfile::tempdir().unwrap();

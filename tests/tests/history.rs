@@ -125,11 +125,9 @@ fn history_days_equal_the_daily_report_on_a_generated_history() {
 #[test]
 fn history_days_equal_the_reference_on_real_transcripts() {
     let fixtures = ccpulse_tests::fixtures_dir();
-    let roots: Vec<String> = std::fs::read_dir(fixtures.join("claude-code"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.path().display().to_string())
+    let roots: Vec<String> = ccpulse_tests::paths::fixture_roots("claude-code")
+        .iter()
+        .map(|p| p.display().to_string())
         .collect();
     let home = tempfile::tempdir().unwrap();
     for (zone, reference) in [

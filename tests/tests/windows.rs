@@ -12,6 +12,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use ccpulse_tests::paths::fixture_roots;
 use ccpulse_tests::statuspage::TimelineServer;
 use ccpulse_tests::{fixtures_dir, Ccpulse};
 use serde_json::Value;
@@ -141,13 +142,8 @@ fn turn(session: &str, s: usize, t: usize, model: &str) -> String {
 
 /// The real transcripts (Claude Code 2.1.328 and 2.1.332) and a generated history.
 fn roots(generated: &Path) -> Vec<PathBuf> {
-    let mut roots: Vec<PathBuf> = ["claude-code", "claude-code-2.1.332"]
-        .iter()
-        .flat_map(|set| std::fs::read_dir(fixtures_dir().join(set)).unwrap())
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    roots.sort();
+    let mut roots = fixture_roots("claude-code");
+    roots.extend(fixture_roots("claude-code-2.1.332"));
     roots.push(generated.to_path_buf());
     roots
 }
